@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
+)
+
+// addConfigFlag adds -c; its default comes from $FEEDSYNC_CONFIG, then ./feedsync.yaml.
+func addConfigFlag(c *cobra.Command) {
+	c.Flags().StringP("config", "c", "", "config file (default $FEEDSYNC_CONFIG, then ./feedsync.yaml)")
+}
+
+func configPath(c *cobra.Command) string {
+	if p, _ := c.Flags().GetString("config"); p != "" {
+		return p
+	}
+	if p := os.Getenv("FEEDSYNC_CONFIG"); p != "" {
+		return p
+	}
+	return "feedsync.yaml"
+}
+
+func loadConfig(c *cobra.Command) (*feedsync.Config, error) {
+	return feedsync.LoadConfig(configPath(c))
+}
+
+// newLogger logs to stderr: console lines for people, JSON for machines.
+func newLogger(cfg *feedsync.Config, w io.Writer, quiet bool) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	if quiet && level < zerolog.WarnLevel {
+		level = zerolog.WarnLevel
+	}
+	if cfg.Log.Format == "console" {
+		noColor := true
+		if f, ok := w.(*os.File); ok {
+			noColor = !isatty.IsTerminal(f.Fd())
+		}
+		w = zerolog.ConsoleWriter{Out: w, NoColor: noColor, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// openStore opens the state file, creating its directory.
+func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
+	if !readOnly {
+		if err := os.MkdirAll(filepath.Dir(cfg.State), 0o755); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+	}
+	return store.Open(cfg.State, store.Options{Timeout: 2 * time.Second, ReadOnly: readOnly})
+}
+
+// newSink builds the configured catalog sink.
+func newSink(cfg *feedsync.Config) (push.Sink, error) {
+	switch cfg.Catalog.Kind {
+	case "file":
+		return push.NewFileSink(cfg.Catalog.Path), nil
+	case "usercom":
+		return nil, usagef("catalog.kind usercom is not implemented yet in this version of feedsync; use catalog.kind: file")
+	}
+	return nil, usagef("catalog.kind %q: want file or usercom", cfg.Catalog.Kind)
+}
+
+// selectFeeds returns the named feeds, or all when none is named.
+func selectFeeds(cfg *feedsync.Config, names []string) ([]*feedsync.FeedConfig, error) {
+	if len(names) == 0 {
+		out := make([]*feedsync.FeedConfig, len(cfg.Feeds))
+		for i := range cfg.Feeds {
+			out[i] = &cfg.Feeds[i]
+		}
+		return out, nil
+	}
+	var out []*feedsync.FeedConfig
+	for _, n := range names {
+		f, ok := cfg.Feed(n)
+		if !ok {
+			var known []string
+			for _, f := range cfg.Feeds {
+				known = append(known, f.Name)
+			}
+			return nil, usagef("no feed named %q in %s (configured: %v)", n, cfg.Path, known)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

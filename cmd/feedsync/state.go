@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newStateCmd() *cobra.Command {
+	var reset, yes, jsonOut bool
+	c := &cobra.Command{
+		Use:   "state -c FILE [FEED]",
+		Short: "Show what the state file holds: products by state, last runs, failing products",
+		Args:  wrapArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if reset {
+				if len(args) != 1 || !yes {
+					return usagef("state --reset needs one FEED and --yes: it forgets every product of that feed, so the next sync creates them all again")
+				}
+				db, err := openStore(cfg, false)
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				if err := db.Reset(args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: state forgotten\n", args[0])
+				return nil
+			}
+			db, err := openStore(cfg, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			names := args
+			if len(names) == 0 {
+				if names, err = db.Feeds(); err != nil {
+					return err
+				}
+			}
+			out := cmd.OutOrStdout()
+			for _, name := range names {
+				counts, err := db.Count(name)
+				if err != nil {
+					return err
+				}
+				meta, err := db.Meta(name)
+				if err != nil {
+					return err
+				}
+				runs, err := db.Runs(name, 5)
+				if err != nil {
+					return err
+				}
+				if jsonOut {
+					_ = json.NewEncoder(out).Encode(map[string]any{"feed": name, "products": counts, "meta": meta, "runs": runs})
+					continue
+				}
+				fmt.Fprintf(out, "%s: %d products (%d live, %d unavailable, %d failed)\n", name, counts.Total, counts.Live, counts.Unavailable, counts.Failed)
+				if !meta.LastSuccess.IsZero() {
+					fmt.Fprintf(out, "  last success: %s\n", meta.LastSuccess.Format("2006-01-02 15:04:05Z07:00"))
+				}
+				if meta.LastError != "" {
+					fmt.Fprintf(out, "  last error:   %s (%s)\n", meta.LastError, meta.LastErrorAt.Format("2006-01-02 15:04:05Z07:00"))
+				}
+				for _, r := range runs {
+					fmt.Fprintf(out, "  run: %s\n", r)
+				}
+			}
+			return nil
+		},
+	}
+	addConfigFlag(c)
+	c.Flags().BoolVar(&reset, "reset", false, "forget everything about FEED (needs --yes)")
+	c.Flags().BoolVar(&yes, "yes", false, "confirm --reset")
+	c.Flags().BoolVar(&jsonOut, "json", false, "print JSON")
+	return c
+}

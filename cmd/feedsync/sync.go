@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/push"
+)
+
+var syncHelp = map[feedsync.Mode][2]string{
+	feedsync.ModeSync:   {"sync -c FILE [--json] [FEED...]", "One delta sync of the named feeds (all if none): only changed products travel"},
+	feedsync.ModeResync: {"resync -c FILE [--json] [FEED...]", "Push every product regardless of stored hashes"},
+	feedsync.ModePlan:   {"plan -c FILE [--json] [FEED...]", "Show what sync would send; sends nothing, writes no state"},
+}
+
+func newSyncCmd(mode feedsync.Mode) *cobra.Command {
+	var jsonOut, quiet, allowMassDelete bool
+	c := &cobra.Command{
+		Use:   syncHelp[mode][0],
+		Short: syncHelp[mode][1],
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(cmd, mode, args, jsonOut, quiet, allowMassDelete)
+		},
+	}
+	addConfigFlag(c)
+	c.Flags().BoolVar(&jsonOut, "json", false, "print one JSON summary per feed per line on stdout")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "log warnings and errors only")
+	if mode != feedsync.ModePlan {
+		c.Flags().BoolVar(&allowMassDelete, "allow-mass-delete", false, "allow this run to remove more products than max_delete")
+	}
+	return c
+}
+
+func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, jsonOut, quiet, allowMassDelete bool) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	feeds, err := selectFeeds(cfg, names)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stderr, quiet || jsonOut)
+	sink, err := newSink(cfg)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	db, err := openStore(cfg, mode == feedsync.ModePlan)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := cmd.OutOrStdout()
+	failed := 0
+	for _, fc := range feeds {
+		flog := log.With().Str("feed", fc.Name).Logger()
+		s := &feedsync.Syncer{DB: db, Sink: sink}
+		var rec *push.Recorder
+		if mode == feedsync.ModePlan {
+			rec = push.NewRecorder(sink.Target())
+			s.Sink = rec
+		}
+		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: allowMassDelete, Log: flog, UserAgent: userAgent()})
+		if err != nil {
+			failed++
+			flog.Error().Msg(err.Error())
+		}
+		if jsonOut {
+			if err := json.NewEncoder(out).Encode(sum); err != nil {
+				return err
+			}
+			continue
+		}
+		if rec != nil {
+			printPlan(out, rec)
+		}
+		printSummary(out, sum)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return failedError{"interrupted"}
+	}
+	if failed > 0 {
+		return failedError{fmt.Sprintf("%d of %d feeds failed", failed, len(feeds))}
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, s feedsync.Summary) {
+	verb := map[feedsync.Mode]string{feedsync.ModePlan: "would be "}[s.Mode]
+	fmt.Fprintf(w, "%s: %d items → %d products; %s%d created, %d updated, %d unchanged, %d deleted, %d marked unavailable, %d failed",
+		s.Feed, s.Items, s.Products, verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped", s.Skipped)
+	}
+	fmt.Fprintf(w, " (fetch %s, %d ms)\n", s.Fetch, s.DurationMS)
+	if s.Error != "" {
+		fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
+	}
+}
+
+func printPlan(w io.Writer, r *push.Recorder) {
+	for _, op := range r.Ops {
+		fmt.Fprintf(w, "  %-7s %s\n", op.Kind, op.ID)
+	}
+}

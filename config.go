@@ -1,0 +1,469 @@
+package feedsync
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/tree"
+)
+
+// Config is feedsync's configuration file.
+type Config struct {
+	State   string        `yaml:"state"`
+	Log     LogConfig     `yaml:"log"`
+	Metrics MetricsConfig `yaml:"metrics"`
+	Catalog CatalogConfig `yaml:"catalog"`
+	Feeds   []FeedConfig  `yaml:"feeds"`
+
+	// Path is the file the configuration was read from; relative paths in it
+	// are relative to its directory.
+	Path string `yaml:"-"`
+}
+
+// LogConfig sets up logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug|info|warn|error
+	Format string `yaml:"format"` // console|json
+}
+
+// MetricsConfig is the daemon's HTTP endpoint.
+type MetricsConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// CatalogConfig says where products go.
+type CatalogConfig struct {
+	Kind        string   `yaml:"kind"` // file|usercom
+	Path        string   `yaml:"path"`
+	URL         string   `yaml:"url"`
+	TokenEnv    string   `yaml:"token_env"`
+	Mode        string   `yaml:"mode"` // import|rest
+	Rate        float64  `yaml:"rate"`
+	Concurrency int      `yaml:"concurrency"`
+	Timeout     Duration `yaml:"timeout"`
+	Retries     int      `yaml:"retries"`
+}
+
+// FeedConfig is one shop's feed.
+type FeedConfig struct {
+	Name      string            `yaml:"name"`
+	URL       string            `yaml:"url"`
+	Format    string            `yaml:"format"`
+	Schedule  string            `yaml:"schedule"`
+	Policy    string            `yaml:"policy"`
+	ProductID string            `yaml:"product_id"`
+	OnMissing string            `yaml:"on_missing"`
+	MaxDelete string            `yaml:"max_delete"`
+	Headers   map[string]string `yaml:"headers"`
+	Timeout   Duration          `yaml:"timeout"`
+}
+
+// Duration is a time.Duration written as "30s", "5m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q: want a duration such as 30s or 5m", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// On-missing actions.
+const (
+	OnMissingDelete      = "delete"
+	OnMissingUnavailable = "unavailable"
+	OnMissingKeep        = "keep"
+)
+
+// Defaults returns a configuration with every default filled in.
+func Defaults() Config {
+	return Config{
+		State:   "./feedsync.db",
+		Log:     LogConfig{Level: "info", Format: "console"},
+		Metrics: MetricsConfig{Listen: "127.0.0.1:9464"},
+		Catalog: CatalogConfig{
+			Kind: "file", Path: "./out/catalog.jsonl", TokenEnv: "USERCOM_API_TOKEN", Mode: "import",
+			Rate: 10, Concurrency: 4, Timeout: Duration(30 * time.Second), Retries: 6,
+		},
+	}
+}
+
+func feedDefaults() FeedConfig {
+	return FeedConfig{
+		Format: "auto", Schedule: "@hourly", Policy: string(tree.PolicyVariant), ProductID: "id",
+		OnMissing: OnMissingUnavailable, MaxDelete: "10%", Timeout: Duration(10 * time.Minute),
+	}
+}
+
+// ConfigError is a configuration that cannot be used; every problem is listed.
+type ConfigError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return fmt.Sprintf("config %s: %s", e.Path, e.Problems[0])
+	}
+	return fmt.Sprintf("config %s:\n  %s", e.Path, strings.Join(e.Problems, "\n  "))
+}
+
+// LoadConfig reads, expands and validates a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &ConfigError{Path: path, Problems: []string{"no such file (pass -c FILE or set FEEDSYNC_CONFIG; config.example.yaml is a documented start)"}}
+		}
+		return nil, &ConfigError{Path: path, Problems: []string{err.Error()}}
+	}
+	cfg, err := ParseConfig(raw)
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.Path = path
+		}
+		return nil, err
+	}
+	cfg.Path = path
+	cfg.resolvePaths(filepath.Dir(path))
+	return cfg, nil
+}
+
+// ParseConfig parses and validates YAML; ${VAR} in values is taken from the
+// environment.
+func ParseConfig(raw []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, &ConfigError{Problems: []string{strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	cfg := Defaults()
+	var problems []string
+	if len(doc.Content) > 0 {
+		d := &decoder{}
+		d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+		problems = d.problems
+	}
+	if len(problems) == 0 {
+		problems = cfg.validate()
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
+	return &cfg, nil
+}
+
+// decoder walks the YAML tree beside the Go struct, so that every error names
+// its key path (feeds[1].policy) and unknown keys are caught.
+type decoder struct{ problems []string }
+
+func (d *decoder) fail(path string, format string, args ...any) {
+	d.problems = append(d.problems, path+": "+fmt.Sprintf(format, args...))
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func (d *decoder) expand(n *yaml.Node, path string) string {
+	return envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+		name := m[2 : len(m)-1]
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			d.fail(path, "environment variable %s is not set", name)
+		}
+		return v
+	})
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok {
+		c := *n
+		c.Value = d.expand(n, path)
+		if err := u.UnmarshalYAML(&c); err != nil {
+			d.fail(path, "%v", err)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.fail(path, "want a mapping of keys, got %s", describe(n))
+			return
+		}
+		fields := map[string]int{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+				fields[tag] = i
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			sub := join(path, key)
+			fi, ok := fields[key]
+			if !ok {
+				d.fail(sub, "unknown key (known: %s)", knownKeys(fields))
+				continue
+			}
+			d.decode(n.Content[i+1], v.Field(fi), sub)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.fail(path, "want a list, got %s", describe(n))
+			return
+		}
+		v.Set(reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content)))
+		for i, c := range n.Content {
+			elem := v.Index(i)
+			if elem.Type() == reflect.TypeOf(FeedConfig{}) {
+				elem.Set(reflect.ValueOf(feedDefaults()))
+			}
+			d.decode(c, elem, fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.fail(path, "want a mapping, got %s", describe(n))
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			if val.Kind != yaml.ScalarNode {
+				d.fail(join(path, key.Value), "want a string, got %s", describe(val))
+				continue
+			}
+			m.SetMapIndex(reflect.ValueOf(key.Value), reflect.ValueOf(d.expand(val, join(path, key.Value))))
+		}
+		v.Set(m)
+	default:
+		if n.Kind != yaml.ScalarNode {
+			d.fail(path, "want a single value, got %s", describe(n))
+			return
+		}
+		s := d.expand(n, path)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(s)
+		case reflect.Int:
+			i, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				d.fail(path, "%q: want a whole number", s)
+				return
+			}
+			v.SetInt(int64(i))
+		case reflect.Float64:
+			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				d.fail(path, "%q: want a number", s)
+				return
+			}
+			v.SetFloat(f)
+		default:
+			d.fail(path, "unsupported field type %s", v.Type())
+		}
+	}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func knownKeys(fields map[string]int) string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
+}
+
+var feedName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+func (c *Config) validate() []string {
+	var p []string
+	bad := func(path, format string, args ...any) { p = append(p, path+": "+fmt.Sprintf(format, args...)) }
+	if strings.TrimSpace(c.State) == "" {
+		bad("state", "must name the state file")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "console", "json":
+	default:
+		bad("log.format", "%q: want console or json", c.Log.Format)
+	}
+	cat := &c.Catalog
+	switch cat.Kind {
+	case "file":
+		if cat.Path == "" {
+			bad("catalog.path", "the file catalog needs a path")
+		}
+	case "usercom":
+		if !strings.HasPrefix(cat.URL, "https://") && !strings.HasPrefix(cat.URL, "http://") {
+			bad("catalog.url", "%q: want the app's URL, such as https://example.user.com", cat.URL)
+		}
+		if cat.TokenEnv == "" {
+			bad("catalog.token_env", "must name the environment variable that holds the API token")
+		}
+	default:
+		bad("catalog.kind", "%q: want file or usercom", cat.Kind)
+	}
+	switch cat.Mode {
+	case "import", "rest":
+	default:
+		bad("catalog.mode", "%q: want import or rest", cat.Mode)
+	}
+	if cat.Rate <= 0 {
+		bad("catalog.rate", "%v: want requests per second above 0", cat.Rate)
+	}
+	if cat.Concurrency < 1 {
+		bad("catalog.concurrency", "%d: want 1 or more", cat.Concurrency)
+	}
+	if cat.Retries < 0 {
+		bad("catalog.retries", "%d: want 0 or more", cat.Retries)
+	}
+	if len(c.Feeds) == 0 {
+		bad("feeds", "no feeds configured")
+	}
+	names := map[string]int{}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		at := fmt.Sprintf("feeds[%d]", i)
+		if !feedName.MatchString(f.Name) {
+			bad(at+".name", "%q: want lower-case letters, digits, _ and - only", f.Name)
+		} else if j, dup := names[f.Name]; dup {
+			bad(at+".name", "%q: already used by feeds[%d]", f.Name, j)
+		} else {
+			names[f.Name] = i
+		}
+		if strings.TrimSpace(f.URL) == "" {
+			bad(at+".url", "must name the feed: a path, file://, http:// or https:// URL")
+		}
+		if _, err := feed.ParseFormat(f.Format); err != nil {
+			bad(at+".format", "%v", err)
+		}
+		if _, err := cron.ParseStandard(f.Schedule); err != nil {
+			bad(at+".schedule", "%q: %v", f.Schedule, err)
+		}
+		if _, err := tree.ParsePolicy(f.Policy); err != nil {
+			bad(at+".policy", "%v", err)
+		}
+		if strings.TrimSpace(f.ProductID) == "" {
+			bad(at+".product_id", "must name an attribute: id, gtin, mpn or another such as sku")
+		}
+		switch f.OnMissing {
+		case OnMissingDelete, OnMissingUnavailable, OnMissingKeep:
+		default:
+			bad(at+".on_missing", "%q: want delete, unavailable or keep", f.OnMissing)
+		}
+		if _, err := ParseMaxDelete(f.MaxDelete); err != nil {
+			bad(at+".max_delete", "%v", err)
+		}
+	}
+	return p
+}
+
+// MaxDelete limits removals: a share of the stored products, or a count.
+type MaxDelete struct {
+	Percent float64 // used when Count < 0
+	Count   int
+}
+
+// ParseMaxDelete reads "10%" or "500".
+func ParseMaxDelete(s string) (MaxDelete, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f < 0 || f > 100 {
+			return MaxDelete{}, fmt.Errorf("%q: want a share from 0%% to 100%%, or a count", s)
+		}
+		return MaxDelete{Percent: f, Count: -1}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return MaxDelete{}, fmt.Errorf("%q: want a share such as 10%% or a count such as 500", s)
+	}
+	return MaxDelete{Count: n}, nil
+}
+
+// Allows reports whether removing n of stored products is within the limit.
+func (m MaxDelete) Allows(n, stored int) bool {
+	if m.Count >= 0 {
+		return n <= m.Count
+	}
+	return float64(n) <= m.Percent/100*float64(stored)
+}
+
+func (m MaxDelete) String() string {
+	if m.Count >= 0 {
+		return strconv.Itoa(m.Count)
+	}
+	return strconv.FormatFloat(m.Percent, 'f', -1, 64) + "%"
+}
+
+func isRemote(u string) bool {
+	return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "file://")
+}
+
+// resolvePaths makes relative paths relative to the config file's directory.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.State = abs(c.State)
+	c.Catalog.Path = abs(c.Catalog.Path)
+	for i := range c.Feeds {
+		if !isRemote(c.Feeds[i].URL) {
+			c.Feeds[i].URL = abs(c.Feeds[i].URL)
+		}
+	}
+}
+
+// Feed returns the named feed's configuration.
+func (c *Config) Feed(name string) (*FeedConfig, bool) {
+	for i := range c.Feeds {
+		if c.Feeds[i].Name == name {
+			return &c.Feeds[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,13 @@
+// Package feed reads product feeds: it fetches bytes from a file or an HTTP
+// server (with conditional GET and size limits), detects the format from the
+// content (RSS 2.0, Atom 1.0, CSV, TSV, optionally gzip-compressed), and streams
+// Items, one at a time, each with its ordered attributes and the line it starts on.
+// Normalisation (trimmed values, canonical availability, exact decimal prices) is
+// done here, once.
+//
+// It does not group items (package tree does) and it never holds a whole
+// document in memory: memory grows with the size of one item, not of the feed.
+//
+// Data enters through Fetch (or any io.Reader handed to NewReader) and leaves
+// through Reader.Next.
+package feed

@@ -1,0 +1,95 @@
+package feed
+
+import (
+	"strings"
+)
+
+// Attr is one attribute of an item. Name is normalised: lower case, spaces
+// turned into underscores, namespace prefix dropped. Nested attributes such as
+// shipping or tax keep their parts in Sub, in document order; Value is then empty.
+type Attr struct {
+	Name  string
+	Value string
+	Sub   []Attr
+	// Plain is true for a value read from a non-Google element (RSS <title>,
+	// Atom <summary>…). When an item has both forms, the Google one wins.
+	Plain bool
+}
+
+// Item is one product or variant of a feed: its attributes in document order
+// (a repeated attribute appears once per value) and the 1-based line where it starts.
+type Item struct {
+	Line  int
+	Attrs []Attr
+}
+
+// Lookup returns the first value of the named attribute and whether it exists.
+func (it *Item) Lookup(name string) (string, bool) {
+	for i := range it.Attrs {
+		if it.Attrs[i].Name == name {
+			return it.Attrs[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Get returns the first value of the named attribute, or "".
+func (it *Item) Get(name string) string {
+	v, _ := it.Lookup(name)
+	return v
+}
+
+// All returns every value of the named attribute in document order.
+func (it *Item) All(name string) []string {
+	var out []string
+	for i := range it.Attrs {
+		if it.Attrs[i].Name == name {
+			out = append(out, it.Attrs[i].Value)
+		}
+	}
+	return out
+}
+
+// ID returns the item's id attribute.
+func (it *Item) ID() string { return it.Get("id") }
+
+// NormalizeName turns an attribute name as written in a feed ("Image Link",
+// "g:image_link", "IMAGE_LINK") into the canonical form "image_link".
+func NormalizeName(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.ToLower(s)
+	s = strings.Join(strings.Fields(s), "_")
+	return s
+}
+
+// resolvePlain drops plain (non-Google) attributes that also exist in their
+// Google form, so that the g: value wins, and trims values.
+func resolvePlain(it *Item) {
+	hasPlain := false
+	for i := range it.Attrs {
+		if it.Attrs[i].Plain {
+			hasPlain = true
+			break
+		}
+	}
+	if !hasPlain {
+		return
+	}
+	google := make(map[string]bool)
+	for _, a := range it.Attrs {
+		if !a.Plain {
+			google[a.Name] = true
+		}
+	}
+	out := it.Attrs[:0]
+	for _, a := range it.Attrs {
+		if a.Plain && google[a.Name] {
+			continue
+		}
+		out = append(out, a)
+	}
+	it.Attrs = out
+}

@@ -1,0 +1,291 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// State is what feedsync last did with a product.
+type State uint8
+
+// Product states.
+const (
+	// Live: the catalog acknowledged the product as the feed has it.
+	Live State = 1
+	// Unavailable: the product left the feed and was marked out of stock.
+	Unavailable State = 2
+	// Failed: never acknowledged; the catalog rejected it (LastError says why).
+	Failed State = 3
+)
+
+func (s State) String() string {
+	switch s {
+	case Live:
+		return "live"
+	case Unavailable:
+		return "unavailable"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// Record is what the state keeps for one product.
+type Record struct {
+	Hash       [32]byte // of the last acknowledged payload; zero when never acknowledged
+	FirstSeen  time.Time
+	LastPushed time.Time
+	State      State
+	LastError  string
+	// Payload is the last acknowledged payload, used to mark a product that left
+	// the feed as unavailable with its last known fields.
+	Payload []byte
+}
+
+// Acknowledged reports whether the catalog ever accepted this product.
+func (r *Record) Acknowledged() bool { return r.Hash != [32]byte{} }
+
+const recordVersion = 1
+
+func (r *Record) marshal() []byte {
+	b := make([]byte, 0, 1+32+8+8+1+binary.MaxVarintLen64*2+len(r.LastError)+len(r.Payload))
+	b = append(b, recordVersion)
+	b = append(b, r.Hash[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.FirstSeen.Unix()))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.LastPushed.Unix()))
+	b = append(b, byte(r.State))
+	b = binary.AppendUvarint(b, uint64(len(r.LastError)))
+	b = append(b, r.LastError...)
+	b = binary.AppendUvarint(b, uint64(len(r.Payload)))
+	b = append(b, r.Payload...)
+	return b
+}
+
+var errCorrupt = errors.New("corrupt product record")
+
+func (r *Record) unmarshal(b []byte, withPayload bool) error {
+	if len(b) < 1+32+8+8+1 || b[0] != recordVersion {
+		return errCorrupt
+	}
+	copy(r.Hash[:], b[1:33])
+	r.FirstSeen = time.Unix(int64(binary.BigEndian.Uint64(b[33:41])), 0).UTC()
+	r.LastPushed = time.Unix(int64(binary.BigEndian.Uint64(b[41:49])), 0).UTC()
+	r.State = State(b[49])
+	b = b[50:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return errCorrupt
+	}
+	r.LastError = string(b[k : k+int(n)])
+	b = b[k+int(n):]
+	if !withPayload {
+		return nil
+	}
+	n, k = binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return errCorrupt
+	}
+	r.Payload = bytes.Clone(b[k : k+int(n)])
+	return nil
+}
+
+// Lookup reads product records of one feed in short read transactions,
+// renewed every few thousand reads so that a long diff never pins old pages.
+// A Lookup is not safe for concurrent use; Close it when done.
+type Lookup struct {
+	db    *DB
+	feed  []byte
+	tx    *bolt.Tx
+	b     *bolt.Bucket
+	reads int
+}
+
+const lookupRenew = 4096
+
+// Lookup starts reading a feed's product records.
+func (db *DB) Lookup(feed string) *Lookup { return &Lookup{db: db, feed: []byte(feed)} }
+
+// Get returns the record of a product, without its payload.
+func (l *Lookup) Get(id string) (Record, bool, error) {
+	if l.db.bolt == nil {
+		return Record{}, false, nil
+	}
+	if l.tx == nil || l.reads >= lookupRenew {
+		l.Close()
+		tx, err := l.db.bolt.Begin(false)
+		if err != nil {
+			return Record{}, false, err
+		}
+		l.tx, l.reads = tx, 0
+		l.b = nil
+		if fs := tx.Bucket(bucketFeeds); fs != nil {
+			if fb := fs.Bucket(l.feed); fb != nil {
+				l.b = fb.Bucket(bucketProducts)
+			}
+		}
+	}
+	l.reads++
+	if l.b == nil {
+		return Record{}, false, nil
+	}
+	v := l.b.Get([]byte(id))
+	if v == nil {
+		return Record{}, false, nil
+	}
+	var r Record
+	if err := r.unmarshal(v, false); err != nil {
+		return Record{}, false, fmt.Errorf("product %q: %w", id, err)
+	}
+	return r, true, nil
+}
+
+// Close ends the current read transaction.
+func (l *Lookup) Close() {
+	if l.tx != nil {
+		_ = l.tx.Rollback()
+		l.tx = nil
+	}
+}
+
+// Ack is the outcome of one operation, to be written by Commit.
+type Ack struct {
+	ID      string
+	At      time.Time
+	Delete  bool     // the product was deleted: forget it
+	Hash    [32]byte // the acknowledged payload's hash (not for Err)
+	Payload []byte
+	State   State  // Live or Unavailable (not for Err)
+	Err     string // the catalog rejected the product: keep the old hash, record why
+}
+
+// Commit writes a batch of acknowledgements in one transaction.
+func (db *DB) Commit(feed string, acks []Ack) error {
+	if len(acks) == 0 {
+		return nil
+	}
+	return db.update(feed, func(fb *bolt.Bucket) error {
+		pb := fb.Bucket(bucketProducts)
+		for _, a := range acks {
+			key := []byte(a.ID)
+			if a.Delete && a.Err == "" {
+				if err := pb.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			var r Record
+			if v := pb.Get(key); v != nil {
+				if err := r.unmarshal(v, true); err != nil {
+					r = Record{} // rewrite a corrupt record from this ack
+				}
+			}
+			if r.FirstSeen.IsZero() {
+				r.FirstSeen = a.At
+			}
+			if a.Err != "" {
+				r.LastError = a.Err
+				if !r.Acknowledged() {
+					r.State = Failed
+				}
+			} else {
+				r.Hash, r.Payload, r.State, r.LastError, r.LastPushed = a.Hash, a.Payload, a.State, "", a.At
+			}
+			if err := pb.Put(key, r.marshal()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Entry is a product record with its id.
+type Entry struct {
+	ID string
+	Record
+}
+
+// Missing returns the records of a feed whose ids seen reports false, with
+// their payloads. It reads in one short transaction and holds no lock after.
+func (db *DB) Missing(feed string, seen func(id string) bool) ([]Entry, error) {
+	var out []Entry
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
+			if seen(string(k)) {
+				return nil
+			}
+			e := Entry{ID: string(k)}
+			if err := e.unmarshal(v, true); err != nil {
+				return fmt.Errorf("product %q: %w", k, err)
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Counts is how many products of a feed are in each state.
+type Counts struct {
+	Total       int `json:"total"`
+	Live        int `json:"live"`
+	Unavailable int `json:"unavailable"`
+	Failed      int `json:"failed"`
+	WithErrors  int `json:"with_errors"`
+}
+
+// Count tallies a feed's products by state.
+func (db *DB) Count(feed string) (Counts, error) {
+	var c Counts
+	err := db.Each(feed, func(e Entry) error {
+		c.Total++
+		switch e.State {
+		case Live:
+			c.Live++
+		case Unavailable:
+			c.Unavailable++
+		case Failed:
+			c.Failed++
+		}
+		if e.LastError != "" {
+			c.WithErrors++
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Each calls fn for every product record of a feed, in id order, without payloads.
+func (db *DB) Each(feed string, fn func(Entry) error) error {
+	return db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
+			e := Entry{ID: string(k)}
+			if err := e.unmarshal(v, false); err != nil {
+				return fmt.Errorf("product %q: %w", k, err)
+			}
+			return fn(e)
+		})
+	})
+}
+
+// Stored is the number of product records a feed has.
+func (db *DB) Stored(feed string) (int, error) {
+	n := 0
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb != nil {
+			n = fb.Bucket(bucketProducts).Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,292 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FormatVersion is the layout of the state file. Open refuses a file written
+// with another version rather than misreading it.
+const FormatVersion = 1
+
+// ErrLocked means another process holds the state file.
+var ErrLocked = errors.New("in use by another feedsync process")
+
+// ErrNotFound is returned for an unknown feed.
+var ErrNotFound = errors.New("not found")
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketFeeds    = []byte("feeds")
+	bucketProducts = []byte("products")
+	bucketRuns     = []byte("runs")
+	keyVersion     = []byte("format_version")
+	keyFeedMeta    = []byte("meta")
+)
+
+// MaxRuns is how many run summaries each feed keeps.
+const MaxRuns = 100
+
+// DB is an open state file.
+type DB struct {
+	bolt     *bolt.DB
+	path     string
+	readOnly bool
+}
+
+// Options for Open.
+type Options struct {
+	// Timeout is how long to wait for another process to release the file.
+	Timeout time.Duration
+	// ReadOnly opens the file shared, for plan and state; a missing file is
+	// then an empty state and is not created.
+	ReadOnly bool
+}
+
+// Open opens or creates the state file at path.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return &DB{path: path, readOnly: true}, nil
+		}
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("state file %s is %w (wait for it to finish, or point this one at another state file)", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
+	if err := db.checkVersion(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) checkVersion() error {
+	check := func(tx *bolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if m == nil {
+			return nil
+		}
+		v := m.Get(keyVersion)
+		if v == nil {
+			return nil
+		}
+		if len(v) != 4 || binary.BigEndian.Uint32(v) != FormatVersion {
+			return fmt.Errorf("state file %s has format version %v, this feedsync reads version %d: use the matching feedsync release, or move the file aside to start afresh", db.path, v, FormatVersion)
+		}
+		return nil
+	}
+	if db.readOnly {
+		return db.bolt.View(check)
+	}
+	if err := db.bolt.View(check); err != nil {
+		return err
+	}
+	initialised := false
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		initialised = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketFeeds) != nil
+		return nil
+	})
+	if initialised {
+		return nil // opening an existing file writes nothing
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		m, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		var v [4]byte
+		binary.BigEndian.PutUint32(v[:], FormatVersion)
+		if err := m.Put(keyVersion, v[:]); err != nil {
+			return err
+		}
+		_, err = tx.CreateBucketIfNotExists(bucketFeeds)
+		return err
+	})
+}
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the file.
+func (db *DB) Close() error {
+	if db.bolt == nil {
+		return nil
+	}
+	return db.bolt.Close()
+}
+
+// view runs fn in a read transaction on the feed's bucket; fn gets nil when
+// the feed has no state yet.
+func (db *DB) view(feed string, fn func(fb *bolt.Bucket) error) error {
+	if db.bolt == nil {
+		return fn(nil)
+	}
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return fn(feedBucket(tx, feed))
+	})
+}
+
+func feedBucket(tx *bolt.Tx, feed string) *bolt.Bucket {
+	fs := tx.Bucket(bucketFeeds)
+	if fs == nil {
+		return nil
+	}
+	return fs.Bucket([]byte(feed))
+}
+
+func (db *DB) update(feed string, fn func(fb *bolt.Bucket) error) error {
+	if db.readOnly {
+		return errors.New("state file opened read-only")
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		fs, err := tx.CreateBucketIfNotExists(bucketFeeds)
+		if err != nil {
+			return err
+		}
+		fb, err := fs.CreateBucketIfNotExists([]byte(feed))
+		if err != nil {
+			return err
+		}
+		if _, err := fb.CreateBucketIfNotExists(bucketProducts); err != nil {
+			return err
+		}
+		if _, err := fb.CreateBucketIfNotExists(bucketRuns); err != nil {
+			return err
+		}
+		return fn(fb)
+	})
+}
+
+// Feeds lists the feeds that have state, in name order.
+func (db *DB) Feeds() ([]string, error) {
+	var names []string
+	if db.bolt == nil {
+		return nil, nil
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		fs := tx.Bucket(bucketFeeds)
+		if fs == nil {
+			return nil
+		}
+		return fs.ForEachBucket(func(k []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// Reset forgets everything about a feed.
+func (db *DB) Reset(feed string) error {
+	if db.readOnly {
+		return errors.New("state file opened read-only")
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		fs := tx.Bucket(bucketFeeds)
+		if fs == nil || fs.Bucket([]byte(feed)) == nil {
+			return fmt.Errorf("feed %q: %w in %s", feed, ErrNotFound, db.path)
+		}
+		return fs.DeleteBucket([]byte(feed))
+	})
+}
+
+// Meta is a feed's fetch metadata.
+type Meta struct {
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	BodySHA256   string `json:"body_sha256,omitempty"`
+	// ConfigSHA256 fingerprints the settings that shape payloads; the fetch
+	// shortcuts (304, unchanged body) apply only while it is unchanged.
+	ConfigSHA256 string    `json:"config_sha256,omitempty"`
+	LastSuccess  time.Time `json:"last_success,omitzero"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	// Attributes is set once the catalog's typed attributes were declared.
+	Attributes bool `json:"attributes,omitempty"`
+}
+
+// Meta returns a feed's metadata; the zero Meta for a new feed.
+func (db *DB) Meta(feed string) (Meta, error) {
+	var m Meta
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		if v := fb.Get(keyFeedMeta); v != nil {
+			return json.Unmarshal(v, &m)
+		}
+		return nil
+	})
+	return m, err
+}
+
+// SetMeta replaces a feed's metadata.
+func (db *DB) SetMeta(feed string, m Meta) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return db.update(feed, func(fb *bolt.Bucket) error { return fb.Put(keyFeedMeta, v) })
+}
+
+// AddRun appends a run summary (any JSON value) and keeps the last MaxRuns.
+func (db *DB) AddRun(feed string, summary any) error {
+	v, err := json.Marshal(summary)
+	if err != nil {
+		return err
+	}
+	return db.update(feed, func(fb *bolt.Bucket) error {
+		rb := fb.Bucket(bucketRuns)
+		seq, err := rb.NextSequence()
+		if err != nil {
+			return err
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], seq)
+		if err := rb.Put(k[:], v); err != nil {
+			return err
+		}
+		if n := rb.Stats().KeyN; n > MaxRuns {
+			c := rb.Cursor()
+			for k, _ := c.First(); k != nil && n > MaxRuns; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n--
+			}
+		}
+		return nil
+	})
+}
+
+// Runs returns up to n of the latest run summaries, newest first.
+func (db *DB) Runs(feed string, n int) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		c := fb.Bucket(bucketRuns).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			out = append(out, bytes.Clone(v))
+		}
+		return nil
+	})
+	return out, err
+}

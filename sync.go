@@ -1,0 +1,512 @@
+package feedsync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
+	"github.com/feedsync/feedsync/tree"
+)
+
+// Mode is what a sync does.
+type Mode string
+
+// Modes of Sync.
+const (
+	ModeSync   Mode = "sync"   // delta: only products whose payload changed
+	ModeResync Mode = "resync" // every product, whatever the stored hashes say
+	ModePlan   Mode = "plan"   // the sync diff against a recording sink; no state written
+)
+
+// Fetch outcomes reported in Summary.Fetch.
+const (
+	FetchChanged       = "changed"
+	FetchNotModified   = "not-modified"
+	FetchUnchangedBody = "unchanged-body"
+)
+
+// ErrTooManyDeletes is returned when a run's removals exceed max_delete.
+var ErrTooManyDeletes = errors.New("too many removals")
+
+// ErrRemovalRefused is returned when a run's removal phase was refused by a guard.
+var ErrRemovalRefused = errors.New("removal refused")
+
+// Summary is the outcome of one sync of one feed, printed by --json and kept
+// in the run history. The first keys are a public contract.
+type Summary struct {
+	Feed        string `json:"feed"`
+	Items       int    `json:"items"`
+	Products    int    `json:"products"`
+	Created     int    `json:"created"`
+	Updated     int    `json:"updated"`
+	Unchanged   int    `json:"unchanged"`
+	Deleted     int    `json:"deleted"`
+	Failed      int    `json:"failed"`
+	Fetch       string `json:"fetch"`
+	DurationMS  int64  `json:"duration_ms"`
+	Mode        Mode   `json:"mode"`
+	Unavailable int    `json:"unavailable"` // products marked out of stock because they left the feed
+	Skipped     int    `json:"skipped"`     // items or rows skipped with a problem
+	Bytes       int64  `json:"bytes"`
+	Started     string `json:"started"`
+	Error       string `json:"error,omitempty"`
+}
+
+// Options of one Sync.
+type Options struct {
+	Mode            Mode
+	AllowMassDelete bool
+	Now             func() time.Time
+	Log             zerolog.Logger
+	UserAgent       string
+	// OnProblem is told of every skipped item (nil: they are logged).
+	OnProblem func(feed.Problem)
+}
+
+// Syncer syncs feeds into one catalog, keeping state in one store.
+type Syncer struct {
+	DB   *store.DB
+	Sink push.Sink
+}
+
+type opRef struct {
+	hash    [32]byte
+	payload []byte
+	state   store.State
+}
+
+// Sync runs one sync of one feed: fetch, parse, build products, diff against
+// the state, push what changed, and commit what the sink acknowledged. The
+// returned Summary is filled in as far as the run got, also on error.
+func (s *Syncer) Sync(ctx context.Context, fc *FeedConfig, opts Options) (Summary, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	sum := Summary{Feed: fc.Name, Mode: opts.Mode, Started: start.UTC().Format(time.RFC3339)}
+	touched := false
+	err := s.sync(ctx, fc, opts, &sum, &touched)
+	sum.DurationMS = now().Sub(start).Milliseconds()
+	if err != nil {
+		sum.Error = err.Error()
+	}
+	// A run that failed before anything was pushed leaves the state file as it
+	// was; any other run is recorded in the history.
+	if opts.Mode != ModePlan && (err == nil || touched) {
+		if rerr := s.record(fc.Name, sum, err, now()); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return sum, err
+}
+
+func (s *Syncer) record(name string, sum Summary, runErr error, at time.Time) error {
+	if err := s.DB.AddRun(name, sum); err != nil {
+		return fmt.Errorf("record run: %w", err)
+	}
+	if runErr == nil {
+		return nil
+	}
+	m, err := s.DB.Meta(name)
+	if err != nil {
+		return err
+	}
+	m.LastError, m.LastErrorAt = runErr.Error(), at.UTC()
+	return s.DB.SetMeta(name, m)
+}
+
+// configFingerprint covers every setting that shapes payloads or their target.
+func (s *Syncer) configFingerprint(fc *FeedConfig) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", s.Sink.Target(), fc.Policy, fc.ProductID, fc.Format)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// productHash is SHA-256 of the payload, the catalog target and the policy:
+// a change of any of them re-sends exactly the products it affects.
+func productHash(payload []byte, target string, policy string) [32]byte {
+	h := sha256.New()
+	h.Write(payload)
+	h.Write([]byte{0})
+	h.Write([]byte(target))
+	h.Write([]byte{0})
+	h.Write([]byte(policy))
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Summary, touched *bool) error {
+	log := opts.Log
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	policy, err := tree.ParsePolicy(fc.Policy)
+	if err != nil {
+		return err
+	}
+	format, err := feed.ParseFormat(fc.Format)
+	if err != nil {
+		return err
+	}
+	maxDelete, err := ParseMaxDelete(fc.MaxDelete)
+	if err != nil {
+		return err
+	}
+	meta, err := s.DB.Meta(fc.Name)
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	fingerprint := s.configFingerprint(fc)
+	shortcuts := opts.Mode != ModeResync && meta.ConfigSHA256 == fingerprint
+
+	// Fetch.
+	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent}
+	if shortcuts {
+		req.ETag, req.LastModified = meta.ETag, meta.LastModified
+	}
+	resp, err := feed.Fetch(ctx, req)
+	if err != nil {
+		sum.Fetch = "failed"
+		return err
+	}
+	if resp.NotModified {
+		sum.Fetch = FetchNotModified
+		log.Info().Msg("feed not modified since the last run (304)")
+		return s.succeed(fc.Name, meta, fingerprint, meta.BodySHA256, resp, opts.Mode, now())
+	}
+	body := resp.Body
+	defer body.Close()
+
+	// Parse and build products. Nothing is pushed before the whole feed is read:
+	// a broken feed stops here with the state untouched.
+	r, err := feed.NewReader(body, fc.URL, format)
+	if err != nil {
+		sum.Fetch = "failed"
+		return err
+	}
+	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID})
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			sum.Fetch = "failed"
+			sum.Items = b.Items()
+			return err
+		}
+		b.Add(it)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		sum.Fetch = "failed"
+		return err
+	}
+	sum.Bytes = body.BytesRead()
+	sum.Items = b.Items()
+	problems := append(append([]feed.Problem(nil), r.Problems()...), b.Problems()...)
+	sum.Skipped = len(problems)
+	for _, p := range problems {
+		if opts.OnProblem != nil {
+			opts.OnProblem(p)
+		} else {
+			log.Warn().Int("line", p.Line).Str("item", p.ItemID).Msg(p.Msg)
+		}
+	}
+	bodySum := body.Sum()
+	bodyHex := hex.EncodeToString(bodySum[:])
+	sum.Fetch = FetchChanged
+	if shortcuts && bodyHex == meta.BodySHA256 {
+		sum.Fetch = FetchUnchangedBody
+		_ = b.Finish(func(*tree.Product) error { sum.Products++; return nil })
+		sum.Unchanged = sum.Products
+		log.Info().Msg("feed body unchanged since the last successful run")
+		return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+	}
+
+	// Diff and push.
+	*touched = true
+	target := s.Sink.Target()
+	c := newCommitter(s.DB, fc.Name, opts.Mode != ModePlan, now)
+	ops := make(chan push.Op, 256)
+	sinkCtx, cancelSink := context.WithCancel(ctx)
+	defer cancelSink()
+	sinkDone := make(chan error, 1)
+	go func() { sinkDone <- s.Sink.Apply(sinkCtx, ops, c.ack) }()
+	stopC := c.start()
+
+	send := func(op push.Op) error {
+		select {
+		case ops <- op:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-sinkDone:
+			sinkDone <- err // keep it for the final wait
+			if err == nil {
+				err = errors.New("the sink stopped early")
+			}
+			return err
+		}
+	}
+	seen := make(map[string]struct{})
+	lookup := s.DB.Lookup(fc.Name)
+	diffErr := b.Finish(func(p *tree.Product) error {
+		if _, dup := seen[p.ID]; dup {
+			problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
+			log.Warn().Int("line", p.Lines[0]).Str("product", p.ID).Msg("duplicate custom_id: product skipped")
+			sum.Skipped++
+			return nil
+		}
+		seen[p.ID] = struct{}{}
+		sum.Products++
+		payload := p.JSON()
+		h := productHash(payload, target, fc.Policy)
+		rec, ok, err := lookup.Get(p.ID)
+		if err != nil {
+			return err
+		}
+		kind := push.Update
+		switch {
+		case !ok || !rec.Acknowledged():
+			kind = push.Create
+		case opts.Mode == ModeResync, rec.Hash != h, rec.State != store.Live:
+		default:
+			sum.Unchanged++
+			return nil
+		}
+		return send(push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}})
+	})
+	lookup.Close()
+
+	// Removal, behind its guards.
+	var removeErr error
+	if diffErr == nil {
+		removeErr = s.remove(fc, opts, maxDelete, seen, sum, send, log)
+	}
+	close(ops)
+	sinkErr := <-sinkDone
+	if err := stopC(); err != nil && sinkErr == nil {
+		sinkErr = fmt.Errorf("commit state: %w", err)
+	}
+	c.tally(sum)
+	switch {
+	case diffErr != nil:
+		return diffErr
+	case sinkErr != nil:
+		return fmt.Errorf("catalog %s: %w", target, sinkErr)
+	case removeErr != nil:
+		return removeErr
+	case sum.Failed > 0:
+		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", sum.Failed, fc.Name)
+	}
+	return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+}
+
+// remove applies on_missing to the stored products this run did not see.
+func (s *Syncer) remove(fc *FeedConfig, opts Options, maxDelete MaxDelete, seen map[string]struct{}, sum *Summary, send func(push.Op) error, log zerolog.Logger) error {
+	if fc.OnMissing == OnMissingKeep {
+		return nil
+	}
+	missing, err := s.DB.Missing(fc.Name, func(id string) bool { _, ok := seen[id]; return ok })
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	var todo []store.Entry
+	for _, e := range missing {
+		switch {
+		case !e.Acknowledged():
+			continue // never reached the catalog: nothing to remove
+		case fc.OnMissing == OnMissingUnavailable && e.State == store.Unavailable && opts.Mode != ModeResync:
+			continue // already marked
+		}
+		todo = append(todo, e)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	stored, err := s.DB.Stored(fc.Name)
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	if sum.Products == 0 {
+		return fmt.Errorf("%w: the feed produced no products, so removing all %d stored products was refused; check the feed, or run `feedsync state --reset %s --yes` to start over", ErrRemovalRefused, len(todo), fc.Name)
+	}
+	if !maxDelete.Allows(len(todo), stored) && !opts.AllowMassDelete {
+		return fmt.Errorf("%w: this run would remove %d of %d stored products, above max_delete %s; nothing was removed. If the feed really lost them, run once with --allow-mass-delete", ErrTooManyDeletes, len(todo), stored, maxDelete)
+	}
+	for _, e := range todo {
+		if fc.OnMissing == OnMissingDelete {
+			if err := send(push.Op{Kind: push.Delete, ID: e.ID, Ref: opRef{}}); err != nil {
+				return err
+			}
+			continue
+		}
+		payload, err := markUnavailable(e.Payload, e.ID)
+		if err != nil {
+			log.Warn().Str("product", e.ID).Err(err).Msg("stored payload unreadable; sending a minimal unavailable update")
+		}
+		ref := opRef{hash: productHash(payload, s.Sink.Target(), fc.Policy), payload: payload, state: store.Unavailable}
+		if err := send(push.Op{Kind: push.Update, ID: e.ID, Payload: payload, Ref: ref}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markUnavailable returns the last acknowledged payload with availability set
+// to out_of_stock, canonical like every payload.
+func markUnavailable(last []byte, id string) ([]byte, error) {
+	m := map[string]any{}
+	var err error
+	if len(last) > 0 {
+		d := json.NewDecoder(bytes.NewReader(last))
+		d.UseNumber()
+		err = d.Decode(&m)
+	}
+	if err != nil || len(m) == 0 {
+		m = map[string]any{"custom_id": id}
+	}
+	m["availability"] = feed.OutOfStock
+	p := tree.Product{ID: id, Payload: m}
+	return p.JSON(), err
+}
+
+// succeed records the fetch metadata of a fully successful run, which the
+// next run's shortcuts rely on.
+func (s *Syncer) succeed(name string, meta store.Meta, fingerprint, bodyHex string, resp *feed.Response, mode Mode, at time.Time) error {
+	if mode == ModePlan {
+		return nil
+	}
+	if resp.ETag != "" || resp.LastModified != "" || !resp.NotModified {
+		meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
+	}
+	meta.BodySHA256 = bodyHex
+	meta.ConfigSHA256 = fingerprint
+	meta.LastSuccess = at.UTC()
+	meta.LastError, meta.LastErrorAt = "", time.Time{}
+	if err := s.DB.SetMeta(name, meta); err != nil {
+		return fmt.Errorf("record fetch state: %w", err)
+	}
+	return nil
+}
+
+// committer batches acknowledgements into store commits: every commitBatch
+// acks or every commitEvery, whichever comes first, and once at the end.
+type committer struct {
+	db      *store.DB
+	feed    string
+	write   bool
+	now     func() time.Time
+	mu      sync.Mutex
+	pending []store.Ack
+	err     error
+	counts  struct{ created, updated, deleted, unavailable, failed int }
+}
+
+const (
+	commitBatch = 512
+	commitEvery = time.Second
+)
+
+func newCommitter(db *store.DB, feed string, write bool, now func() time.Time) *committer {
+	return &committer{db: db, feed: feed, write: write, now: now}
+}
+
+func (c *committer) ack(r push.Result) {
+	ref, _ := r.Op.Ref.(opRef)
+	a := store.Ack{ID: r.Op.ID, At: c.now().UTC()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case r.Err != nil:
+		c.counts.failed++
+		a.Err = r.Err.Error()
+	case r.Op.Kind == push.Delete:
+		c.counts.deleted++
+		a.Delete = true
+	default:
+		switch {
+		case ref.state == store.Unavailable:
+			c.counts.unavailable++
+		case r.Op.Kind == push.Create:
+			c.counts.created++
+		default:
+			c.counts.updated++
+		}
+		a.Hash, a.Payload, a.State = ref.hash, ref.payload, ref.state
+	}
+	if !c.write {
+		return
+	}
+	c.pending = append(c.pending, a)
+	if len(c.pending) >= commitBatch {
+		c.flushLocked()
+	}
+}
+
+func (c *committer) flushLocked() {
+	if len(c.pending) == 0 || c.err != nil {
+		return
+	}
+	if err := c.db.Commit(c.feed, c.pending); err != nil {
+		c.err = err
+		return
+	}
+	c.pending = c.pending[:0]
+}
+
+// start runs the timed flush; the returned func stops it, flushes the rest
+// and reports the first commit error.
+func (c *committer) start() func() error {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(commitEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				c.mu.Lock()
+				c.flushLocked()
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		wg.Wait()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.flushLocked()
+		return c.err
+	}
+}
+
+func (c *committer) tally(sum *Summary) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sum.Created = c.counts.created
+	sum.Updated = c.counts.updated
+	sum.Deleted = c.counts.deleted
+	sum.Unavailable = c.counts.unavailable
+	sum.Failed = c.counts.failed
+}
