@@ -68,6 +68,11 @@ type FeedConfig struct {
 	MaxDelete string            `yaml:"max_delete"`
 	Headers   map[string]string `yaml:"headers"`
 	Timeout   Duration          `yaml:"timeout"`
+	// MaxSize caps the feed's size, compressed and decompressed ("4GiB", "500MB").
+	MaxSize string `yaml:"max_size"`
+	// Fields maps catalog fields to feed attributes (name: title); an empty
+	// attribute drops a default field. See tree.Options.Fields.
+	Fields map[string]string `yaml:"fields"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -106,7 +111,7 @@ func Defaults() Config {
 func feedDefaults() FeedConfig {
 	return FeedConfig{
 		Format: "auto", Schedule: "@hourly", Policy: string(tree.PolicyVariant), ProductID: "id",
-		OnMissing: OnMissingUnavailable, MaxDelete: "10%", Timeout: Duration(10 * time.Minute),
+		OnMissing: OnMissingUnavailable, MaxDelete: "10%", Timeout: Duration(10 * time.Minute), MaxSize: "4GiB",
 	}
 }
 
@@ -395,6 +400,12 @@ func (c *Config) validate() []string {
 		if _, err := ParseMaxDelete(f.MaxDelete); err != nil {
 			bad(at+".max_delete", "%v", err)
 		}
+		if _, err := ParseSize(f.MaxSize); err != nil {
+			bad(at+".max_size", "%v", err)
+		}
+		if f.OnMissing == OnMissingDelete && cat.Kind == "usercom" && cat.Mode != "rest" {
+			bad(at+".on_missing", "%q needs catalog.mode rest: User.com's import cannot delete products (use unavailable, or mode rest after checking the README's warning on REST deletes)", f.OnMissing)
+		}
 	}
 	return p
 }
@@ -435,6 +446,27 @@ func (m MaxDelete) String() string {
 		return strconv.Itoa(m.Count)
 	}
 	return strconv.FormatFloat(m.Percent, 'f', -1, 64) + "%"
+}
+
+// ParseSize reads a byte size: "4GiB", "500MB", "64KiB", "1048576".
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q: want a size such as 4GiB or 500MB", s)
+	}
+	return int64(n * float64(mult)), nil
 }
 
 func isRemote(u string) bool {

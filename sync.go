@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 	"time"
 
@@ -132,6 +133,14 @@ func (s *Syncer) record(name string, sum Summary, runErr error, at time.Time) er
 func (s *Syncer) configFingerprint(fc *FeedConfig) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", s.Sink.Target(), fc.Policy, fc.ProductID, fc.Format)
+	keys := make([]string, 0, len(fc.Fields))
+	for k := range fc.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, fc.Fields[k])
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -174,8 +183,13 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	fingerprint := s.configFingerprint(fc)
 	shortcuts := opts.Mode != ModeResync && meta.ConfigSHA256 == fingerprint
 
+	maxSize, err := ParseSize(fc.MaxSize)
+	if err != nil {
+		return err
+	}
+
 	// Fetch.
-	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent}
+	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent, MaxBytes: maxSize}
 	if shortcuts {
 		req.ETag, req.LastModified = meta.ETag, meta.LastModified
 	}
@@ -199,7 +213,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		sum.Fetch = "failed"
 		return err
 	}
-	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID})
+	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID, Fields: fc.Fields, Now: now()})
 	for {
 		it, err := r.Next()
 		if err == io.EOF {

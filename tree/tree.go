@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/feedsync/feedsync/feed"
@@ -38,6 +39,11 @@ type Options struct {
 	// ProductID names the attribute that identifies a product under the variant
 	// policy (and a standalone item under both): id, gtin, mpn or any attribute.
 	ProductID string
+	// Fields maps catalog fields to feed attributes, over the defaults
+	// ("name": "title"); an empty attribute drops the field.
+	Fields map[string]string
+	// Now is the run's clock, for sale_price_effective_date.
+	Now time.Time
 }
 
 // Product is one catalog product: its custom_id, the flat payload, and the
