@@ -24,6 +24,7 @@ type Config struct {
 	State   string        `yaml:"state"`
 	Log     LogConfig     `yaml:"log"`
 	Metrics MetricsConfig `yaml:"metrics"`
+	Run     RunConfig     `yaml:"run"`
 	Catalog CatalogConfig `yaml:"catalog"`
 	Feeds   []FeedConfig  `yaml:"feeds"`
 
@@ -41,6 +42,14 @@ type LogConfig struct {
 // MetricsConfig is the daemon's HTTP endpoint.
 type MetricsConfig struct {
 	Listen string `yaml:"listen"`
+}
+
+// RunConfig tunes the daemon (feedsync run).
+type RunConfig struct {
+	// Concurrency is how many feeds sync at the same time.
+	Concurrency int `yaml:"concurrency"`
+	// Grace is how long SIGTERM waits for in-flight pushes.
+	Grace Duration `yaml:"grace"`
 }
 
 // CatalogConfig says where products go.
@@ -73,6 +82,9 @@ type FeedConfig struct {
 	// Fields maps catalog fields to feed attributes (name: title); an empty
 	// attribute drops a default field. See tree.Options.Fields.
 	Fields map[string]string `yaml:"fields"`
+	// Heartbeat is requested (GET) after each successful run of the daemon:
+	// a dead man's switch for monitoring. Optional.
+	Heartbeat string `yaml:"heartbeat"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -101,6 +113,7 @@ func Defaults() Config {
 		State:   "./feedsync.db",
 		Log:     LogConfig{Level: "info", Format: "console"},
 		Metrics: MetricsConfig{Listen: "127.0.0.1:9464"},
+		Run:     RunConfig{Concurrency: 2, Grace: Duration(30 * time.Second)},
 		Catalog: CatalogConfig{
 			Kind: "file", Path: "./out/catalog.jsonl", TokenEnv: "USERCOM_API_TOKEN", Mode: "import",
 			Rate: 10, Concurrency: 4, Timeout: Duration(30 * time.Second), Retries: 6,
@@ -333,6 +346,9 @@ func (c *Config) validate() []string {
 	default:
 		bad("log.format", "%q: want console or json", c.Log.Format)
 	}
+	if c.Run.Concurrency < 1 {
+		bad("run.concurrency", "%d: want 1 or more", c.Run.Concurrency)
+	}
 	cat := &c.Catalog
 	switch cat.Kind {
 	case "file":
@@ -399,6 +415,9 @@ func (c *Config) validate() []string {
 		}
 		if _, err := ParseMaxDelete(f.MaxDelete); err != nil {
 			bad(at+".max_delete", "%v", err)
+		}
+		if f.Heartbeat != "" && !strings.HasPrefix(f.Heartbeat, "http://") && !strings.HasPrefix(f.Heartbeat, "https://") {
+			bad(at+".heartbeat", "%q: want an http:// or https:// URL", f.Heartbeat)
 		}
 		if _, err := ParseSize(f.MaxSize); err != nil {
 			bad(at+".max_size", "%v", err)
