@@ -1,179 +1,455 @@
 package feed
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// delimitedReader reads tab-separated (Google's text format) and
-// comma-separated (Meta catalog style) feeds. The first row names the attributes.
-type delimitedReader struct {
-	br       *bufio.Reader
-	source   string
-	format   Format
-	sep      byte
-	header   []string
-	line     int // physical lines consumed so far
-	problems []Problem
-	done     bool
+// Sizes of the delimited reader's window over the input. The window grows only
+// for a row longer than itself, up to maxRowBytes.
+const (
+	delimitedBufSize = 1 << 20
+	maxRowBytes      = 64 << 20
+)
+
+// subAttrNames is the default order of the parts of a sub-attribute value in
+// text form (US:CA:Ground:5.00 USD) when the header does not name them
+// (shipping(country:price)).
+var subAttrNames = map[string][]string{
+	"shipping":                {"country", "region", "service", "price"},
+	"tax":                     {"country", "region", "rate", "tax_ship"},
+	"installment":             {"months", "amount"},
+	"product_detail":          {"section_name", "attribute_name", "attribute_value"},
+	"loyalty_points":          {"name", "points", "ratio"},
+	"subscription_cost":       {"period", "period_length", "amount"},
+	"free_shipping_threshold": {"country", "price_threshold"},
+	"certification":           {"certification_authority", "certification_name", "certification_code"},
 }
 
-func newDelimitedReader(br *bufio.Reader, source string, format Format) (*delimitedReader, error) {
-	if head, _ := br.Peek(3); bytes.HasPrefix(head, utf8BOM) {
-		_, _ = br.Discard(3)
+// repeatable lists the attributes that may appear more than once per item. In
+// text form their values are comma-separated in one cell, or given in repeated
+// header columns.
+var repeatable = map[string]bool{
+	"additional_image_link":         true,
+	"lifestyle_image_link":          true,
+	"product_type":                  true,
+	"product_highlight":             true,
+	"product_detail":                true,
+	"promotion_id":                  true,
+	"excluded_destination":          true,
+	"included_destination":          true,
+	"shopping_ads_excluded_country": true,
+	"shipping":                      true,
+	"tax":                           true,
+	"free_shipping_threshold":       true,
+	"certification":                 true,
+}
+
+// IsRepeatable reports whether the named attribute may appear more than once
+// in an item (additional_image_link, shipping…).
+func IsRepeatable(name string) bool { return repeatable[name] }
+
+// column is one header column.
+type column struct {
+	name   string   // normalised attribute name; "" for an ignored column
+	sub    []string // part names for a sub-attribute value, nil otherwise
+	repeat bool     // comma-separated repeats in one cell
+}
+
+// span is one field of a row: buf[start:end], raw or the inside of quotes.
+type span struct {
+	start, end int
+	escaped    bool // quoted, with doubled quotes to undo
+	quoted     bool
+}
+
+// delimitedReader reads tab-separated (Google's text format) and
+// comma-separated (Meta catalog style) feeds. The first row names the attributes.
+//
+// It splits rows itself over a large window of the input: a row without
+// quotes costs a few bytes.IndexByte calls, and every value of a row shares
+// one string allocation. Quoting follows RFC 4180 (a quote opens a field only
+// at its start, "" is a literal quote) with a lenient twist for real files: a
+// quoted field whose closing quote is not followed by a separator or line end
+// (36" flat top, "My Food Truck" transition) is read raw, quotes included.
+type delimitedReader struct {
+	r      io.Reader
+	source string
+	format Format
+	sep    byte
+
+	buf      []byte
+	pos, end int // unread bytes are buf[pos:end]
+	eof      bool
+	rerr     error
+	line     int // 1-based line number of buf[pos]
+
+	cols     []column
+	idCol    int
+	problems []Problem
+	done     bool
+
+	fields  []span
+	plain   []span
+	scratch []byte
+	offs    []int
+}
+
+func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
+	d := &delimitedReader{r: r, source: source, format: format, buf: make([]byte, delimitedBufSize), line: 1, idCol: -1}
+	// Read until the header line is in the window, to detect the separator.
+	for !d.eof && bytes.IndexByte(d.buf[d.pos:d.end], '\n') < 0 && d.end < len(d.buf) {
+		if err := d.fill(); err != nil {
+			return nil, err
+		}
 	}
-	d := &delimitedReader{br: br, source: source, format: format, sep: '\t'}
-	if format == FormatCSV {
-		d.sep = ','
+	if bytes.HasPrefix(d.buf[d.pos:d.end], utf8BOM) {
+		d.pos += 3
 	}
-	var fields []string
-	var err error
+	d.sep = d.detectSep()
+	if d.sep == '\t' {
+		d.format = FormatTSV
+	} else {
+		d.format = FormatCSV
+	}
 	for {
-		var start int
-		fields, start, err = d.record()
+		n, startLine, err := d.nextRecord(false)
 		if err != nil {
 			if err == io.EOF {
 				return nil, &ParseError{Source: source, Err: errors.New("the feed is empty: no header row")}
 			}
 			return nil, err
 		}
-		if !(len(fields) == 1 && strings.TrimSpace(fields[0]) == "") {
-			_ = start
-			break
+		if n == 0 {
+			continue
 		}
+		d.header(startLine)
+		return d, nil
 	}
+}
+
+// detectSep picks the separator from the header line: a tab when it holds
+// tabs and at least as many tabs as commas, a comma when it holds commas, and
+// otherwise what the format says.
+func (d *delimitedReader) detectSep() byte {
+	data := d.buf[d.pos:d.end]
+	data = bytes.TrimLeft(data, " \r\n")
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[:i]
+	}
+	tabs, commas := bytes.Count(data, []byte{'\t'}), bytes.Count(data, []byte{','})
+	switch {
+	case tabs > 0 && tabs >= commas:
+		return '\t'
+	case commas > 0:
+		return ','
+	case d.format == FormatCSV:
+		return ','
+	}
+	return '\t'
+}
+
+// header reads the column names from d.fields.
+func (d *delimitedReader) header(line int) {
 	seen := make(map[string]int)
-	for i, f := range fields {
-		n := NormalizeName(f)
-		if j := strings.IndexByte(n, '('); j > 0 { // shipping(country:price)
-			n = n[:j]
+	for i, f := range d.fields {
+		raw := strings.TrimSpace(d.unquote(f))
+		var parts []string
+		if j := strings.IndexByte(raw, '('); j > 0 && strings.HasSuffix(raw, ")") {
+			for _, p := range strings.Split(raw[j+1:len(raw)-1], ":") {
+				parts = append(parts, NormalizeName(p))
+			}
+			raw = raw[:j]
 		}
-		if n == "" {
-			return nil, &ParseError{Source: source, Line: d.line, Err: fmt.Errorf("header column %d has no name", i+1)}
+		name := NormalizeName(raw)
+		c := column{name: name, repeat: repeatable[name], sub: parts}
+		if c.sub == nil {
+			c.sub = subAttrNames[name]
 		}
-		if prev, ok := seen[n]; ok {
-			d.problems = append(d.problems, Problem{Line: d.line, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d)", n, prev+1, i+1)})
-		} else {
-			seen[n] = i
+		switch {
+		case name == "":
+			d.problems = append(d.problems, Problem{Line: line, Msg: fmt.Sprintf("header column %d has no name: its values are ignored", i+1)})
+		default:
+			if prev, ok := seen[name]; ok {
+				if !c.repeat {
+					d.problems = append(d.problems, Problem{Line: line, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d): %s is not repeatable, both values are kept", name, prev+1, i+1, name)})
+				}
+			} else {
+				seen[name] = i
+			}
+			if name == "id" && d.idCol < 0 {
+				d.idCol = i
+			}
 		}
-		d.header = append(d.header, n)
+		d.cols = append(d.cols, c)
 	}
-	return d, nil
+}
+
+// Columns returns the normalised attribute name of each header column.
+func (d *delimitedReader) Columns() []string {
+	out := make([]string, len(d.cols))
+	for i, c := range d.cols {
+		out[i] = c.name
+	}
+	return out
 }
 
 func (d *delimitedReader) Format() Format      { return d.format }
 func (d *delimitedReader) Problems() []Problem { return d.problems }
 
-// readLine returns one physical line without its line end (LF or CRLF).
-func (d *delimitedReader) readLine() (string, error) {
-	s, err := d.br.ReadString('\n')
-	if err != nil && !(err == io.EOF && s != "") {
+// fill moves the unread bytes to the front of the window, grows it when it is
+// full, and reads more. It returns an error only for a failed read.
+func (d *delimitedReader) fill() error {
+	if d.eof {
+		return nil
+	}
+	if d.rerr != nil {
+		return d.rerr
+	}
+	if d.pos > 0 {
+		d.end = copy(d.buf, d.buf[d.pos:d.end])
+		d.pos = 0
+	}
+	if d.end == len(d.buf) {
+		if len(d.buf) >= maxRowBytes {
+			return &ParseError{Source: d.source, Line: d.line, Err: fmt.Errorf("a row is longer than %d MiB: is this a delimited feed?", maxRowBytes>>20)}
+		}
+		nb := make([]byte, 2*len(d.buf))
+		copy(nb, d.buf[:d.end])
+		d.buf = nb
+	}
+	for d.end < len(d.buf) {
+		n, err := d.r.Read(d.buf[d.end:])
+		d.end += n
 		if err == io.EOF {
-			return "", io.EOF
+			d.eof = true
+			return nil
 		}
-		return "", &ParseError{Source: d.source, Line: d.line + 1, Err: err}
-	}
-	d.line++
-	s = strings.TrimSuffix(s, "\n")
-	s = strings.TrimSuffix(s, "\r")
-	return s, nil
-}
-
-// record reads one logical row: a physical line, extended over the next lines
-// while a quoted field is open. Fields are split on the separator; quotes are
-// honoured only around a whole field (RFC 4180), so a raw quote inside an
-// unquoted field (36" flat top) is kept as text.
-func (d *delimitedReader) record() ([]string, int, error) {
-	line, err := d.readLine()
-	if err != nil {
-		return nil, 0, err
-	}
-	start := d.line
-	for quoteOpen(line, d.sep) {
-		next, err := d.readLine()
 		if err != nil {
-			if err == io.EOF {
-				return nil, start, &ParseError{Source: d.source, Line: start, Err: errors.New("a quoted field is not closed before the end of the file")}
-			}
-			return nil, start, err
+			d.rerr = &ParseError{Source: d.source, Line: d.line, Err: err}
+			return d.rerr
 		}
-		line += "\n" + next
+		if n > 0 {
+			return nil
+		}
 	}
-	return d.split(line), start, nil
+	return nil
 }
 
-// split cuts a logical row into fields. Without quotes it is a plain split.
-// With quotes, an RFC 4180 reading wins when it is valid and fits the header;
-// otherwise a plain split that fits the header wins (real TSVs hold raw
-// quotes: 36" flat top, "My Food Truck" transition), with fields wrapped
-// whole in quotes unquoted; a lenient reading comes last.
-func (d *delimitedReader) split(line string) []string {
-	sep := string(d.sep)
-	if strings.IndexByte(line, '"') < 0 {
-		return strings.Split(line, sep)
-	}
-	want := len(d.header)
-	fits := func(f []string) bool { return want == 0 || len(f) == want }
-	parse := func(lazy bool) ([]string, bool) {
-		cr := csv.NewReader(strings.NewReader(line))
-		cr.Comma = rune(d.sep)
-		cr.LazyQuotes = lazy
-		cr.FieldsPerRecord = -1
-		f, err := cr.Read()
-		return f, err == nil
-	}
-	if f, ok := parse(false); ok && fits(f) {
-		return f
-	}
-	plain := strings.Split(line, sep)
-	if fits(plain) {
-		for i, f := range plain {
-			if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' && !strings.Contains(strings.ReplaceAll(f[1:len(f)-1], `""`, ""), `"`) {
-				plain[i] = strings.ReplaceAll(f[1:len(f)-1], `""`, `"`)
+// nextRecord splits the next row into d.fields and consumes it. It returns
+// the number of fields (0 for a blank line) and the line the row starts on, or
+// io.EOF. With want > 0 (via fit) a row that does not have the header's field
+// count is re-read as a plain split of its first line when that fits.
+func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
+	for {
+		if d.pos >= d.end {
+			if d.eof {
+				return 0, 0, io.EOF
 			}
+			if err := d.fill(); err != nil {
+				return 0, 0, err
+			}
+			continue
 		}
-		return plain
+		startLine := d.line
+		n, used, lines, ok := d.split(fit)
+		if !ok {
+			if err := d.fill(); err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
+		d.pos += used
+		d.line += lines
+		return n, startLine, nil
 	}
-	if f, ok := parse(true); ok && fits(f) {
-		return f
-	}
-	return plain
 }
 
-// quoteOpen reports whether line ends inside a quoted field.
-func quoteOpen(line string, sep byte) bool {
-	inQuotes := false
-	atFieldStart := true
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case inQuotes:
-			if c == '"' {
-				if i+1 < len(line) && line[i+1] == '"' {
-					i++
+// split parses one row at buf[pos:end]. ok is false when more input is needed.
+func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool) {
+	data := d.buf[d.pos:d.end]
+	atEOF := d.eof || (d.pos == 0 && d.end == len(d.buf) && len(d.buf) >= maxRowBytes)
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 && !atEOF {
+		return 0, 0, 0, false
+	}
+	lineEnd, next := nl, nl+1
+	if nl < 0 {
+		lineEnd, next = len(data), len(data)
+	}
+	line := data[:lineEnd]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		d.fields = d.fields[:0]
+		return 0, next, 1, true
+	}
+	if bytes.IndexByte(line, '"') < 0 {
+		d.fields = d.splitPlain(d.fields[:0], line)
+		return len(d.fields), next, 1, true
+	}
+	fields, used, ok := d.splitQuoted(d.fields[:0], data, atEOF)
+	d.fields = fields
+	if !ok {
+		return 0, 0, 0, false
+	}
+	if fit && len(fields) != len(d.cols) {
+		plain := d.splitPlain(d.plain[:0], line)
+		d.plain = plain
+		if len(plain) == len(d.cols) {
+			d.fields, d.plain = plain, fields
+			for i := range d.fields {
+				f := &d.fields[i]
+				b := d.buf[f.start:f.end]
+				if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && wellQuoted(b[1:len(b)-1]) {
+					f.start++
+					f.end--
+					f.quoted = true
+					f.escaped = bytes.Contains(d.buf[f.start:f.end], []byte{'"'})
+				}
+			}
+			return len(d.fields), next, 1, true
+		}
+	}
+	return len(fields), used, bytes.Count(data[:used], []byte{'\n'}), true
+}
+
+// wellQuoted reports whether every quote in b is doubled.
+func wellQuoted(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] == '"' {
+			if i+1 >= len(b) || b[i+1] != '"' {
+				return false
+			}
+			i++
+		}
+	}
+	return true
+}
+
+// splitPlain splits one line on the separator, quotes being ordinary bytes.
+func (d *delimitedReader) splitPlain(out []span, line []byte) []span {
+	base := d.pos
+	i := 0
+	for {
+		j := bytes.IndexByte(line[i:], d.sep)
+		if j < 0 {
+			return append(out, span{start: base + i, end: base + len(line)})
+		}
+		out = append(out, span{start: base + i, end: base + i + j})
+		i += j + 1
+	}
+}
+
+// splitQuoted parses a row that holds quotes, possibly over several lines. It
+// returns the bytes consumed, line end included; ok is false when the input
+// ends inside the row before EOF.
+func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]span, int, bool) {
+	base := d.pos
+	sep := d.sep
+	n := len(data)
+	i := 0
+	for {
+		start := i
+		raw := true
+		if i < n && data[i] == '"' {
+			j := i + 1
+			esc := false
+			for {
+				k := bytes.IndexByte(data[j:], '"')
+				if k < 0 {
+					if !atEOF {
+						return out, 0, false
+					}
+					break // never closed: read raw
+				}
+				q := j + k
+				if q+1 >= n {
+					if !atEOF {
+						return out, 0, false
+					}
+					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
+					return out, n, true
+				}
+				c := data[q+1]
+				if c == '"' {
+					esc = true
+					j = q + 2
 					continue
 				}
-				inQuotes = false
+				if c == sep || c == '\n' || (c == '\r' && (q+2 >= n || data[q+2] == '\n')) {
+					if c == '\r' && q+2 >= n && !atEOF {
+						return out, 0, false
+					}
+					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
+					i = q + 1
+					raw = false
+				}
+				break // closing quote not followed by a separator: read raw
 			}
-		case c == sep:
-			atFieldStart = true
-			continue
-		case c == '"' && atFieldStart:
-			inQuotes = true
 		}
-		atFieldStart = false
+		if raw {
+			i = start
+			k := indexSepOrNL(data[i:], sep)
+			if k < 0 {
+				if !atEOF {
+					return out, 0, false
+				}
+				k = n - i
+			}
+			e := i + k
+			if e < n && data[e] == '\n' && e > start && data[e-1] == '\r' {
+				e--
+			}
+			out = append(out, span{start: base + start, end: base + e})
+			i = e
+		}
+		// After a field: a separator, a line end or the end of input.
+		switch {
+		case i >= n:
+			return out, n, true
+		case data[i] == sep:
+			i++
+			if i >= n {
+				if !atEOF {
+					return out, 0, false
+				}
+				out = append(out, span{start: base + n, end: base + n})
+				return out, n, true
+			}
+		case data[i] == '\r':
+			return out, min(i+2, n), true
+		default: // '\n'
+			return out, i + 1, true
+		}
 	}
-	return inQuotes
+}
+
+func indexSepOrNL(b []byte, sep byte) int {
+	for i, c := range b {
+		if c == sep || c == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// unquote returns a field's text with doubled quotes undone.
+func (d *delimitedReader) unquote(f span) string {
+	b := d.buf[f.start:f.end]
+	if !f.escaped {
+		return string(b)
+	}
+	return strings.ReplaceAll(string(b), `""`, `"`)
 }
 
 func (d *delimitedReader) Next() (*Item, error) {
 	for !d.done {
-		fields, start, err := d.record()
+		n, start, err := d.nextRecord(true)
 		if err == io.EOF {
 			d.done = true
 			break
@@ -182,41 +458,166 @@ func (d *delimitedReader) Next() (*Item, error) {
 			d.done = true
 			return nil, err
 		}
-		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+		if n == 0 {
 			continue // blank line
 		}
-		if len(fields) != len(d.header) {
-			// Trailing empty columns missing or extra are harmless when empty.
-			for len(fields) > len(d.header) && strings.TrimSpace(fields[len(fields)-1]) == "" {
-				fields = fields[:len(fields)-1]
-			}
-			if len(fields) > len(d.header) {
-				id := ""
-				if i := indexOf(d.header, "id"); i >= 0 && i < len(fields) {
-					id = strings.TrimSpace(fields[i])
-				}
-				d.problems = append(d.problems, Problem{Line: start, ItemID: id, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", len(fields), len(d.header))})
-				continue
+		if n > len(d.cols) {
+			// Extra trailing columns are harmless when empty.
+			for n > len(d.cols) && len(bytes.TrimSpace(d.buf[d.fields[n-1].start:d.fields[n-1].end])) == 0 {
+				n--
 			}
 		}
-		it := &Item{Line: start, Attrs: make([]Attr, 0, len(fields))}
-		for i, f := range fields {
-			v := strings.TrimSpace(f)
-			if v == "" {
-				continue
+		if n != len(d.cols) {
+			id := ""
+			if d.idCol >= 0 && d.idCol < n {
+				id = strings.TrimSpace(d.unquote(d.fields[d.idCol]))
 			}
-			it.Attrs = append(it.Attrs, Attr{Name: d.header[i], Value: v})
+			d.problems = append(d.problems, Problem{Line: start, ItemID: id, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", n, len(d.cols))})
+			continue
 		}
-		return it, nil
+		return d.item(start, d.fields[:n]), nil
 	}
 	return nil, io.EOF
 }
 
-func indexOf(ss []string, s string) int {
-	for i, x := range ss {
-		if x == s {
-			return i
+// item builds an Item from a row's fields. All values share one string.
+func (d *delimitedReader) item(line int, fields []span) *Item {
+	sc := d.scratch[:0]
+	offs := d.offs[:0]
+	attrs := 0
+	for i, f := range fields {
+		b := trimSpace(d.buf[f.start:f.end])
+		if len(b) == 0 || d.cols[i].name == "" {
+			offs = append(offs, len(sc), len(sc))
+			continue
 		}
+		from := len(sc)
+		if f.escaped {
+			for j := 0; j < len(b); j++ {
+				sc = append(sc, b[j])
+				if b[j] == '"' && j+1 < len(b) && b[j+1] == '"' {
+					j++
+				}
+			}
+		} else {
+			sc = append(sc, b...)
+		}
+		offs = append(offs, from, len(sc))
+		attrs++
 	}
-	return -1
+	d.scratch, d.offs = sc, offs
+	all := string(sc)
+	it := &Item{Line: line, Attrs: make([]Attr, 0, attrs)}
+	for i := range fields {
+		from, to := offs[2*i], offs[2*i+1]
+		if from == to {
+			continue
+		}
+		v := all[from:to]
+		c := &d.cols[i]
+		if !c.repeat && c.sub == nil {
+			it.Attrs = append(it.Attrs, Attr{Name: c.name, Value: v})
+			continue
+		}
+		// A TSV cell quoted as a whole is one value (Google: "a whole quoted
+		// list is treated as one value"); CSV quotes every cell with a comma.
+		if c.repeat && !(fields[i].quoted && d.sep == '\t') && strings.IndexByte(v, ',') >= 0 {
+			for _, part := range splitRepeats(v) {
+				if part != "" {
+					it.Attrs = append(it.Attrs, d.attr(c, part, line, it))
+				}
+			}
+			continue
+		}
+		it.Attrs = append(it.Attrs, d.attr(c, v, line, it))
+	}
+	return it
+}
+
+// attr makes the attribute for one value of column c, splitting a
+// sub-attribute value (US:CA:Ground:5.00 USD) into its parts.
+func (d *delimitedReader) attr(c *column, v string, line int, it *Item) Attr {
+	if c.sub == nil || strings.IndexByte(v, ':') < 0 {
+		return Attr{Name: c.name, Value: v}
+	}
+	a, err := ParseSubAttr(c.name, v, c.sub)
+	if err != nil {
+		d.problems = append(d.problems, Problem{Line: line, ItemID: it.Get("id"), Msg: err.Error() + ": kept as one value"})
+		return Attr{Name: c.name, Value: v}
+	}
+	return a
+}
+
+// ParseSubAttr splits a sub-attribute value in text form
+// ("US:CA:Ground:5.00 USD") into parts named by names (country, region,
+// service, price). Empty parts are left out, as an XML feed would leave out
+// the element. A value with more parts than names keeps the extra colons in
+// the last part (a product_detail value "16:9"); one with fewer parts is an
+// error.
+func ParseSubAttr(name, v string, names []string) (Attr, error) {
+	parts := strings.SplitN(v, ":", len(names))
+	if len(parts) < len(names) {
+		return Attr{}, fmt.Errorf("%s %q has %d parts, want %d (%s)", name, v, len(parts), len(names), strings.Join(names, ":"))
+	}
+	a := Attr{Name: name, Sub: make([]Attr, 0, len(parts))}
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		a.Sub = append(a.Sub, Attr{Name: names[i], Value: p})
+	}
+	if len(a.Sub) == 0 {
+		return Attr{}, fmt.Errorf("%s %q has no values", name, v)
+	}
+	return a, nil
+}
+
+// splitRepeats splits a cell's comma-separated values; a value wrapped in
+// quotes may hold commas. Values are trimmed.
+func splitRepeats(v string) []string {
+	var out []string
+	for len(v) > 0 {
+		v = strings.TrimLeft(v, " \t")
+		if strings.HasPrefix(v, `"`) {
+			if j := strings.Index(v[1:], `"`); j >= 0 {
+				rest := strings.TrimLeft(v[j+2:], " \t")
+				if rest == "" || rest[0] == ',' {
+					out = append(out, v[1:j+1])
+					if rest == "" {
+						return out
+					}
+					v = rest[1:]
+					continue
+				}
+			}
+		}
+		i := strings.IndexByte(v, ',')
+		if i < 0 {
+			out = append(out, strings.TrimSpace(v))
+			return out
+		}
+		out = append(out, strings.TrimSpace(v[:i]))
+		v = v[i+1:]
+	}
+	return out
+}
+
+// trimSpace trims ASCII white space, and falls back to bytes.TrimSpace for
+// the rare value that ends in other Unicode space.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && asciiSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && asciiSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	if len(b) > 0 && (b[0] >= 0x80 || b[len(b)-1] >= 0x80) {
+		return bytes.TrimSpace(b)
+	}
+	return b
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

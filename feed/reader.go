@@ -1,12 +1,14 @@
 package feed
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -89,16 +91,59 @@ type Reader interface {
 	Format() Format
 }
 
+// ReaderOption configures NewReader.
+type ReaderOption func(*readerOptions)
+
+type readerOptions struct {
+	maxDecompressed int64
+	tempDir         string
+}
+
+// MaxDecompressedBytes caps the size of a compressed feed once decompressed
+// (gzip or zip), so that a small gzip bomb cannot fill memory or disk.
+// Reading past the cap fails with an error wrapping ErrTooLarge. Zero or less
+// means DefaultMaxBytes (4 GiB).
+func MaxDecompressedBytes(n int64) ReaderOption {
+	return func(o *readerOptions) { o.maxDecompressed = n }
+}
+
+// TempDir sets where a zip feed is spooled (zip needs random access to its
+// central directory at the end of the file); "" means os.TempDir().
+func TempDir(dir string) ReaderOption {
+	return func(o *readerOptions) { o.tempDir = dir }
+}
+
+// ErrTruncated is returned when a compressed feed ends before its end marker:
+// the download or the file was cut off.
+var ErrTruncated = errors.New("the compressed feed is truncated: the download or the file was cut off")
+
 // NewReader returns a Reader over r. source names the feed in errors (a path
-// or URL). With FormatAuto the format is detected from the first non-blank
-// bytes; gzip-compressed input is decompressed transparently.
-func NewReader(r io.Reader, source string, format Format) (Reader, error) {
+// or URL; user info and query are dropped from URLs). With FormatAuto the
+// format is detected from the first non-blank bytes. gzip (by its magic bytes)
+// and zip (its first file) are decompressed transparently, up to
+// MaxDecompressedBytes.
+func NewReader(r io.Reader, source string, format Format, opts ...ReaderOption) (Reader, error) {
+	o := readerOptions{maxDecompressed: DefaultMaxBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxDecompressed <= 0 {
+		o.maxDecompressed = DefaultMaxBytes
+	}
+	source = redactSource(source)
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(2)
-	if len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, &ParseError{Source: source, Err: fmt.Errorf("gzip: %w", err)}
+			return nil, &ParseError{Source: source, Err: fmt.Errorf("gzip: %w", decompressErr(err))}
+		}
+		br = bufio.NewReaderSize(&capReader{r: zr, max: o.maxDecompressed, kind: "gzip"}, 64<<10)
+	case bytes.HasPrefix(head, zipMagic):
+		zr, err := openZip(br, o)
+		if err != nil {
+			return nil, &ParseError{Source: source, Err: fmt.Errorf("zip: %w", err)}
 		}
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
@@ -116,6 +161,108 @@ func NewReader(r io.Reader, source string, format Format) (Reader, error) {
 		return newDelimitedReader(br, source, format)
 	}
 	return nil, fmt.Errorf("%s: unknown format %q", source, format)
+}
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zipMagic  = []byte{'P', 'K', 0x03, 0x04}
+)
+
+// redactSource drops secrets (user info, query) from a URL used as a source name.
+func redactSource(s string) string {
+	if strings.Contains(s, "://") && !strings.HasPrefix(s, "file://") {
+		return redact(s)
+	}
+	return s
+}
+
+// decompressErr names a cut-off stream; other errors pass unchanged.
+func decompressErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (%w)", ErrTruncated, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// capReader passes a decompressed stream through, failing once it grows past
+// max bytes, and names a truncated stream.
+type capReader struct {
+	r    io.Reader
+	n    int64
+	max  int64
+	kind string
+	done func() // called once at the end of the stream or on error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > c.max-c.n+1 {
+		p = p[:c.max-c.n+1]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		err = fmt.Errorf("%s: %w: more than %d bytes once decompressed (a decompression bomb?); raise the decompressed size limit if the feed is genuine", c.kind, ErrTooLarge, c.max)
+		n = 0
+	} else if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", c.kind, decompressErr(err))
+	}
+	if err != nil && c.done != nil {
+		c.done()
+		c.done = nil
+	}
+	return n, err
+}
+
+// openZip spools a zip archive to a temporary file (zip keeps its directory at
+// the end, so it needs random access; a file keeps memory flat however large
+// the feed) and opens its first file. The temporary file is removed at once
+// where the system allows it, and closed when the entry has been read.
+func openZip(r io.Reader, o readerOptions) (io.Reader, error) {
+	f, err := os.CreateTemp(o.tempDir, "feedsync-*.zip")
+	if err != nil {
+		return nil, fmt.Errorf("spool to a temporary file: %w", err)
+	}
+	removed := os.Remove(f.Name()) == nil
+	cleanup := func() {
+		f.Close()
+		if !removed {
+			os.Remove(f.Name())
+		}
+	}
+	size, err := io.Copy(f, io.LimitReader(r, o.maxDecompressed+1))
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	if size > o.maxDecompressed {
+		cleanup()
+		return nil, fmt.Errorf("%w: the archive is larger than %d bytes", ErrTooLarge, o.maxDecompressed)
+	}
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		cleanup()
+		if errors.Is(err, zip.ErrFormat) {
+			return nil, fmt.Errorf("%w (%w)", ErrTruncated, err)
+		}
+		return nil, err
+	}
+	for _, zf := range zr.File {
+		if zf.FileInfo().IsDir() || strings.HasPrefix(zf.Name, "__MACOSX/") {
+			continue
+		}
+		if zf.UncompressedSize64 > uint64(o.maxDecompressed) {
+			cleanup()
+			return nil, fmt.Errorf("%s: %w: %d bytes once decompressed, the limit is %d", zf.Name, ErrTooLarge, zf.UncompressedSize64, o.maxDecompressed)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("%s: %w", zf.Name, err)
+		}
+		return &capReader{r: rc, max: o.maxDecompressed, kind: "zip " + zf.Name, done: func() { rc.Close(); cleanup() }}, nil
+	}
+	cleanup()
+	return nil, errors.New("the archive holds no file")
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
