@@ -70,7 +70,20 @@ func newSink(cfg *feedsync.Config) (push.Sink, error) {
 	case "file":
 		return push.NewFileSink(cfg.Catalog.Path), nil
 	case "usercom":
-		return nil, usagef("catalog.kind usercom is not implemented yet in this version of feedsync; use catalog.kind: file")
+		c := cfg.Catalog
+		token := os.Getenv(c.TokenEnv)
+		if token == "" {
+			return nil, usagef("set %s (the environment variable named by catalog.token_env)", c.TokenEnv)
+		}
+		s, err := push.NewUserCom(push.UserComConfig{
+			URL: c.URL, Token: token, TokenEnv: c.TokenEnv, Mode: c.Mode,
+			Rate: c.Rate, Concurrency: c.Concurrency, Timeout: time.Duration(c.Timeout), Retries: c.Retries,
+			UserAgent: userAgent(), Logger: newLogger(cfg, os.Stderr, false).With().Str("catalog", "usercom").Logger(),
+		})
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return s, nil
 	}
 	return nil, usagef("catalog.kind %q: want file or usercom", cfg.Catalog.Kind)
 }

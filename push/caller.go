@@ -1,0 +1,275 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Caller sends one request to the catalog API and returns its response. It is
+// the seam the politeness and resilience decorators wrap (RateLimited,
+// CircuitBreaker, Retrying), in the manner of restic's backend wrappers: the
+// HTTP client knows nothing of rates or retries, and each decorator knows
+// nothing of products.
+//
+// Call returns a non-nil *Response only for a 2xx status. Any other status is
+// an *APIError; a transport failure (timeout, reset, refused) is a
+// *TransportError; a cancelled ctx is ctx's error.
+type Caller interface {
+	Call(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Request is one API call. Body, when set, is called for every attempt so a
+// retry can send the same bytes again.
+type Request struct {
+	Op          string // observer label: "create", "update", "lookup"…
+	Method      string
+	Path        string // relative to the API base, with its trailing slash
+	Query       url.Values
+	ContentType string
+	Body        func() (io.Reader, int64, error)
+	Timeout     time.Duration // overrides the client's per-request timeout
+}
+
+// Response is a 2xx answer, its body read in full.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// APIError is an HTTP answer other than 2xx.
+type APIError struct {
+	Op     string
+	Method string
+	Path   string
+	Status int
+	Msg    string // the server's message, from {"detail": …} or {"field": [msg]}
+	// RetryAfter is the delay a 429 or 503 asked for; HasRetryAfter tells a
+	// zero delay from none.
+	RetryAfter    time.Duration
+	HasRetryAfter bool
+}
+
+func (e *APIError) Error() string {
+	msg := e.Msg
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s %s: %d: %s", e.Method, e.Path, e.Status, msg)
+}
+
+// Temporary reports whether the request may succeed if sent again: 429 and 5xx.
+func (e *APIError) Temporary() bool { return e.Status == http.StatusTooManyRequests || e.Status >= 500 }
+
+// TransportError is a request that got no HTTP answer: a timeout, a dropped
+// or refused connection.
+type TransportError struct {
+	Op      string
+	Method  string
+	Path    string
+	Timeout bool
+	Err     error
+}
+
+func (e *TransportError) Error() string {
+	what := "connection failed"
+	if e.Timeout {
+		what = "timed out"
+	}
+	return fmt.Sprintf("%s %s: %s: %v", e.Method, e.Path, what, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// AuthError is a 401 or 403: the token is wrong or lacks rights. It stops a
+// run at once; every later request would fail the same way.
+type AuthError struct {
+	Status   int
+	TokenEnv string
+}
+
+func (e *AuthError) Error() string {
+	env := e.TokenEnv
+	if env == "" {
+		env = "USERCOM_API_TOKEN"
+	}
+	return fmt.Sprintf("the API token in $%s was rejected (%d); check that it is the app's current REST API key (User.com: Settings → App settings → Public REST API keys)", env, e.Status)
+}
+
+// ErrTokenRejected matches any *AuthError with errors.Is.
+var ErrTokenRejected = errors.New("API token rejected")
+
+// Is makes errors.Is(err, ErrTokenRejected) true.
+func (e *AuthError) Is(target error) bool { return target == ErrTokenRejected }
+
+// httpCaller is the plain client: headers, one request, the body read.
+type httpCaller struct {
+	base      string // https://<app>.user.com/api/public/
+	token     string
+	userAgent string
+	client    *http.Client
+	timeout   time.Duration
+	obs       Observer
+}
+
+var _ Caller = (*httpCaller)(nil)
+
+func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
+	target := c.base + r.Path
+	if len(r.Query) > 0 {
+		target += "?" + r.Query.Encode()
+	}
+	parent := ctx
+	timeout := c.timeout
+	if r.Timeout > 0 {
+		timeout = r.Timeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var body io.Reader
+	var size int64
+	if r.Body != nil {
+		var err error
+		body, size, err = r.Body()
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
+	}
+	if body != nil {
+		req.ContentLength = size
+	}
+	req.Header.Set("Authorization", "Token "+c.token)
+	req.Header.Set("Accept", "*/*; version=2")
+	req.Header.Set("User-Agent", c.userAgent)
+	if r.ContentType != "" {
+		req.Header.Set("Content-Type", r.ContentType)
+	}
+	start := time.Now()
+	resp, err := c.client.Do(req)
+	if err == nil {
+		var b []byte
+		b, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		resp.Body.Close()
+		if err == nil {
+			c.obs.Request(r.Op, resp.StatusCode, time.Since(start))
+			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+				return &Response{Status: resp.StatusCode, Body: b}, nil
+			}
+			e := &APIError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode, Msg: errorMessage(b)}
+			e.RetryAfter, e.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+			return nil, e
+		}
+	}
+	c.obs.Request(r.Op, 0, time.Since(start))
+	if parent.Err() != nil {
+		// The caller's own cancellation is not a transport failure.
+		return nil, context.Cause(parent)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop the URL: the path is in the message already
+	}
+	var ne net.Error
+	isTimeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return nil, &TransportError{Op: r.Op, Method: r.Method, Path: r.Path, Timeout: isTimeout, Err: err}
+}
+
+// pathf builds an API path, escaping each argument as one path segment:
+// pathf("products-by-id/%s/", "a/b c") is "products-by-id/a%2Fb%20c/".
+func pathf(format string, ids ...string) string {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = url.PathEscape(id)
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// errorMessage reads {"detail": "..."} or {"field": ["message"]} into one
+// line; any other body is quoted, cut short.
+func errorMessage(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) == nil {
+		if d, ok := m["detail"].(string); ok {
+			return d
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+": "+flatten(m[k]))
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, "; ")
+		}
+	}
+	s := string(b)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func flatten(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		var parts []string
+		for _, e := range v {
+			parts = append(parts, flatten(e))
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(h); err == nil {
+		if n < 0 {
+			n = 0
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
