@@ -12,17 +12,6 @@ func notImplemented(name string) func(*cobra.Command, []string) error {
 	}
 }
 
-func newRunCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "run -c FILE",
-		Short: "Run the daemon: each feed on its cron schedule (not implemented yet)",
-		Args:  wrapArgs(cobra.NoArgs),
-		RunE:  notImplemented("feedsync run"),
-	}
-	addConfigFlag(c)
-	return c
-}
-
 func newLintCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "lint [--format text|json|sarif|github|junit] [--policy parent|variant] PATH|URL...",

@@ -1,0 +1,611 @@
+package feedsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
+)
+
+// HeartbeatTimeout bounds one heartbeat request.
+const HeartbeatTimeout = 10 * time.Second
+
+// DaemonOptions wires a Daemon. DB and Sink are opened once by the caller for
+// the daemon's whole life and closed by the caller after Run returns.
+type DaemonOptions struct {
+	DB   *store.DB
+	Sink push.Sink
+	// Log receives every line; per-feed lines carry a "feed" field.
+	Log zerolog.Logger
+	// Metrics is the Prometheus instrumentation; nil: NewMetrics().
+	Metrics *Metrics
+	// UserAgent is sent to feed servers and heartbeat URLs.
+	UserAgent string
+	// RunNow runs every feed once at start-up, besides its schedule.
+	RunNow bool
+	// Reload reads the configuration again (SIGHUP); nil refuses reloads.
+	Reload func() (*Config, error)
+	// HTTPClient requests heartbeats; nil: http.DefaultClient with HeartbeatTimeout.
+	HTTPClient *http.Client
+}
+
+// Daemon runs each configured feed on its cron schedule, never two runs of
+// one feed at a time and at most run.concurrency runs at all, and serves
+// /metrics, /healthz, /livez and /status. It is what `feedsync run` runs.
+//
+// One sync of one feed is Syncer.Sync; the daemon only decides when, keeps
+// the outcome for health and status, and logs it.
+type Daemon struct {
+	opts    DaemonOptions
+	log     zerolog.Logger
+	metrics *Metrics
+	syncer  *Syncer
+	cron    *cron.Cron
+	started time.Time
+
+	// runCtx is the context of every sync; it is cancelled only when the
+	// grace period after a stop request has run out.
+	runCtx     context.Context
+	cancelRuns context.CancelFunc
+	stopping   chan struct{} // closed when Run's context is done
+	inflight   sync.WaitGroup
+
+	mu      sync.Mutex
+	cfg     *Config
+	sem     chan struct{} // run.concurrency tokens
+	feeds   map[string]*feedState
+	order   []string
+	running map[string]bool // by feed name; outlives reloads
+	stopped bool            // no new run may start
+}
+
+// feedState is what the daemon knows of one feed; guarded by Daemon.mu.
+type feedState struct {
+	fc          FeedConfig
+	entry       cron.EntryID
+	last        *Summary
+	lastEnded   time.Time
+	lastSuccess time.Time
+	lastErr     string
+	failures    int // consecutive failed runs
+	failSince   time.Time
+}
+
+// NewDaemon checks the configuration's schedules and prepares the daemon;
+// nothing runs before Run.
+func NewDaemon(cfg *Config, opts DaemonOptions) (*Daemon, error) {
+	if opts.DB == nil || opts.Sink == nil {
+		return nil, errors.New("daemon: a state file and a sink are required")
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: HeartbeatTimeout}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d := &Daemon{
+		opts:       opts,
+		log:        opts.Log,
+		metrics:    opts.Metrics,
+		syncer:     &Syncer{DB: opts.DB, Sink: opts.Sink},
+		runCtx:     runCtx,
+		cancelRuns: cancel,
+		stopping:   make(chan struct{}),
+		feeds:      map[string]*feedState{},
+		running:    map[string]bool{},
+	}
+	cl := cronLogger{opts.Log}
+	d.cron = cron.New(cron.WithLogger(cl), cron.WithLocation(time.Local))
+	if err := d.apply(cfg); err != nil {
+		cancel()
+		return nil, err
+	}
+	return d, nil
+}
+
+// apply makes cfg the running configuration: feeds that left are
+// unscheduled, new ones scheduled, changed ones rescheduled. A run in
+// flight finishes with the configuration it started with.
+func (d *Daemon) apply(cfg *Config) error {
+	// Parse every schedule first, so that a bad one changes nothing.
+	schedules := make(map[string]cron.Schedule, len(cfg.Feeds))
+	for i := range cfg.Feeds {
+		fc := &cfg.Feeds[i]
+		s, err := cron.ParseStandard(fc.Schedule)
+		if err != nil {
+			return fmt.Errorf("feeds[%d].schedule: %q: %w", i, fc.Schedule, err)
+		}
+		schedules[fc.Name] = s
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cfg == nil || d.cfg.Run.Concurrency != cfg.Run.Concurrency {
+		// Runs holding a token of the old semaphore give it back there.
+		d.sem = make(chan struct{}, max(cfg.Run.Concurrency, 1))
+	}
+	order := make([]string, 0, len(cfg.Feeds))
+	for i := range cfg.Feeds {
+		fc := cfg.Feeds[i]
+		order = append(order, fc.Name)
+		fs, ok := d.feeds[fc.Name]
+		if ok && fs.fc.Schedule == fc.Schedule {
+			fs.fc = fc
+			continue
+		}
+		if ok {
+			d.cron.Remove(fs.entry)
+		} else {
+			fs = &feedState{}
+			d.feeds[fc.Name] = fs
+			var last time.Time
+			if m, err := d.opts.DB.Meta(fc.Name); err == nil {
+				last = m.LastSuccess
+			}
+			fs.lastSuccess = last
+			d.metrics.AddFeed(fc.Name, last)
+		}
+		fs.fc = fc
+		name := fc.Name
+		l := cronLogger{d.feedLog(name)}
+		job := cron.NewChain(cron.Recover(l), cron.SkipIfStillRunning(l)).Then(cron.FuncJob(func() { d.runFeed(name, "schedule") }))
+		fs.entry = d.cron.Schedule(schedules[name], job)
+	}
+	for name, fs := range d.feeds {
+		if !slices.Contains(order, name) {
+			d.cron.Remove(fs.entry)
+			delete(d.feeds, name)
+			d.metrics.RemoveFeed(name)
+		}
+	}
+	d.order = order
+	d.cfg = cfg
+	return nil
+}
+
+// Reload reads the configuration again and applies it. An invalid one keeps
+// the running configuration; the error says why and is logged. The state
+// file, catalog, metrics.listen and log settings need a restart.
+func (d *Daemon) Reload() error {
+	err := d.reload()
+	d.metrics.ObserveReload(err)
+	if err != nil {
+		d.log.Error().Err(err).Msg("config reload failed; keeping the running configuration")
+		return err
+	}
+	return nil
+}
+
+func (d *Daemon) reload() error {
+	if d.opts.Reload == nil {
+		return errors.New("this daemon cannot reload its configuration")
+	}
+	cfg, err := d.opts.Reload()
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	stopped := d.stopped
+	d.mu.Unlock()
+	if stopped {
+		return errors.New("the daemon is stopping")
+	}
+	for _, c := range []struct {
+		key      string
+		old, new any
+	}{
+		{"state", old.State, cfg.State},
+		{"catalog", old.Catalog, cfg.Catalog},
+		{"metrics.listen", old.Metrics.Listen, cfg.Metrics.Listen},
+		{"log", old.Log, cfg.Log},
+	} {
+		if c.old != c.new {
+			d.log.Warn().Str("key", c.key).Msg("config reload: this setting changed but takes effect only after a restart")
+		}
+	}
+	if err := d.apply(cfg); err != nil {
+		return err
+	}
+	d.log.Info().Int("feeds", len(cfg.Feeds)).Int("concurrency", cfg.Run.Concurrency).Msg("config reloaded")
+	return nil
+}
+
+func (d *Daemon) feedLog(name string) zerolog.Logger {
+	return d.log.With().Str("feed", name).Logger()
+}
+
+// Run schedules the feeds and serves HTTP on metrics.listen until ctx is
+// done; then it stops scheduling, lets runs in flight finish within
+// run.grace, cancels those still going (Syncer commits what the catalog
+// acknowledged) and returns. It returns an error only if it cannot start.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.mu.Lock()
+	listen := d.cfg.Metrics.Listen
+	d.mu.Unlock()
+	var srv *http.Server
+	if listen != "" {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return fmt.Errorf("metrics.listen: %w (is another feedsync running? pick another address)", err)
+		}
+		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error().Err(err).Msg("metrics server stopped")
+			}
+		}()
+	}
+	d.started = time.Now()
+	d.cron.Start()
+	d.mu.Lock()
+	names := slices.Clone(d.order)
+	d.mu.Unlock()
+	d.log.Info().Strs("feeds", names).Str("listen", listen).Bool("now", d.opts.RunNow).Msg("daemon started")
+	if d.opts.RunNow {
+		for _, name := range names {
+			go d.runFeed(name, "start")
+		}
+	}
+
+	<-ctx.Done()
+	d.stop()
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+// stop stops scheduling and waits for the runs in flight, cancelling them
+// after the grace period.
+func (d *Daemon) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	grace := time.Duration(d.cfg.Run.Grace)
+	d.mu.Unlock()
+	close(d.stopping)
+	d.cron.Stop()
+
+	done := make(chan struct{})
+	go func() { d.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		d.log.Info().Msg("stopped: no run was in flight")
+		d.cancelRuns()
+		return
+	default:
+	}
+	d.log.Info().Dur("grace", grace).Msg("stopping: waiting for runs in flight (a second signal exits at once)")
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+		d.log.Info().Msg("stopped: runs in flight finished")
+	case <-t.C:
+		d.log.Warn().Dur("grace", grace).Msg("grace period over: cancelling runs in flight; what the catalog acknowledged is committed and the next start resumes")
+		d.cancelRuns()
+		<-done
+		d.log.Info().Msg("stopped")
+	}
+	d.cancelRuns()
+}
+
+// runFeed is one scheduled (or start-up) run of a feed.
+func (d *Daemon) runFeed(name, trigger string) {
+	d.mu.Lock()
+	fs, ok := d.feeds[name]
+	switch {
+	case d.stopped || !ok:
+		d.mu.Unlock()
+		return
+	case d.running[name]:
+		d.mu.Unlock()
+		log := d.feedLog(name)
+		log.Info().Str("trigger", trigger).Msg("run skipped: the previous run of this feed is still in progress")
+		return
+	}
+	d.running[name] = true
+	d.inflight.Add(1)
+	sem := d.sem
+	fc := fs.fc
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.running, name)
+		d.mu.Unlock()
+		d.inflight.Done()
+	}()
+
+	select {
+	case sem <- struct{}{}:
+	case <-d.stopping:
+		return
+	}
+	select {
+	case <-d.stopping:
+		<-sem
+		return
+	default:
+	}
+	log := d.feedLog(name)
+	log.Debug().Str("trigger", trigger).Msg("run started")
+	sum, err := d.syncOnce(&fc, log)
+	<-sem
+	ended := time.Now()
+
+	if err != nil && d.runCtx.Err() != nil && errors.Is(err, context.Canceled) {
+		log.Warn().Err(err).Msg("run interrupted by shutdown; acknowledged products were committed and the next start resumes")
+		return
+	}
+	d.metrics.ObserveRun(sum, err, ended)
+	d.record(name, sum, err, ended, log)
+	if err == nil && fc.Heartbeat != "" {
+		d.heartbeat(fc.Heartbeat, log)
+	}
+}
+
+// syncOnce runs Syncer.Sync, turning a panic into a failed run.
+func (d *Daemon) syncOnce(fc *FeedConfig, log zerolog.Logger) (sum Summary, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error().Str("stack", string(debug.Stack())).Msgf("panic in sync: %v", r)
+			sum.Feed = fc.Name
+			err = fmt.Errorf("panic: %v", r)
+			sum.Error = err.Error()
+		}
+	}()
+	return d.syncer.Sync(d.runCtx, fc, Options{Mode: ModeSync, Log: log, UserAgent: d.opts.UserAgent})
+}
+
+// record keeps the outcome and logs the run's summary line: at info on
+// success; on failure at error the first time, then at debug until the feed
+// recovers, which is logged once at info.
+func (d *Daemon) record(name string, sum Summary, err error, ended time.Time, log zerolog.Logger) {
+	d.mu.Lock()
+	fs, ok := d.feeds[name]
+	if !ok { // removed by a reload while running
+		fs = &feedState{}
+	}
+	fs.last = &sum
+	fs.lastEnded = ended
+	prevFailures, failSince, prevErr := fs.failures, fs.failSince, fs.lastErr
+	if err != nil {
+		if fs.failures == 0 {
+			fs.failSince = ended
+		}
+		fs.failures++
+		fs.lastErr = err.Error()
+	} else {
+		fs.failures, fs.failSince, fs.lastErr = 0, time.Time{}, ""
+		fs.lastSuccess = ended
+	}
+	failures := fs.failures
+	d.mu.Unlock()
+
+	var ev *zerolog.Event
+	switch {
+	case err == nil:
+		if prevFailures > 0 {
+			log.Info().Int("failed_runs", prevFailures).Time("failing_since", failSince).Str("last_error", prevErr).Msg("recovered")
+		}
+		ev = log.Info()
+	case failures == 1:
+		ev = log.Error()
+	default:
+		ev = log.Debug()
+	}
+	if err != nil {
+		ev = ev.Int("failed_runs", failures)
+	}
+	summaryFields(ev, sum).Msg(map[bool]string{true: "run failed", false: "run finished"}[err != nil])
+}
+
+// summaryFields adds the counts of `sync --json` to a log line.
+func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
+	ev = ev.Str("mode", string(s.Mode)).Str("fetch", s.Fetch).
+		Int("items", s.Items).Int("products", s.Products).
+		Int("created", s.Created).Int("updated", s.Updated).Int("unchanged", s.Unchanged).
+		Int("deleted", s.Deleted).Int("unavailable", s.Unavailable).Int("failed", s.Failed).
+		Int("skipped", s.Skipped).Int64("bytes", s.Bytes).Int64("duration_ms", s.DurationMS)
+	if s.Error != "" {
+		ev = ev.Str("error", s.Error)
+	}
+	return ev
+}
+
+// heartbeat requests a feed's dead man's switch URL; failures are warnings.
+func (d *Daemon) heartbeat(url string, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(d.runCtx, HeartbeatTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		log.Warn().Err(err).Msg("heartbeat failed")
+		return
+	}
+	if d.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", d.opts.UserAgent)
+	}
+	resp, err := d.opts.HTTPClient.Do(req)
+	if err != nil {
+		log.Warn().Err(err).Msg("heartbeat failed")
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		log.Warn().Int("status", resp.StatusCode).Msg("heartbeat failed: the monitoring service answered with an error")
+		return
+	}
+	log.Debug().Int("status", resp.StatusCode).Msg("heartbeat sent")
+}
+
+// Handler serves the daemon's HTTP endpoints:
+//
+//	/metrics  Prometheus text format
+//	/healthz  200 while every feed's last run succeeded (or it has not run
+//	          yet), else 503 naming the failing feeds: for alerting
+//	/livez    200 while the process serves HTTP: for liveness probes, so that
+//	          a failing feed does not get the process restarted
+//	/status   each feed's last run summary and next run time
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /status", d.serveStatus)
+	return mux
+}
+
+// Health is the /healthz body.
+type Health struct {
+	Status  string        `json:"status"` // ok | failing
+	Feeds   int           `json:"feeds"`
+	Failing []FeedFailure `json:"failing,omitempty"`
+}
+
+// FeedFailure names a feed whose last run failed.
+type FeedFailure struct {
+	Feed       string    `json:"feed"`
+	Error      string    `json:"error"`
+	FailedRuns int       `json:"failed_runs"`
+	Since      time.Time `json:"since"`
+}
+
+// Health reports whether every feed's last run succeeded.
+func (d *Daemon) Health() Health {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := Health{Status: "ok", Feeds: len(d.order)}
+	for _, name := range d.order {
+		fs := d.feeds[name]
+		if fs.failures > 0 {
+			h.Failing = append(h.Failing, FeedFailure{Feed: name, Error: fs.lastErr, FailedRuns: fs.failures, Since: fs.failSince.UTC()})
+		}
+	}
+	if len(h.Failing) > 0 {
+		h.Status = "failing"
+	}
+	return h
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
+	h := d.Health()
+	code := http.StatusOK
+	if h.Status != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
+}
+
+// Status is the /status body.
+type Status struct {
+	Started  time.Time    `json:"started"`
+	Stopping bool         `json:"stopping"`
+	Feeds    []FeedStatus `json:"feeds"`
+}
+
+// FeedStatus is one feed in /status.
+type FeedStatus struct {
+	Name     string `json:"name"`
+	Schedule string `json:"schedule"`
+	Running  bool   `json:"running"`
+	// NextRun is nil while the daemon is stopping.
+	NextRun *time.Time `json:"next_run"`
+	// LastRun is the last run's summary (as `sync --json` prints it); nil
+	// before the first run of this process.
+	LastRun     *Summary   `json:"last_run"`
+	LastRunEnd  *time.Time `json:"last_run_end"`
+	LastSuccess *time.Time `json:"last_success"`
+	FailedRuns  int        `json:"failed_runs"`
+	LastError   string     `json:"last_error,omitempty"`
+}
+
+// Status reports every feed's last run and next run time.
+func (d *Daemon) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := Status{Started: d.started.UTC(), Stopping: d.stopped, Feeds: []FeedStatus{}}
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		t = t.UTC()
+		return &t
+	}
+	for _, name := range d.order {
+		fs := d.feeds[name]
+		f := FeedStatus{
+			Name: name, Schedule: fs.fc.Schedule, Running: d.running[name],
+			LastRunEnd: opt(fs.lastEnded), LastSuccess: opt(fs.lastSuccess),
+			FailedRuns: fs.failures, LastError: fs.lastErr,
+		}
+		if fs.last != nil {
+			s := *fs.last
+			f.LastRun = &s
+		}
+		if !d.stopped {
+			f.NextRun = opt(d.cron.Entry(fs.entry).Next)
+		}
+		st.Feeds = append(st.Feeds, f)
+	}
+	return st
+}
+
+func (d *Daemon) serveStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, d.Status())
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// cronLogger adapts zerolog to cron's Logger. Cron's routine messages
+// (schedule, wake, run) go to debug; a skipped run to info; errors and
+// recovered panics to error.
+type cronLogger struct{ log zerolog.Logger }
+
+var _ cron.Logger = cronLogger{}
+
+func (l cronLogger) Info(msg string, keysAndValues ...any) {
+	ev := l.log.Debug()
+	if msg == "skip" {
+		ev, msg = l.log.Info(), "run skipped: the previous run of this feed is still in progress"
+	} else {
+		msg = "cron: " + msg
+	}
+	cronFields(ev, keysAndValues).Msg(msg)
+}
+
+func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	cronFields(l.log.Error().Err(err), keysAndValues).Msg("cron: " + msg)
+}
+
+func cronFields(ev *zerolog.Event, kv []any) *zerolog.Event {
+	for i := 0; i+1 < len(kv); i += 2 {
+		ev = ev.Interface(fmt.Sprint(kv[i]), kv[i+1])
+	}
+	return ev
+}
