@@ -504,6 +504,9 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 		}
 		offs = append(offs, from, len(sc))
 		attrs++
+		if d.cols[i].repeat {
+			attrs += bytes.Count(b, []byte{','})
+		}
 	}
 	d.scratch, d.offs = sc, offs
 	all := string(sc)
@@ -522,7 +525,9 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 		// A TSV cell quoted as a whole is one value (Google: "a whole quoted
 		// list is treated as one value"); CSV quotes every cell with a comma.
 		if c.repeat && !(fields[i].quoted && d.sep == '\t') && strings.IndexByte(v, ',') >= 0 {
-			for _, part := range splitRepeats(v) {
+			for rest := v; rest != ""; {
+				var part string
+				part, rest = nextRepeat(rest)
 				if part != "" {
 					it.Attrs = append(it.Attrs, d.attr(c, part, line, it))
 				}
@@ -555,17 +560,20 @@ func (d *delimitedReader) attr(c *column, v string, line int, it *Item) Attr {
 // the last part (a product_detail value "16:9"); one with fewer parts is an
 // error.
 func ParseSubAttr(name, v string, names []string) (Attr, error) {
-	parts := strings.SplitN(v, ":", len(names))
-	if len(parts) < len(names) {
-		return Attr{}, fmt.Errorf("%s %q has %d parts, want %d (%s)", name, v, len(parts), len(names), strings.Join(names, ":"))
+	if c := strings.Count(v, ":") + 1; c < len(names) {
+		return Attr{}, fmt.Errorf("%s %q has %d parts, want %d (%s)", name, v, c, len(names), strings.Join(names, ":"))
 	}
-	a := Attr{Name: name, Sub: make([]Attr, 0, len(parts))}
-	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
+	a := Attr{Name: name, Sub: make([]Attr, 0, len(names))}
+	rest := v
+	for i, n := range names {
+		p := rest
+		if i < len(names)-1 {
+			j := strings.IndexByte(rest, ':')
+			p, rest = rest[:j], rest[j+1:]
 		}
-		a.Sub = append(a.Sub, Attr{Name: names[i], Value: p})
+		if p = strings.TrimSpace(p); p != "" {
+			a.Sub = append(a.Sub, Attr{Name: n, Value: p})
+		}
 	}
 	if len(a.Sub) == 0 {
 		return Attr{}, fmt.Errorf("%s %q has no values", name, v)
@@ -573,34 +581,26 @@ func ParseSubAttr(name, v string, names []string) (Attr, error) {
 	return a, nil
 }
 
-// splitRepeats splits a cell's comma-separated values; a value wrapped in
-// quotes may hold commas. Values are trimmed.
-func splitRepeats(v string) []string {
-	var out []string
-	for len(v) > 0 {
-		v = strings.TrimLeft(v, " \t")
-		if strings.HasPrefix(v, `"`) {
-			if j := strings.Index(v[1:], `"`); j >= 0 {
-				rest := strings.TrimLeft(v[j+2:], " \t")
-				if rest == "" || rest[0] == ',' {
-					out = append(out, v[1:j+1])
-					if rest == "" {
-						return out
-					}
-					v = rest[1:]
-					continue
-				}
+// nextRepeat returns the first of a cell's comma-separated values, trimmed,
+// and the rest after its comma. A value wrapped in quotes may hold commas.
+func nextRepeat(v string) (part, rest string) {
+	v = strings.TrimLeft(v, " \t")
+	if strings.HasPrefix(v, `"`) {
+		if j := strings.IndexByte(v[1:], '"'); j >= 0 {
+			after := strings.TrimLeft(v[j+2:], " \t")
+			if after == "" {
+				return v[1 : j+1], ""
+			}
+			if after[0] == ',' {
+				return v[1 : j+1], after[1:]
 			}
 		}
-		i := strings.IndexByte(v, ',')
-		if i < 0 {
-			out = append(out, strings.TrimSpace(v))
-			return out
-		}
-		out = append(out, strings.TrimSpace(v[:i]))
-		v = v[i+1:]
 	}
-	return out
+	i := strings.IndexByte(v, ',')
+	if i < 0 {
+		return strings.TrimSpace(v), ""
+	}
+	return strings.TrimSpace(v[:i]), v[i+1:]
 }
 
 // trimSpace trims ASCII white space, and falls back to bytes.TrimSpace for
