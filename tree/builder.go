@@ -1,0 +1,449 @@
+package tree
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/feedsync/feedsync/feed"
+)
+
+// Builder collects a feed's items and emits its products. Add every item,
+// then read Problems, Explain any product, and call Finish; Close releases the
+// temporary spill file (a Builder that is dropped without Close releases it
+// when garbage-collected).
+//
+// Memory: the Builder keeps one compact group record per item_group_id and
+// the lower-cased ids for duplicate detection; the shaped fields of each item
+// go to a spill that moves from memory to an unlinked temporary file once it
+// passes a few megabytes.
+type Builder struct {
+	opts   Options
+	m      *mapping
+	spill  *spill
+	seen   map[string]int32 // lower-cased item id → line of the first occurrence
+	seenID map[string]int32 // lower-cased product id → line (product_id other than id)
+	index  map[string]int32 // lower-cased item_group_id → position in groups
+	groups []group
+	sigs   map[variantSig]int32 // variant attributes within a group → first line
+
+	problems  []feed.Problem
+	finalized int // len(problems) before the group problems were appended; -1 when not finalized
+	items     int
+	skipped   int
+	err       error
+	buf       []byte
+}
+
+type variantSig struct {
+	group int32
+	sig   uint64
+}
+
+// ErrUnknownProduct is returned by Explain for an id that is not a product.
+var ErrUnknownProduct = errors.New("no such product")
+
+// NewBuilder returns a Builder for one feed.
+func NewBuilder(opts Options) *Builder {
+	if strings.TrimSpace(opts.ProductID) == "" {
+		opts.ProductID = "id"
+	}
+	opts.ProductID = feed.NormalizeName(opts.ProductID)
+	if opts.Policy == "" {
+		opts.Policy = PolicyVariant
+	}
+	b := &Builder{
+		opts:      opts,
+		m:         newMapping(opts.Fields, opts.Policy, opts.ProductID),
+		spill:     &spill{dir: opts.SpillDir},
+		seen:      make(map[string]int32),
+		index:     make(map[string]int32),
+		sigs:      make(map[variantSig]int32),
+		finalized: -1,
+	}
+	if opts.ProductID != "id" {
+		b.seenID = make(map[string]int32)
+	}
+	runtime.AddCleanup(b, func(s *spill) { s.close() }, b.spill)
+	return b
+}
+
+// Close releases the spill file. The Builder cannot be used afterwards.
+func (b *Builder) Close() error { return b.spill.close() }
+
+// Problems lists the items that were skipped and the defects noticed (mixed
+// currencies, duplicate variants, unreadable sale dates), each with its line.
+// Call it after the last Add.
+func (b *Builder) Problems() []feed.Problem {
+	b.finalize()
+	return b.problems
+}
+
+// Skipped is the number of items that were not turned into products
+// (duplicates, no product id). Problems also holds reports that skip nothing.
+func (b *Builder) Skipped() int { return b.skipped }
+
+// Items is the number of items added, skipped ones included.
+func (b *Builder) Items() int { return b.items }
+
+func (b *Builder) report(it *feed.Item, id, format string, args ...any) {
+	b.problems = append(b.problems, feed.Problem{Line: it.Line, ItemID: id, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (b *Builder) skip(it *feed.Item, id, format string, args ...any) {
+	b.skipped++
+	b.report(it, id, format+": item skipped", args...)
+}
+
+// Add takes one item. Items without a product id, and duplicates of an id
+// seen before (compared case-insensitively, as Google does), are reported
+// and skipped; the first occurrence wins.
+func (b *Builder) Add(it *feed.Item) {
+	b.items++
+	if b.finalized >= 0 { // an Add after Problems or Explain: recompute group problems
+		b.problems = b.problems[:b.finalized]
+		b.finalized = -1
+	}
+	id := strings.TrimSpace(it.ID())
+	pid := id
+	if b.opts.ProductID != "id" {
+		pid = strings.TrimSpace(it.Get(b.opts.ProductID))
+	}
+	if pid == "" {
+		b.skip(it, id, "no %s (the product id source)", b.opts.ProductID)
+		return
+	}
+	if id != "" {
+		key := strings.ToLower(id)
+		if first, dup := b.seen[key]; dup {
+			b.skip(it, id, "duplicate id (ids compare case-insensitively; first seen on line %d)", first)
+			return
+		}
+		b.seen[key] = int32(it.Line)
+	}
+	if b.seenID != nil {
+		key := strings.ToLower(pid)
+		if first, dup := b.seenID[key]; dup {
+			b.skip(it, id, "duplicate %s %q (first seen on line %d)", b.opts.ProductID, pid, first)
+			return
+		}
+		b.seenID[key] = int32(it.Line)
+	}
+	if id == "" {
+		id = pid
+	}
+	rec := b.record(it, id, pid)
+
+	gid := strings.TrimSpace(it.Get("item_group_id"))
+	var g *group
+	if gid != "" {
+		key := strings.ToLower(gid)
+		gi, ok := b.index[key]
+		if !ok {
+			gi = int32(len(b.groups))
+			b.index[key] = gi
+			b.groups = append(b.groups, group{})
+		}
+		rec.group = gi
+		g = &b.groups[gi]
+		b.checkVariant(it, id, gi, gid)
+	}
+	b.buf = rec.encode(b.buf[:0])
+	off, err := b.spill.append(b.buf)
+	if err != nil {
+		if b.err == nil {
+			b.err = err
+		}
+		return
+	}
+	if g != nil {
+		g.add(rec, off, gid, b.opts.Policy == PolicyParent)
+	}
+}
+
+// record shapes an item into what the Builder keeps of it.
+func (b *Builder) record(it *feed.Item, id, pid string) *record {
+	m := b.m
+	rec := &record{group: -1, line: int32(it.Line), itemID: id, productID: pid}
+	av, ok := feed.NormalizeAvailability(it.Get(m.availAttr))
+	rec.rank = rankOf(av, ok)
+	if ok {
+		rec.avail = av
+	}
+	if p, err := feed.ParsePrice(it.Get(m.priceAttr)); err == nil {
+		rec.price, rec.currency = p.Amount, p.Currency
+	}
+	if raw := strings.TrimSpace(it.Get(m.saleAttr)); raw != "" {
+		sp, err := feed.ParsePrice(raw)
+		switch {
+		case err != nil:
+			rec.saleState, rec.saleNote = saleUnusable, err.Error()
+			b.report(it, id, "%s: sale price ignored", err)
+		case rec.price != "" && sp.Currency != rec.currency:
+			rec.saleState = saleUnusable
+			rec.saleNote = fmt.Sprintf("sale price in %q, price in %q", sp.Currency, rec.currency)
+			b.report(it, id, "%s: sale price ignored", rec.saleNote)
+		default:
+			rec.sale = sp.Amount
+			rec.saleState, rec.saleNote = saleAt(it.Get("sale_price_effective_date"), b.opts.Now)
+			if rec.saleState == saleMalformed {
+				b.report(it, id, "%s: sale price not in force", rec.saleNote)
+			}
+		}
+	}
+	rec.title = collapse(it.Get(m.titleAttr))
+	for i, a := range m.plural {
+		if a != "" {
+			rec.plural[i] = collapse(it.Get(a))
+		}
+	}
+	for i := range m.specs {
+		s := &m.specs[i]
+		switch s.kind {
+		case kindText, kindURL, kindLower:
+		default:
+			continue
+		}
+		if v, trunc, ok := shape(s.kind, s.value(it)); ok {
+			rec.fields = append(rec.fields, fieldValue{spec: i, value: v, truncated: trunc})
+		}
+	}
+	return rec
+}
+
+// variantAttrNames are the attributes Google compares to find duplicate variants.
+var variantAttrNames = [...]string{"color", "size", "material", "pattern", "age_group", "gender"}
+
+// checkVariant reports an item whose variant attributes equal those of an
+// earlier item of its group (Google's ITEM_GROUP_DUPLICATE_VARIANTS).
+func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) {
+	h := fnv.New64a()
+	var desc []string
+	for _, a := range variantAttrNames {
+		v := strings.ToLower(collapse(it.Get(a)))
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+		if v != "" {
+			desc = append(desc, fmt.Sprintf("%s %q", a, collapse(it.Get(a))))
+		}
+	}
+	key := variantSig{gi, h.Sum64()}
+	first, dup := b.sigs[key]
+	if !dup {
+		b.sigs[key] = int32(it.Line)
+		return
+	}
+	what := "no color, size, material, pattern, age_group or gender"
+	if len(desc) > 0 {
+		what = "the same " + strings.Join(desc, ", ")
+	}
+	b.report(it, id, "duplicate variant in item_group_id %q: %s as the item on line %d; give each variant distinct variant attributes", gid, what, first)
+}
+
+// finalize adds the problems that need whole groups (mixed currencies).
+func (b *Builder) finalize() {
+	if b.finalized >= 0 {
+		return
+	}
+	b.finalized = len(b.problems)
+	if b.opts.Policy != PolicyParent {
+		return
+	}
+	for i := range b.groups {
+		g := &b.groups[i]
+		curs := g.currencies()
+		if len(curs) < 2 {
+			continue
+		}
+		for j, c := range curs {
+			if c == "" {
+				curs[j] = "none"
+			}
+		}
+		b.problems = append(b.problems, feed.Problem{Line: int(minLine(g.lines)), ItemID: g.id,
+			Msg: fmt.Sprintf("item_group_id %q mixes currencies (%s): the representative %s's currency %s wins, prices in other currencies are left out of price and price_max",
+				g.id, strings.Join(curs, ", "), g.repID, orNone(g.currency()))})
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func minLine(lines []int32) int32 {
+	m := lines[0]
+	for _, l := range lines[1:] {
+		m = min(m, l)
+	}
+	return m
+}
+
+// Finish emits every product in feed order: a standalone item or a variant
+// where it stands, a parent where its group first appears. It stops at the
+// first error emit returns, or at a spill read or write error.
+func (b *Builder) Finish(emit func(*Product) error) error {
+	b.finalize()
+	if b.err != nil {
+		return b.err
+	}
+	if err := b.spill.flush(); err != nil {
+		return err
+	}
+	var repCache *record
+	repGroup := int32(-1)
+	for i := range b.groups {
+		b.groups[i].emitted = false
+	}
+	return b.spill.each(func(_ int64, r *record) error {
+		if r.group < 0 {
+			return emit(b.variantProduct(r, nil))
+		}
+		g := &b.groups[r.group]
+		if b.opts.Policy == PolicyParent {
+			if g.emitted {
+				return nil
+			}
+			g.emitted = true
+			p, err := b.parentProduct(g)
+			if err != nil {
+				return err
+			}
+			return emit(p)
+		}
+		if repGroup != r.group {
+			rep, err := b.spill.at(g.repOff)
+			if err != nil {
+				return err
+			}
+			repCache, repGroup = rep, r.group
+		}
+		return emit(b.variantProduct(r, repCache))
+	})
+}
+
+// payload is a product payload under construction.
+type payload struct {
+	m         map[string]any
+	truncated []string
+}
+
+func (p *payload) set(key string, v any, truncated bool) {
+	p.m[key] = v
+	if truncated {
+		p.truncated = append(p.truncated, key)
+	}
+}
+
+func (p *payload) text(key, v string) {
+	v, trunc := cut(v)
+	if v != "" {
+		p.set(key, v, trunc)
+	}
+}
+
+func (p *payload) product(id string, lines []int32) *Product {
+	sort.Strings(p.truncated)
+	ls := make([]int, len(lines))
+	for i, l := range lines {
+		ls[i] = int(l)
+	}
+	sort.Ints(ls)
+	return &Product{ID: id, Payload: p.m, Lines: ls, Truncated: p.truncated}
+}
+
+// variantProduct is the product of a standalone item, or of one variant under
+// the variant policy (rep is then its group's representative).
+func (b *Builder) variantProduct(r *record, rep *record) *Product {
+	m := b.m
+	p := &payload{m: make(map[string]any, len(m.specs)+1)}
+	p.m[FieldCustomID] = r.productID
+	have := make([]bool, len(m.specs))
+	for _, f := range r.fields {
+		have[f.spec] = true
+		p.set(m.specs[f.spec].key, f.value, f.truncated)
+	}
+	if rep != nil && rep != r {
+		for _, f := range rep.fields {
+			if !have[f.spec] && m.specs[f.spec].inherit {
+				p.set(m.specs[f.spec].key, f.value, f.truncated)
+			}
+		}
+	}
+	if m.send[FieldPrice] && r.price != "" {
+		p.m[FieldPrice] = json.Number(r.price)
+	}
+	if m.send[FieldCurrency] && r.currency != "" {
+		p.m[FieldCurrency] = r.currency
+	}
+	if m.send[FieldSalePrice] && r.saleState == saleInForce {
+		p.m[FieldSalePrice] = json.Number(r.sale)
+	}
+	if m.send[FieldAvailability] && r.avail != "" {
+		p.m[FieldAvailability] = r.avail
+	}
+	if m.send[FieldItemGroupID] && r.group >= 0 {
+		p.text(FieldItemGroupID, b.groups[r.group].id)
+	}
+	return p.product(r.productID, []int32{r.line})
+}
+
+// parentProduct collapses a group into one product (parent policy).
+func (b *Builder) parentProduct(g *group) (*Product, error) {
+	rep, err := b.spill.at(g.repOff)
+	if err != nil {
+		return nil, err
+	}
+	m := b.m
+	p := &payload{m: make(map[string]any, len(m.specs)+1)}
+	p.m[FieldCustomID] = g.id
+	for _, f := range rep.fields {
+		s := &m.specs[f.spec]
+		if s.perVariant || s.key == FieldName {
+			continue
+		}
+		p.set(s.key, f.value, f.truncated)
+	}
+	if m.send[FieldName] {
+		if name, ok := g.title.name(); ok {
+			p.text(FieldName, name)
+		} else {
+			p.text(FieldName, rep.title)
+		}
+	}
+	if m.send[FieldAvailability] {
+		p.m[FieldAvailability] = rankNames[g.tier()]
+	}
+	if ps := g.priceSet(); ps != nil {
+		if m.send[FieldPrice] {
+			p.m[FieldPrice] = json.Number(ps.min)
+		}
+		if m.send[FieldPriceMax] {
+			p.m[FieldPriceMax] = json.Number(ps.max)
+		}
+		if m.send[FieldSalePrice] && ps.sale != "" {
+			p.m[FieldSalePrice] = json.Number(ps.sale)
+		}
+		if m.send[FieldCurrency] && ps.currency != "" {
+			p.m[FieldCurrency] = ps.currency
+		}
+	}
+	for i, f := range pluralFields {
+		if m.send[f] && len(g.values[i]) > 0 {
+			p.text(f, joinNatural(g.values[i]))
+		}
+	}
+	if m.send[FieldVariantCount] {
+		p.m[FieldVariantCount] = len(g.lines)
+	}
+	if m.send[FieldInStockCount] {
+		p.m[FieldInStockCount] = int(g.counts[rankInStock])
+	}
+	return p.product(g.id, g.lines), nil
+}
