@@ -154,6 +154,14 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 	}
 	if body != nil {
 		req.ContentLength = size
+	} else {
+		// An empty body that is not http.NoBody makes the request
+		// non-replayable, so net/http never resends it on its own after a
+		// dropped connection: every request the server sees has passed the
+		// rate limiter and is reported to the Observer. Nothing extra goes
+		// on the wire (net/http probes the body, finds it empty and sends
+		// neither Content-Length nor chunks).
+		req.Body, req.GetBody, req.ContentLength = emptyBody{}, nil, 0
 	}
 	req.Header.Set("Authorization", "Token "+c.token)
 	req.Header.Set("Accept", "*/*; version=2")
@@ -273,3 +281,8 @@ func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }

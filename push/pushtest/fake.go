@@ -1,0 +1,689 @@
+// Package pushtest is a fake User.com catalog API for tests: an httptest
+// server that answers the calls feedsync makes the way the real API does (as
+// far as ../shared/USERCOM-API.md knows it), keeps the catalog in memory for
+// assertions, records every request with its time, and injects faults by
+// script or by seeded chance.
+//
+// What it imitates: every path under /api/public/ must end with a slash (404
+// without); "Authorization: Token <token>" is checked (401); POST products/
+// refuses a custom_id that exists (400); products-by-id GET details, PUT and
+// DELETE answer 404 for an unknown id; POST products/import/ parses the
+// multipart CSV with its column_mapping and separator, and GET
+// import/status/ reports the counts and at most 50 rows_with_errors; POST
+// attributes/ defines typed attributes and refuses a second definition (400).
+package pushtest
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is what the fake does to one request instead of (or besides)
+// answering it.
+type Fault int
+
+// Faults. Drop and 429/500/502 leave the catalog untouched; GatewayTimeout
+// and DropAfter apply the request and lose the answer, as a proxy that gives
+// up on a slow backend does.
+const (
+	None              Fault = iota
+	TooMany                 // 429 without Retry-After
+	TooManyRetryAfter       // 429 with Retry-After: Options.RetryAfter
+	Internal                // 500
+	BadGateway              // 502
+	GatewayTimeout          // applies the request, then answers 504
+	Slow                    // waits Options.SlowDelay, then answers normally
+	Drop                    // closes the connection without applying or answering
+	DropAfter               // applies the request, then closes the connection
+)
+
+var faultNames = [...]string{"none", "429", "429+Retry-After", "500", "502", "504-after-apply", "slow", "drop", "drop-after-apply"}
+
+func (f Fault) String() string {
+	if int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "fault(" + strconv.Itoa(int(f)) + ")"
+}
+
+// AllFaults is every fault but Slow, for mixed-fault soaks.
+var AllFaults = []Fault{TooMany, TooManyRetryAfter, Internal, BadGateway, GatewayTimeout, Drop, DropAfter}
+
+// Options shape a fake server. The zero value is a well-behaved API.
+type Options struct {
+	// Token is the valid API key; default Token.
+	Token string
+	// Seed makes the random faults and import ids repeatable.
+	Seed uint64
+	// FaultRate is the share of requests (0–1) that meet a fault drawn
+	// uniformly from Faults (default AllFaults).
+	FaultRate float64
+	Faults    []Fault
+	// Script overrides chance: the fault for request n (1-based, in arrival
+	// order). Return None to answer normally.
+	Script func(n int, r *http.Request) Fault
+	// RetryAfter is the Retry-After header of TooManyRetryAfter: seconds or
+	// an HTTP date; default "1".
+	RetryAfter string
+	// SlowDelay is how long Slow waits; default 2s.
+	SlowDelay time.Duration
+	// UnauthorizedAfter > 0 answers 401 to every request after the first N,
+	// as if the key were revoked mid-run.
+	UnauthorizedAfter int
+	// ImportPolls is how many status polls answer "in_progress" before
+	// "finished"; a negative value never finishes.
+	ImportPolls int
+	// RowErrorsCap is how many rows_with_errors the status lists; default 50.
+	RowErrorsCap int
+	// RejectRow fails an import row when it returns a message.
+	RejectRow func(fields map[string]string) string
+	// Reject answers 400 with the message it returns to a POST or PUT of a
+	// product.
+	Reject func(fields map[string]string) string
+}
+
+// Token is the default valid API key (64 characters, like User.com's).
+const Token = "fAkEt0kEn0123456789abcdef0123456789abcdef0123456789abcdef0123456"
+
+// Request is one request the fake received.
+type Request struct {
+	N         int
+	Time      time.Time // arrival
+	Method    string
+	Path      string // as sent, escaped, query included
+	Op        string // what the fake took it for: create, update, delete, lookup, import, import-status, attributes, unknown
+	ID        string // the custom_id it concerned, if any
+	Status    int    // 0 for a dropped connection
+	Fault     Fault
+	UserAgent string
+	Accept    string
+}
+
+// Server is the fake. Its methods are safe for concurrent use.
+type Server struct {
+	*httptest.Server
+	opts Options
+
+	mu         sync.Mutex
+	rnd        *rand.Rand
+	n          int
+	nextID     int
+	catalog    map[string]map[string]string
+	creates    map[string]int
+	requests   []Request
+	imports    map[string]*importJob
+	attributes map[string]string
+	files      [][]byte
+}
+
+type importJob struct {
+	id        string
+	total     int
+	succeeded int
+	failed    int
+	errors    []map[string]any
+	polls     int
+	started   time.Time
+}
+
+// NewServer starts a fake; Close it when done.
+func NewServer(opts Options) *Server {
+	if opts.Token == "" {
+		opts.Token = Token
+	}
+	if len(opts.Faults) == 0 {
+		opts.Faults = AllFaults
+	}
+	if opts.RetryAfter == "" {
+		opts.RetryAfter = "1"
+	}
+	if opts.SlowDelay == 0 {
+		opts.SlowDelay = 2 * time.Second
+	}
+	if opts.RowErrorsCap == 0 {
+		opts.RowErrorsCap = 50
+	}
+	s := &Server{
+		opts:       opts,
+		rnd:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		catalog:    map[string]map[string]string{},
+		creates:    map[string]int{},
+		imports:    map[string]*importJob{},
+		attributes: map[string]string{},
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Catalog returns a copy of the catalog: custom_id → field → value, every
+// value in its text form (numbers as written).
+func (s *Server) Catalog() map[string]map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string]string, len(s.catalog))
+	for id, p := range s.catalog {
+		c := make(map[string]string, len(p))
+		for k, v := range p {
+			c[k] = v
+		}
+		out[id] = c
+	}
+	return out
+}
+
+// Put sets a product directly, as if it had been created earlier.
+func (s *Server) Put(id string, fields map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := map[string]string{"custom_id": id}
+	for k, v := range fields {
+		c[k] = v
+	}
+	s.catalog[id] = c
+}
+
+// Creates returns how many times each custom_id went from absent to present.
+func (s *Server) Creates() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.creates))
+	for k, v := range s.creates {
+		out[k] = v
+	}
+	return out
+}
+
+// Requests returns every request received so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	copy(out, s.requests)
+	sort.Slice(out, func(i, j int) bool { return out[i].N < out[j].N })
+	return out
+}
+
+// Attributes returns the declared attributes: name → value_type.
+func (s *Server) Attributes() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.attributes))
+	for k, v := range s.attributes {
+		out[k] = v
+	}
+	return out
+}
+
+// ImportFiles returns the CSV files received by the import, in order.
+func (s *Server) ImportFiles() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.files...)
+}
+
+// MaxInWindow is the largest number of requests that arrived within any
+// window of length w.
+func (s *Server) MaxInWindow(w time.Duration) int {
+	reqs := s.Requests()
+	times := make([]time.Time, len(reqs))
+	for i, r := range reqs {
+		times[i] = r.Time
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	best, lo := 0, 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= w {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+// Fields turns a JSON product payload into the text form Catalog uses.
+func Fields(payload []byte) (map[string]string, error) {
+	d := json.NewDecoder(strings.NewReader(string(payload)))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = text(v)
+	}
+	return out, nil
+}
+
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+const prefix = "/api/public/"
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	fault := None
+	switch {
+	case s.opts.Script != nil:
+		fault = s.opts.Script(n, r)
+	case s.opts.FaultRate > 0 && s.rnd.Float64() < s.opts.FaultRate:
+		fault = s.opts.Faults[s.rnd.IntN(len(s.opts.Faults))]
+	}
+	s.mu.Unlock()
+	rec := Request{N: n, Time: arrived, Method: r.Method, Path: r.URL.RequestURI(), Fault: fault,
+		UserAgent: r.UserAgent(), Accept: r.Header.Get("Accept"), Op: "unknown"}
+	defer func() {
+		s.mu.Lock()
+		s.requests = append(s.requests, rec)
+		s.mu.Unlock()
+	}()
+
+	if s.opts.UnauthorizedAfter > 0 && n > s.opts.UnauthorizedAfter {
+		rec.Status = reply(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+		return
+	}
+	switch fault {
+	case TooMany:
+		rec.Status = reply(w, http.StatusTooManyRequests, map[string]any{"detail": "Request was throttled."})
+		return
+	case TooManyRetryAfter:
+		w.Header().Set("Retry-After", s.opts.RetryAfter)
+		rec.Status = reply(w, http.StatusTooManyRequests, map[string]any{"detail": "Request was throttled."})
+		return
+	case Internal:
+		rec.Status = reply(w, http.StatusInternalServerError, map[string]any{"detail": "Server error."})
+		return
+	case BadGateway:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		rec.Status = http.StatusBadGateway
+		return
+	case Drop:
+		hangUp(w)
+		return
+	case Slow:
+		t := time.NewTimer(s.opts.SlowDelay)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	out := httptest.NewRecorder()
+	rec.Op, rec.ID = s.handle(out, r)
+	switch fault {
+	case GatewayTimeout:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusGatewayTimeout)
+		io.WriteString(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
+		rec.Status = http.StatusGatewayTimeout
+		return
+	case DropAfter:
+		hangUp(w)
+		return
+	}
+	for k, v := range out.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(out.Code)
+	w.Write(out.Body.Bytes())
+	rec.Status = out.Code
+}
+
+func hangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("pushtest: the server cannot hijack connections")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func reply(w http.ResponseWriter, status int, body any) int {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if body != nil {
+		json.NewEncoder(w).Encode(body)
+	}
+	return status
+}
+
+var notFound = map[string]any{"detail": "Not found."}
+
+// handle answers one request that met no fault (or one applied before a
+// fault); it returns what the request was and the product it concerned.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) (op, id string) {
+	if r.Header.Get("Authorization") != "Token "+s.opts.Token {
+		reply(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
+		return "unknown", ""
+	}
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, "/") {
+		reply(w, http.StatusNotFound, notFound)
+		return "unknown", ""
+	}
+	segs := strings.Split(strings.TrimSuffix(strings.TrimPrefix(p, prefix), "/"), "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			reply(w, http.StatusBadRequest, map[string]any{"detail": "Malformed path."})
+			return "unknown", ""
+		}
+		segs[i] = u
+	}
+	route := func(method string, parts ...string) bool {
+		if r.Method != method || len(parts) != len(segs) {
+			return false
+		}
+		for i, part := range parts {
+			if part != "*" && part != segs[i] {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case route(http.MethodPost, "products"):
+		return "create", s.create(w, r)
+	case route(http.MethodGet, "products-by-id", "*", "details"):
+		s.details(w, segs[1])
+		return "lookup", segs[1]
+	case route(http.MethodPut, "products-by-id", "*"):
+		s.update(w, r, segs[1])
+		return "update", segs[1]
+	case route(http.MethodDelete, "products-by-id", "*"):
+		s.delete(w, segs[1])
+		return "delete", segs[1]
+	case route(http.MethodPost, "products", "import"):
+		s.importFile(w, r)
+		return "import", ""
+	case route(http.MethodGet, "import", "status"):
+		s.importStatus(w, r)
+		return "import-status", ""
+	case route(http.MethodPost, "attributes"):
+		s.attribute(w, r)
+		return "attributes", ""
+	}
+	reply(w, http.StatusNotFound, notFound)
+	return "unknown", ""
+}
+
+func readProduct(r *http.Request) (map[string]string, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	return Fields(b)
+}
+
+func (s *Server) product(id string, f map[string]string) map[string]any {
+	out := map[string]any{"custom_id": id}
+	for k, v := range f {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) string {
+	f, err := readProduct(r)
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "JSON parse error - " + err.Error()})
+		return ""
+	}
+	id := f["custom_id"]
+	if id == "" {
+		reply(w, http.StatusBadRequest, map[string]any{"custom_id": []string{"This field is required."}})
+		return ""
+	}
+	if s.opts.Reject != nil {
+		if msg := s.opts.Reject(f); msg != "" {
+			reply(w, http.StatusBadRequest, map[string]any{"detail": msg})
+			return id
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.catalog[id]; ok {
+		reply(w, http.StatusBadRequest, map[string]any{"custom_id": []string{"product with this custom id already exists."}})
+		return id
+	}
+	s.catalog[id] = f
+	s.creates[id]++
+	s.nextID++
+	body := s.product(id, f)
+	body["id"] = s.nextID
+	reply(w, http.StatusCreated, body)
+	return id
+}
+
+func (s *Server) details(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.catalog[id]
+	if !ok {
+		reply(w, http.StatusNotFound, notFound)
+		return
+	}
+	reply(w, http.StatusOK, s.product(id, f))
+}
+
+// update replaces the product's fields with the body's (custom_id stays).
+func (s *Server) update(w http.ResponseWriter, r *http.Request, id string) {
+	f, err := readProduct(r)
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "JSON parse error - " + err.Error()})
+		return
+	}
+	if s.opts.Reject != nil {
+		if msg := s.opts.Reject(f); msg != "" {
+			reply(w, http.StatusBadRequest, map[string]any{"detail": msg})
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.catalog[id]; !ok {
+		reply(w, http.StatusNotFound, notFound)
+		return
+	}
+	f["custom_id"] = id
+	s.catalog[id] = f
+	reply(w, http.StatusOK, s.product(id, f))
+}
+
+func (s *Server) delete(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.catalog[id]; !ok {
+		reply(w, http.StatusNotFound, notFound)
+		return
+	}
+	delete(s.catalog, id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var separators = map[string]rune{"comma": ',', "tab": '\t', "semicolon": ';'}
+
+// importFile takes a multipart CSV and applies it at once; the status
+// reveals the outcome after ImportPolls polls. Empty cells leave a field as
+// it was; a row's custom_id picks the product to create or update.
+func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
+	sepName := r.URL.Query().Get("separator")
+	if sepName == "" {
+		sepName = "comma"
+	}
+	sep, ok := separators[sepName]
+	if !ok {
+		reply(w, http.StatusBadRequest, map[string]any{"separator": []string{"Must be comma, tab or semicolon."}})
+		return
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "Multipart form parse error - " + err.Error()})
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	mapping := map[string]string{}
+	if cm := r.FormValue("column_mapping"); cm != "" {
+		if err := json.Unmarshal([]byte(cm), &mapping); err != nil {
+			reply(w, http.StatusBadRequest, map[string]any{"column_mapping": []string{"Invalid JSON: " + err.Error()}})
+			return
+		}
+	}
+	file, _, err := r.FormFile("input_file")
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"input_file": []string{"No file was submitted."}})
+		return
+	}
+	defer file.Close()
+	raw, err := io.ReadAll(file)
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"input_file": []string{err.Error()}})
+		return
+	}
+	cr := csv.NewReader(strings.NewReader(string(raw)))
+	cr.Comma = sep
+	records, err := cr.ReadAll()
+	if err != nil || len(records) == 0 {
+		reply(w, http.StatusBadRequest, map[string]any{"input_file": []string{fmt.Sprintf("Not a CSV file: %v", err)}})
+		return
+	}
+	header := records[0]
+	for i, c := range header {
+		if to, ok := mapping[c]; ok {
+			header[i] = to
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files = append(s.files, raw)
+	job := &importJob{id: s.uuid(), started: time.Now()}
+	for n, rec := range records[1:] {
+		job.total++
+		fields := map[string]string{}
+		for i, v := range rec {
+			if i < len(header) && v != "" {
+				fields[header[i]] = v
+			}
+		}
+		id := fields["custom_id"]
+		msg := ""
+		switch {
+		case id == "":
+			msg = "custom_id: This field is required."
+		case s.opts.RejectRow != nil:
+			msg = s.opts.RejectRow(fields)
+		}
+		if msg != "" {
+			job.failed++
+			if len(job.errors) < s.opts.RowErrorsCap {
+				job.errors = append(job.errors, map[string]any{"row": n + 1, "custom_id": id, "errors": []string{msg}})
+			}
+			continue
+		}
+		job.succeeded++
+		p, ok := s.catalog[id]
+		if !ok {
+			p = map[string]string{}
+			s.catalog[id] = p
+			s.creates[id]++
+		}
+		for k, v := range fields {
+			p[k] = v
+		}
+	}
+	s.imports[job.id] = job
+	reply(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{"import_id": job.id}})
+}
+
+func (s *Server) uuid() string {
+	return fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", s.rnd.Uint32(), s.rnd.Uint32()&0xffff, s.rnd.Uint32()&0xfff, s.rnd.Uint32()&0xfff, s.rnd.Uint64()&0xffffffffffff)
+}
+
+func (s *Server) importStatus(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	job, ok := s.imports[r.URL.Query().Get("import_id")]
+	if !ok {
+		reply(w, http.StatusNotFound, map[string]any{"success": false, "detail": "Import not found."})
+		return
+	}
+	job.polls++
+	data := map[string]any{"id": job.id, "total_count": job.total, "started_at": job.started.UTC().Format(time.RFC3339)}
+	if s.opts.ImportPolls < 0 || job.polls <= s.opts.ImportPolls {
+		data["status"] = "in_progress"
+		data["succeeded"], data["failed"], data["finished_at"], data["rows_with_errors"] = 0, 0, nil, []any{}
+	} else {
+		data["status"] = "finished"
+		data["succeeded"], data["failed"] = job.succeeded, job.failed
+		data["finished_at"] = time.Now().UTC().Format(time.RFC3339)
+		data["rows_with_errors"] = job.errors
+		if job.errors == nil {
+			data["rows_with_errors"] = []any{}
+		}
+	}
+	reply(w, http.StatusOK, map[string]any{"success": true, "data": data})
+}
+
+var valueTypes = map[string]bool{"boolean": true, "integer": true, "float": true, "fixed": true, "date": true, "datetime": true, "string": true}
+
+func (s *Server) attribute(w http.ResponseWriter, r *http.Request) {
+	var a struct {
+		Name        string `json:"name"`
+		ValueType   string `json:"value_type"`
+		ContentType string `json:"content_type"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "JSON parse error - " + err.Error()})
+		return
+	}
+	switch {
+	case a.Name == "":
+		reply(w, http.StatusBadRequest, map[string]any{"name": []string{"This field is required."}})
+		return
+	case !valueTypes[a.ValueType]:
+		reply(w, http.StatusBadRequest, map[string]any{"value_type": []string{fmt.Sprintf("%q is not a valid choice.", a.ValueType)}})
+		return
+	case a.ContentType != "product":
+		reply(w, http.StatusBadRequest, map[string]any{"content_type": []string{fmt.Sprintf("%q is not a valid choice.", a.ContentType)}})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.attributes[a.Name]; ok {
+		reply(w, http.StatusBadRequest, map[string]any{"name": []string{"attribute with this name already exists."}})
+		return
+	}
+	s.attributes[a.Name] = a.ValueType
+	reply(w, http.StatusCreated, map[string]any{"id": len(s.attributes), "name": a.Name, "value_type": a.ValueType, "content_type": "product"})
+}
