@@ -360,7 +360,9 @@ func TestDaemonReload(t *testing.T) {
 	base := *td.cfg
 
 	t.Run("InvalidKeepsTheRunningConfig", func(t *testing.T) {
-		next.Store(func() (*Config, error) { return ParseConfig([]byte("feeds:\n  - {name: a, url: x, policy: parents}\n")) })
+		next.Store(func() (*Config, error) {
+			return ParseConfig([]byte("feeds:\n  - {name: a, url: x, policy: parents}\n"))
+		})
 		if err := td.Reload(); err == nil || !strings.Contains(err.Error(), "feeds[0].policy") {
 			t.Errorf("Reload of an invalid config: %v, want the config error", err)
 		}
