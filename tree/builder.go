@@ -161,7 +161,7 @@ func (b *Builder) Add(it *feed.Item) {
 		return
 	}
 	if g != nil {
-		g.add(rec, off, gid, b.opts.Policy == PolicyParent)
+		g.add(rec, off, gid, b.m, b.opts.Policy == PolicyParent)
 	}
 }
 
@@ -296,14 +296,17 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 	if err := b.spill.flush(); err != nil {
 		return err
 	}
-	var repCache *record
-	repGroup := int32(-1)
+	cache := &recordCache{}
 	for i := range b.groups {
 		b.groups[i].emitted = false
 	}
 	return b.spill.each(func(_ int64, r *record) error {
 		if r.group < 0 {
-			return emit(b.variantProduct(r, nil))
+			p, err := b.variantProduct(r, nil, nil)
+			if err != nil {
+				return err
+			}
+			return emit(p)
 		}
 		g := &b.groups[r.group]
 		if b.opts.Policy == PolicyParent {
@@ -311,21 +314,67 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 				return nil
 			}
 			g.emitted = true
-			p, err := b.parentProduct(g)
+			p, _, err := b.parentProduct(g, cache)
 			if err != nil {
 				return err
 			}
 			return emit(p)
 		}
-		if repGroup != r.group {
-			rep, err := b.spill.at(g.repOff)
-			if err != nil {
-				return err
-			}
-			repCache, repGroup = rep, r.group
+		p, err := b.variantProduct(r, g, cache)
+		if err != nil {
+			return err
 		}
-		return emit(b.variantProduct(r, repCache))
+		return emit(p)
 	})
+}
+
+// recordCache keeps the last few donor records read back from the spill:
+// the variants of one group usually share one donor.
+type recordCache struct {
+	offs [4]int64
+	recs [4]*record
+	next int
+}
+
+func (b *Builder) donorRecord(off int64, c *recordCache) (*record, error) {
+	for i, o := range c.offs {
+		if o == off && c.recs[i] != nil {
+			return c.recs[i], nil
+		}
+	}
+	r, err := b.spill.at(off)
+	if err != nil {
+		return nil, err
+	}
+	c.offs[c.next], c.recs[c.next] = off, r
+	c.next = (c.next + 1) % len(c.offs)
+	return r, nil
+}
+
+// inherit fills the inheritable fields p lacks from the group's donors, and
+// returns, per field, the id of the variant that gave it.
+func (b *Builder) inherit(p *payload, g *group, have []bool, c *recordCache) (map[string]string, error) {
+	var from map[string]string
+	for _, d := range g.donors {
+		if have[d.spec] {
+			continue
+		}
+		dr, err := b.donorRecord(d.off, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range dr.fields {
+			if int32(f.spec) == d.spec {
+				key := b.m.specs[f.spec].key
+				p.set(key, f.value, f.truncated)
+				if from == nil {
+					from = map[string]string{}
+				}
+				from[key] = d.id
+			}
+		}
+	}
+	return from, nil
 }
 
 // payload is a product payload under construction.
@@ -358,9 +407,15 @@ func (p *payload) product(id string, lines []int32) *Product {
 	return &Product{ID: id, Payload: p.m, Lines: ls, Truncated: p.truncated}
 }
 
-// variantProduct is the product of a standalone item, or of one variant under
-// the variant policy (rep is then its group's representative).
-func (b *Builder) variantProduct(r *record, rep *record) *Product {
+// variantProduct is the product of a standalone item (g nil), or of one
+// variant under the variant policy; inherited says which fields came from
+// which other variant.
+func (b *Builder) variantProduct(r *record, g *group, c *recordCache) (p *Product, err error) {
+	p, _, err = b.variantProductFrom(r, g, c)
+	return p, err
+}
+
+func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Product, map[string]string, error) {
 	m := b.m
 	p := &payload{m: make(map[string]any, len(m.specs)+1)}
 	p.m[FieldCustomID] = r.productID
@@ -369,11 +424,11 @@ func (b *Builder) variantProduct(r *record, rep *record) *Product {
 		have[f.spec] = true
 		p.set(m.specs[f.spec].key, f.value, f.truncated)
 	}
-	if rep != nil && rep != r {
-		for _, f := range rep.fields {
-			if !have[f.spec] && m.specs[f.spec].inherit {
-				p.set(m.specs[f.spec].key, f.value, f.truncated)
-			}
+	var from map[string]string
+	if g != nil {
+		var err error
+		if from, err = b.inherit(p, g, have, c); err != nil {
+			return nil, nil, err
 		}
 	}
 	if m.send[FieldPrice] && r.price != "" {
@@ -391,24 +446,35 @@ func (b *Builder) variantProduct(r *record, rep *record) *Product {
 	if m.send[FieldItemGroupID] && r.group >= 0 {
 		p.text(FieldItemGroupID, b.groups[r.group].id)
 	}
-	return p.product(r.productID, []int32{r.line})
+	return p.product(r.productID, []int32{r.line}), from, nil
 }
 
-// parentProduct collapses a group into one product (parent policy).
-func (b *Builder) parentProduct(g *group) (*Product, error) {
+// parentProduct collapses a group into one product (parent policy). Fields
+// that are not derived are the representative's; inherited says which ones
+// came from another variant because the representative lacks them.
+func (b *Builder) parentProduct(g *group, c *recordCache) (*Product, map[string]string, error) {
 	rep, err := b.spill.at(g.repOff)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := b.m
 	p := &payload{m: make(map[string]any, len(m.specs)+1)}
 	p.m[FieldCustomID] = g.id
+	have := make([]bool, len(m.specs))
+	for i := range m.specs {
+		have[i] = m.specs[i].perVariant // never taken from another variant either
+	}
 	for _, f := range rep.fields {
 		s := &m.specs[f.spec]
+		have[f.spec] = true
 		if s.perVariant || s.key == FieldName {
 			continue
 		}
 		p.set(s.key, f.value, f.truncated)
+	}
+	inherited, err := b.inherit(p, g, have, c)
+	if err != nil {
+		return nil, nil, err
 	}
 	if m.send[FieldName] {
 		if name, ok := g.title.name(); ok {
@@ -445,5 +511,5 @@ func (b *Builder) parentProduct(g *group) (*Product, error) {
 	if m.send[FieldInStockCount] {
 		p.m[FieldInStockCount] = int(g.counts[rankInStock])
 	}
-	return p.product(g.id, g.lines), nil
+	return p.product(g.id, g.lines), inherited, nil
 }

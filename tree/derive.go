@@ -47,10 +47,21 @@ type group struct {
 	emitted     bool
 	counts      [4]int32 // variants per availability rank
 	lines       []int32
+	// donors name, per inheritable field, the variant that gives it to
+	// variants (and a parent) lacking it: the first in representative order
+	// (availability, then id) that has the field.
+	donors []donor
 	// Parent policy only.
 	title  titlePrefix
 	prices []tierPrice
 	values [4][]string // distinct colors, sizes, materials, patterns
+}
+
+type donor struct {
+	spec int32
+	rank uint8
+	off  int64
+	id   string
 }
 
 // tierPrice aggregates the prices of one availability rank in one currency.
@@ -83,12 +94,30 @@ func (g *group) better(r uint8, id string) bool {
 	return lessID(id, g.repID)
 }
 
-func (g *group) add(rec *record, off int64, gid string, parent bool) {
+func (g *group) add(rec *record, off int64, gid string, m *mapping, parent bool) {
 	if g.id == "" || gid < g.id {
 		g.id = gid
 	}
 	if g.better(rec.rank, rec.itemID) {
 		g.repOff, g.repID, g.repRank, g.repCurrency = off, rec.itemID, rec.rank, rec.currency
+	}
+	for _, f := range rec.fields {
+		if !m.specs[f.spec].inherit {
+			continue
+		}
+		d := donor{spec: int32(f.spec), rank: rec.rank, off: off, id: rec.itemID}
+		found := false
+		for i := range g.donors {
+			if g.donors[i].spec == d.spec {
+				found = true
+				if d.rank < g.donors[i].rank || (d.rank == g.donors[i].rank && lessID(d.id, g.donors[i].id)) {
+					g.donors[i] = d
+				}
+			}
+		}
+		if !found {
+			g.donors = append(g.donors, d)
+		}
 	}
 	g.counts[rec.rank]++
 	g.lines = append(g.lines, rec.line)
