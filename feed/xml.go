@@ -3,12 +3,12 @@ package feed
 import (
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -20,222 +20,494 @@ const (
 	AtomNS   = "http://www.w3.org/2005/Atom"
 )
 
-// xmlReader streams <item> (RSS) or <entry> (Atom) elements.
+// maxInterned bounds the table of attribute names seen, so that a hostile
+// feed with millions of distinct element names cannot grow it without end.
+const maxInterned = 4096
+
+// xmlReader streams <item> (RSS) or <entry> (Atom) elements with an
+// xmlScanner. Each item's values are collected into one byte arena and turned
+// into one string when the item ends; attribute values are substrings of it,
+// so an item costs a handful of allocations whatever its number of attributes.
+//
+// What it reads, element by element:
+//   - an element in the Google namespace (any prefix, or the default
+//     namespace) is an attribute; its Google-namespace children are
+//     sub-attributes (shipping → country, service, price), and when it has
+//     none its value is all the text inside it, with a line break for each
+//     <br> or <p> (mixed content);
+//   - an element without namespace or in the Atom namespace is a plain
+//     attribute (RSS title/link/description, Atom title/summary/id and
+//     link href), dropped when the item has the Google form of it;
+//   - elements of other vocabularies are skipped.
 type xmlReader struct {
-	dec      *xml.Decoder
+	s        *xmlScanner
 	source   string
 	format   Format
 	problems []Problem
 	lastID   string
+	curID    []byte // id of the item being read, once seen
+	hasCurID bool
+	err      error // sticky: a reader that failed once fails again
 	done     bool
+
+	names map[string]string // raw local name → normalised attribute name
+
+	// Per-item scratch, reused.
+	arena []byte
+	attrs []pendingAttr
+	subs  []pendingAttr
+	tbuf  []byte // text of the element being read
+	sbuf  []byte // text of the sub-attribute being read
+	hbuf  []byte // href of an Atom link
+	vbuf  []byte // scratch for text that is checked and dropped
+}
+
+// pendingAttr is an attribute whose value lives in the arena at [off, off+n).
+type pendingAttr struct {
+	name             string
+	off, n           int
+	subStart, subEnd int // its sub-attributes in xmlReader.subs
+	plain            bool
 }
 
 func newXMLReader(br *bufio.Reader, source string, format Format) *xmlReader {
-	var r io.Reader = br
-	utf16 := false
-	if head, _ := br.Peek(3); bytes.HasPrefix(head, utf8BOM) {
+	x := &xmlReader{source: source, format: format, names: make(map[string]string)}
+	r, err := decodeXMLInput(br)
+	if err != nil {
+		x.err = &ParseError{Source: source, Line: 1, Err: err}
+		r = bytes.NewReader(nil)
+	}
+	x.s = newXMLScanner(r)
+	return x
+}
+
+// decodeXMLInput returns the feed as UTF-8: a UTF-8 BOM is dropped, UTF-16
+// (recognised by its BOM or by "<" followed or preceded by a zero byte) and
+// any other encoding named in the XML declaration are transcoded.
+func decodeXMLInput(br *bufio.Reader) (io.Reader, error) {
+	head, _ := br.Peek(512)
+	switch {
+	case bytes.HasPrefix(head, utf8BOM):
 		_, _ = br.Discard(3)
-	} else if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-		r = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder())
-		utf16 = true
+		head = head[3:]
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()), nil
+	case bytes.HasPrefix(head, []byte{'<', 0}):
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder()), nil
+	case bytes.HasPrefix(head, []byte{0, '<'}):
+		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder()), nil
 	}
-	dec := xml.NewDecoder(r)
-	dec.Strict = true
-	// HTML's named entities (&nbsp;, &eacute;) are common in real feeds; they are a
-	// fixed table, never expanded from a DTD, so no billion laughs and no XXE.
-	dec.Entity = xml.HTMLEntity
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		l := strings.ToLower(label)
-		if strings.HasPrefix(l, "utf-16") || l == "utf16" {
-			if utf16 {
-				return in, nil // already transcoded above
-			}
-			return transform.NewReader(in, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()), nil
-		}
-		enc, err := htmlindex.Get(label)
-		if err != nil {
-			return nil, fmt.Errorf("unsupported encoding %q", label)
-		}
-		return transform.NewReader(in, enc.NewDecoder()), nil
+	label := declaredEncoding(head)
+	if label == "" || strings.EqualFold(label, "utf-8") {
+		return br, nil
 	}
-	return &xmlReader{dec: dec, source: source, format: format}
+	l := strings.ToLower(label)
+	if strings.HasPrefix(l, "utf-16") || l == "utf16" {
+		return nil, fmt.Errorf("the XML declaration says %s but the file is not UTF-16 (it has no byte order mark and no zero bytes)", label)
+	}
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return nil, fmt.Errorf("unsupported encoding %q: feedsync reads UTF-8, UTF-16, ISO-8859-x and windows-125x", label)
+	}
+	if enc == unicode.UTF8 || enc == encoding.Nop {
+		return br, nil
+	}
+	return transform.NewReader(br, enc.NewDecoder()), nil
+}
+
+// declaredEncoding returns the encoding named by an XML declaration at the
+// start of head (after optional white space), or "".
+func declaredEncoding(head []byte) string {
+	h := bytes.TrimLeft(head, " \t\r\n")
+	if !bytes.HasPrefix(h, []byte("<?xml")) || len(h) < 6 || !isSpace(h[5]) && h[5] != '?' {
+		return ""
+	}
+	end := bytes.Index(h, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	return procInst("encoding", h[5:end])
 }
 
 func (x *xmlReader) Format() Format      { return x.format }
 func (x *xmlReader) Problems() []Problem { return x.problems }
 
-func (x *xmlReader) errAt(err error) error {
-	line, col := x.dec.InputPos()
-	var se *xml.SyntaxError
+// fail turns a scanner or character error into a *ParseError and makes it sticky.
+func (x *xmlReader) fail(err error) error {
+	var se *syntaxError
+	pe := &ParseError{Source: x.source, ItemID: x.lastID, Err: err}
+	if x.hasCurID {
+		pe.ItemID = string(x.curID)
+	}
 	if errors.As(err, &se) {
-		line, col = se.Line, 0
-		err = errors.New(se.Msg)
+		pe.Line, pe.Column = x.s.lineAt(se.pos)
+		pe.Err = errors.New(se.msg)
+	} else {
+		pe.Line, pe.Column = x.s.lineAt(x.s.pos)
+		pe.Err = fmt.Errorf("read: %w", err)
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || err.Error() == "unexpected EOF" {
-		err = errors.New("unexpected end of file: the feed is truncated or an element is not closed")
-	}
-	return &ParseError{Source: x.source, Line: line, Column: col, ItemID: x.lastID, Err: err}
+	x.err = pe
+	return pe
 }
 
-func isItemElement(n xml.Name) bool {
-	switch n.Local {
+// isItem reports whether the current start tag opens an item: <item> in any
+// namespace, <entry> in Atom's, Google's or none.
+func (x *xmlReader) isItem() bool {
+	s := x.s
+	switch string(s.local) {
 	case "item":
-		return n.Space != GoogleNS
+		return true
 	case "entry":
-		return n.Space == AtomNS || n.Space == ""
+		return s.ns == nsNone || s.ns == nsAtom || s.ns == nsGoogle
 	}
 	return false
 }
 
 func (x *xmlReader) Next() (*Item, error) {
+	if x.err != nil {
+		return nil, x.err
+	}
 	if x.done {
 		return nil, io.EOF
 	}
 	for {
-		tok, err := x.dec.Token()
-		if err == io.EOF {
+		k, err := x.s.next()
+		if err != nil {
+			return nil, x.fail(err)
+		}
+		switch k {
+		case tokEOF:
 			x.done = true
 			return nil, io.EOF
+		case tokText:
+			if err := x.checkText(); err != nil {
+				return nil, x.fail(err)
+			}
+		case tokStart:
+			if !x.isItem() {
+				continue
+			}
+			line, _ := x.s.lineAt(x.s.tokPos)
+			it, err := x.readItem(line)
+			if err != nil {
+				return nil, x.fail(err)
+			}
+			if it == nil { // skipped with a problem
+				continue
+			}
+			return it, nil
 		}
-		if err != nil {
-			x.done = true
-			return nil, x.errAt(err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || !isItemElement(se.Name) {
-			continue
-		}
-		line, _ := x.dec.InputPos()
-		it := &Item{Line: line}
-		if err := x.readItem(it); err != nil {
-			x.done = true
-			return nil, err
-		}
-		resolvePlain(it)
-		if id := it.ID(); id != "" {
-			x.lastID = id
-		}
-		return it, nil
 	}
 }
 
-// readItem reads the children of an item up to its end tag.
-func (x *xmlReader) readItem(it *Item) error {
-	for {
-		tok, err := x.dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return x.errAt(err)
+// checkText validates character data that is not kept (white space between
+// elements, text of skipped elements): its entity references must be known.
+func (x *xmlReader) checkText() error {
+	t := x.s.text
+	if bytes.IndexByte(t, '&') < 0 && bytes.IndexByte(t, '>') < 0 {
+		return nil
+	}
+	if err := x.checkCDATAEnd(); err != nil {
+		return err
+	}
+	var err error
+	x.vbuf, err = appendChars(x.vbuf[:0], t, x.s.tokPos, false)
+	return err
+}
+
+// checkCDATAEnd reports "]]>" in character data, which XML forbids.
+func (x *xmlReader) checkCDATAEnd() error {
+	t := x.s.text
+	if bytes.IndexByte(t, '>') < 0 {
+		return nil
+	}
+	if i := bytes.Index(t, []byte("]]>")); i >= 0 {
+		return &syntaxError{pos: x.s.tokPos + i, msg: "unescaped ]]> not in CDATA section"}
+	}
+	return nil
+}
+
+// appendTok appends the current text or CDATA token, decoded, to dst.
+func (x *xmlReader) appendTok(dst []byte, k tokKind) ([]byte, error) {
+	if k == tokText {
+		if err := x.checkCDATAEnd(); err != nil {
+			return dst, err
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			a, keep, err := x.readAttr(t)
+	}
+	return appendChars(dst, x.s.text, x.s.tokPos, k == tokCDATA)
+}
+
+// readItem reads the children of an item up to its end tag. It returns nil
+// and records a problem when the item holds characters XML does not allow.
+func (x *xmlReader) readItem(line int) (*Item, error) {
+	x.hasCurID = false
+	x.arena = x.arena[:0]
+	x.attrs = x.attrs[:0]
+	x.subs = x.subs[:0]
+	for {
+		k, err := x.s.next()
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case tokEOF:
+			return nil, x.s.truncated(x.s.end)
+		case tokEnd:
+			return x.finishItem(line), nil
+		case tokText:
+			if err := x.checkText(); err != nil {
+				return nil, err
+			}
+		case tokStart:
+			if err := x.readAttr(); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// finishItem builds the Item from the arena and the pending attributes.
+func (x *xmlReader) finishItem(line int) *Item {
+	if bad, msg := checkChars(x.arena); bad >= 0 {
+		id := ""
+		for _, a := range x.attrs {
+			if a.name == "id" && !a.plain {
+				id = string(x.arena[a.off : a.off+a.n])
+				break
+			}
+		}
+		name := ""
+		for _, a := range x.attrs {
+			if bad >= a.off && bad < a.off+a.n {
+				name = a.name
+			}
+		}
+		for _, a := range x.subs {
+			if bad >= a.off && bad < a.off+a.n {
+				name = a.name
+			}
+		}
+		if name != "" {
+			msg += " in " + name
+		}
+		x.problems = append(x.problems, Problem{Line: line, ItemID: id, Msg: "item skipped: " + msg})
+		return nil
+	}
+	str := string(x.arena)
+	it := &Item{Line: line}
+	if len(x.attrs) > 0 {
+		it.Attrs = make([]Attr, len(x.attrs))
+	}
+	var subs []Attr
+	if len(x.subs) > 0 {
+		subs = make([]Attr, len(x.subs))
+		for i, a := range x.subs {
+			subs[i] = Attr{Name: a.name, Value: str[a.off : a.off+a.n]}
+		}
+	}
+	for i, a := range x.attrs {
+		at := &it.Attrs[i]
+		at.Name, at.Value, at.Plain = a.name, str[a.off:a.off+a.n], a.plain
+		if a.subEnd > a.subStart {
+			at.Sub = subs[a.subStart:a.subEnd:a.subEnd]
+		}
+	}
+	resolvePlain(it)
+	x.hasCurID = false
+	if id := it.ID(); id != "" {
+		x.lastID = id
+	}
+	return it
+}
+
+// attrName returns the normalised attribute name for a local element name,
+// without allocating for names seen before.
+func (x *xmlReader) attrName(local []byte) string {
+	if n, ok := x.names[string(local)]; ok {
+		return n
+	}
+	n := NormalizeName(string(local))
+	if len(x.names) < maxInterned {
+		x.names[string(local)] = n
+	}
+	return n
+}
+
+// keep appends v, trimmed, to the arena and returns its span.
+func (x *xmlReader) keep(v []byte) (off, n int) {
+	v = bytes.TrimSpace(v)
+	off = len(x.arena)
+	x.arena = append(x.arena, v...)
+	return off, len(v)
+}
+
+// readAttr reads one child element of an item; the scanner is on its start tag.
+func (x *xmlReader) readAttr() error {
+	s := x.s
+	switch s.ns {
+	case nsGoogle:
+		name := x.attrName(s.local)
+		subStart := len(x.subs)
+		if err := x.readContent(true); err != nil {
+			return err
+		}
+		a := pendingAttr{name: name, subStart: subStart, subEnd: len(x.subs)}
+		if a.subEnd == a.subStart {
+			a.off, a.n = x.keep(x.tbuf)
+		} else {
+			a.off = len(x.arena)
+		}
+		x.attrs = append(x.attrs, a)
+		if name == "id" {
+			x.curID = append(x.curID[:0], x.arena[a.off:a.off+a.n]...)
+			x.hasCurID = true
+		}
+		return nil
+	case nsNone, nsAtom:
+		name := x.attrName(s.local)
+		switch name {
+		case "summary", "content":
+			name = "description"
+		}
+		href := false
+		if name == "link" {
+			var drop bool
+			var err error
+			href, drop, err = x.linkHref()
 			if err != nil {
 				return err
 			}
-			if keep {
-				it.Attrs = append(it.Attrs, a)
-				if a.Name == "id" && !a.Plain {
-					x.lastID = a.Value
-				}
+			if drop {
+				return x.readContent(false)
+			}
+		}
+		if err := x.readContent(false); err != nil {
+			return err
+		}
+		a := pendingAttr{name: name, plain: true}
+		if href {
+			a.off, a.n = x.keep(x.hbuf)
+		} else {
+			a.off, a.n = x.keep(x.tbuf)
+		}
+		x.attrs = append(x.attrs, a)
+		return nil
+	}
+	return x.skip()
+}
+
+// linkHref looks at the attributes of an Atom <link>: with href, the value is
+// the href (copied to hbuf), unless rel says it is not the alternate link, in
+// which case the element is dropped.
+func (x *xmlReader) linkHref() (href, drop bool, err error) {
+	var hrefAttr, relAttr *rawAttr
+	for i := range x.s.attrs {
+		a := &x.s.attrs[i]
+		switch string(a.name) {
+		case "href":
+			if hrefAttr == nil {
+				hrefAttr = a
+			}
+		case "rel":
+			if relAttr == nil {
+				relAttr = a
 			}
 		}
 	}
-}
-
-// readAttr reads one child element of an item.
-func (x *xmlReader) readAttr(start xml.StartElement) (Attr, bool, error) {
-	name := start.Name
-	switch {
-	case name.Space == GoogleNS:
-		text, sub, err := x.readContent(true)
-		if err != nil {
-			return Attr{}, false, err
-		}
-		a := Attr{Name: NormalizeName(name.Local), Sub: sub}
-		if len(sub) == 0 {
-			a.Value = text
-		}
-		return a, true, nil
-	case name.Space == "" || name.Space == AtomNS:
-		text, _, err := x.readContent(false)
-		if err != nil {
-			return Attr{}, false, err
-		}
-		n := NormalizeName(name.Local)
-		switch n {
-		case "summary", "content":
-			n = "description"
-		case "link":
-			if href, ok := attrValue(start, "href"); ok {
-				if rel, ok := attrValue(start, "rel"); ok && rel != "alternate" {
-					return Attr{}, false, nil
-				}
-				text = strings.TrimSpace(href)
-			}
-		}
-		return Attr{Name: n, Value: text, Plain: true}, true, nil
-	default:
-		// Elements of other vocabularies (c:, media:…) are not product data.
-		return Attr{}, false, x.dec.Skip()
+	if hrefAttr == nil {
+		return false, false, nil
 	}
-}
-
-func attrValue(se xml.StartElement, local string) (string, bool) {
-	for _, a := range se.Attr {
-		if a.Name.Local == local && a.Name.Space == "" {
-			return a.Value, true
+	if relAttr != nil {
+		x.vbuf, err = appendChars(x.vbuf[:0], relAttr.value, relAttr.valuePos, false)
+		if err != nil {
+			return false, false, err
+		}
+		if string(x.vbuf) != "alternate" {
+			return false, true, nil
 		}
 	}
-	return "", false
+	x.hbuf, err = appendChars(x.hbuf[:0], hrefAttr.value, hrefAttr.valuePos, false)
+	return true, false, err
 }
 
-// readContent reads an element's content up to its end tag. Text of nested
-// markup (a <br> inside a description) is kept as a reader would see it. With
-// nested true, child elements in the Google namespace that hold only text are
-// returned as sub-attributes (shipping, tax…).
-func (x *xmlReader) readContent(nested bool) (string, []Attr, error) {
-	var text strings.Builder
-	var sub []Attr
+// readContent reads the content of the element whose start tag was just
+// read, up to its end tag. All its text, with a line break for each <br> or
+// <p>, goes to tbuf. With nested set, each child in the Google namespace
+// becomes a sub-attribute holding that child's own text.
+func (x *xmlReader) readContent(nested bool) error {
+	s := x.s
+	x.tbuf = x.tbuf[:0]
 	depth := 0
 	var subName string
-	var subText strings.Builder
 	for {
-		tok, err := x.dec.Token()
+		k, err := s.next()
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return "", nil, x.errAt(err)
+			return err
 		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			text.Write(t)
-			if depth == 1 && subName != "" {
-				subText.Write(t)
+		switch k {
+		case tokEOF:
+			return s.truncated(s.end)
+		case tokText, tokCDATA:
+			if x.tbuf, err = x.appendTok(x.tbuf, k); err != nil {
+				return err
 			}
-		case xml.StartElement:
+			if depth == 1 && subName != "" {
+				x.sbuf, _ = appendChars(x.sbuf, s.text, s.tokPos, k == tokCDATA)
+			}
+		case tokStart:
 			depth++
-			if depth == 1 && nested && t.Name.Space == GoogleNS {
-				subName = NormalizeName(t.Name.Local)
-				subText.Reset()
-			} else if strings.EqualFold(t.Name.Local, "br") || strings.EqualFold(t.Name.Local, "p") {
-				text.WriteByte('\n')
+			if depth == 1 && nested && s.ns == nsGoogle {
+				subName = x.attrName(s.local)
+				x.sbuf = x.sbuf[:0]
+			} else if isBreak(s.local) {
+				x.tbuf = append(x.tbuf, '\n')
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if depth == 0 {
-				if len(sub) > 0 {
-					return "", sub, nil
-				}
-				return strings.TrimSpace(text.String()), nil, nil
+				return nil
 			}
 			if depth == 1 && subName != "" {
-				sub = append(sub, Attr{Name: subName, Value: strings.TrimSpace(subText.String())})
+				off, n := x.keep(x.sbuf)
+				x.subs = append(x.subs, pendingAttr{name: subName, off: off, n: n})
 				subName = ""
+			}
+			depth--
+		}
+	}
+}
+
+// isBreak reports whether an element inside a text value stands for a line
+// break: <br> or <p>, any case.
+func isBreak(local []byte) bool {
+	switch len(local) {
+	case 1:
+		return local[0]|0x20 == 'p'
+	case 2:
+		return local[0]|0x20 == 'b' && local[1]|0x20 == 'r'
+	}
+	return false
+}
+
+// skip reads past the element whose start tag was just read.
+func (x *xmlReader) skip() error {
+	depth := 0
+	for {
+		k, err := x.s.next()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case tokEOF:
+			return x.s.truncated(x.s.end)
+		case tokText:
+			if err := x.checkText(); err != nil {
+				return err
+			}
+		case tokStart:
+			depth++
+		case tokEnd:
+			if depth == 0 {
+				return nil
 			}
 			depth--
 		}

@@ -1,0 +1,668 @@
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// xmlScanner is a streaming tokenizer for the subset of XML that product feeds
+// use: elements, attributes, namespaces, character data, CDATA, comments,
+// processing instructions and (skipped, never interpreted) DOCTYPE
+// declarations. It reads its input in large chunks into its own buffer and
+// hands out tokens as slices of that buffer, valid until the next call to
+// next, so that scanning allocates nothing per token.
+//
+// It checks what makes a document well-formed where a feed could otherwise be
+// misread: every element closed by its own end tag, nothing open at EOF,
+// quoted attribute values, well-formed markup. Entity references are decoded
+// by the consumer (see appendChars); DTD entities are never expanded.
+type xmlScanner struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // next unread byte in buf
+	end  int   // end of valid data in buf
+	off  int64 // absolute offset (in the decoded stream) of buf[0]
+	eof  bool  // r reported io.EOF
+	rerr error // a read error other than io.EOF
+
+	// Line tracking: line is the line number at buf[lineMark]; lineStart the
+	// absolute offset where that line begins. Newlines are counted lazily, only
+	// up to positions someone asks about (item starts, errors, compaction).
+	line      int
+	lineMark  int
+	lineStart int64
+
+	// The current token.
+	tokPos      int    // buf index where the token starts
+	name        []byte // qualified name of a start or end tag
+	local       []byte // local part of name
+	ns          nsKind // namespace of a start tag
+	selfClosing bool
+	attrs       []rawAttr
+	text        []byte // tokText, tokCDATA: raw content
+	pendingEnd  bool   // the last token was a self-closing start tag
+
+	// Open elements: their qualified names, concatenated, and where each ends.
+	names    []byte
+	nameEnds []int
+	bindings []nsBinding
+	scratch  []byte
+}
+
+type tokKind uint8
+
+const (
+	tokEOF   tokKind = iota
+	tokStart         // name, local, ns, attrs, selfClosing
+	tokEnd           // name, local
+	tokText          // text: raw character data, entities not yet decoded
+	tokCDATA         // text: raw CDATA content
+)
+
+type nsKind uint8
+
+const (
+	nsNone   nsKind = iota // no namespace
+	nsGoogle               // http://base.google.com/ns/1.0
+	nsAtom                 // http://www.w3.org/2005/Atom
+	nsOther                // any other namespace, or an undeclared prefix
+)
+
+type nsBinding struct {
+	prefix string // "" for the default namespace
+	kind   nsKind
+	depth  int // depth of the element that declared it
+}
+
+// rawAttr is one attribute of the current start tag, as slices of the buffer.
+type rawAttr struct {
+	name, value []byte
+	valuePos    int // buf index of the value, for error positions
+}
+
+const (
+	xmlChunk    = 256 << 10 // bytes read per call
+	xmlMaxToken = 64 << 20  // largest single tag, comment, CDATA section or DTD
+)
+
+// syntaxError is a defect found at a buffer position; xmlReader turns it into
+// a *ParseError with line and column.
+type syntaxError struct {
+	pos int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return e.msg }
+
+var errTruncated = errors.New("unexpected end of file: the feed is truncated or an element is not closed")
+
+func newXMLScanner(r io.Reader) *xmlScanner {
+	return &xmlScanner{r: r, buf: make([]byte, 2*xmlChunk), line: 1}
+}
+
+func (s *xmlScanner) errAt(pos int, format string, args ...any) error {
+	return &syntaxError{pos: pos, msg: fmt.Sprintf(format, args...)}
+}
+
+// lineAt returns the 1-based line and column of buffer position p. Positions
+// asked about never go backwards.
+func (s *xmlScanner) lineAt(p int) (line, col int) {
+	if p > s.end {
+		p = s.end
+	}
+	if p > s.lineMark {
+		seg := s.buf[s.lineMark:p]
+		if n := bytes.Count(seg, []byte{'\n'}); n > 0 {
+			s.line += n
+			s.lineStart = s.off + int64(s.lineMark+bytes.LastIndexByte(seg, '\n')+1)
+		}
+		s.lineMark = p
+	}
+	return s.line, int(s.off+int64(p)-s.lineStart) + 1
+}
+
+// fill reads more input, first moving the unread bytes to the front of the
+// buffer and growing it when one token fills it. It reports whether any new
+// bytes arrived.
+func (s *xmlScanner) fill() (bool, error) {
+	if s.eof || s.rerr != nil {
+		return false, s.rerr
+	}
+	if s.pos > 0 {
+		s.lineAt(s.pos)
+		n := copy(s.buf, s.buf[s.pos:s.end])
+		s.off += int64(s.pos)
+		s.lineMark -= s.pos
+		s.tokPos -= s.pos
+		s.end = n
+		s.pos = 0
+	}
+	if len(s.buf)-s.end < xmlChunk {
+		if len(s.buf) >= xmlMaxToken {
+			return false, s.errAt(s.pos, "a single tag, text, comment or CDATA section is larger than %d MiB", xmlMaxToken>>20)
+		}
+		nb := make([]byte, 2*len(s.buf))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			if err == io.EOF {
+				s.eof = true
+			} else {
+				s.rerr = err
+			}
+			return n > 0, nil
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	s.rerr = io.ErrNoProgress
+	return false, nil
+}
+
+// next advances to the next token.
+func (s *xmlScanner) next() (tokKind, error) {
+	if s.pendingEnd {
+		s.pendingEnd = false
+		s.pop()
+		return tokEnd, nil
+	}
+	for {
+		if s.pos >= s.end {
+			ok, err := s.fill()
+			if err != nil {
+				return tokEOF, err
+			}
+			if !ok {
+				if s.rerr != nil {
+					return tokEOF, s.rerr
+				}
+				if len(s.nameEnds) > 0 {
+					return tokEOF, s.truncated(s.end)
+				}
+				return tokEOF, nil
+			}
+		}
+		s.tokPos = s.pos
+		if s.buf[s.pos] != '<' {
+			if k, ok := s.scanText(); ok {
+				return k, nil
+			}
+			if _, err := s.more(); err != nil {
+				return tokEOF, err
+			}
+			continue
+		}
+		k, n, err := s.scanMarkup()
+		if err != nil {
+			return tokEOF, err
+		}
+		if n < 0 { // incomplete: read more and scan the markup again
+			ok, err := s.more()
+			if err != nil {
+				return tokEOF, err
+			}
+			if !ok {
+				return tokEOF, s.truncated(s.end)
+			}
+			continue
+		}
+		s.pos += n
+		if k == tokEOF { // a comment, PI or DOCTYPE: nothing for the caller
+			continue
+		}
+		return k, nil
+	}
+}
+
+// more is fill for a token that is incomplete: running out of input is an error.
+func (s *xmlScanner) more() (bool, error) {
+	ok, err := s.fill()
+	if err != nil {
+		return false, err
+	}
+	if !ok && s.rerr != nil {
+		return false, s.rerr
+	}
+	return ok, nil
+}
+
+func (s *xmlScanner) truncated(pos int) error {
+	msg := errTruncated.Error()
+	if n := len(s.nameEnds); n > 0 {
+		start := 0
+		if n > 1 {
+			start = s.nameEnds[n-2]
+		}
+		msg += fmt.Sprintf(" (<%s> is open)", s.names[start:s.nameEnds[n-1]])
+	}
+	return &syntaxError{pos: pos, msg: msg}
+}
+
+// scanText returns character data up to the next '<'. A long run without one
+// is returned in pieces, cut so that no entity reference and no CR LF pair is
+// split. ok is false when more input is needed first.
+func (s *xmlScanner) scanText() (tokKind, bool) {
+	t := s.buf[s.pos:s.end]
+	if i := bytes.IndexByte(t, '<'); i >= 0 {
+		s.text = t[:i]
+		s.pos += i
+		return tokText, true
+	}
+	if s.eof || s.rerr != nil {
+		s.text = t
+		s.pos = s.end
+		return tokText, true
+	}
+	if len(t) < xmlChunk {
+		return tokEOF, false
+	}
+	cut := len(t)
+	if j := bytes.LastIndexByte(t, '&'); j >= 0 && bytes.IndexByte(t[j:], ';') < 0 {
+		cut = j
+	}
+	if cut > 0 && t[cut-1] == '\r' {
+		cut--
+	}
+	if cut < 2 {
+		return tokEOF, false
+	}
+	s.text = t[:cut]
+	s.pos += cut
+	return tokText, true
+}
+
+// scanMarkup scans the markup starting at buf[pos] == '<'. It returns the
+// number of bytes the markup takes, or -1 when it is incomplete. Comments,
+// processing instructions and declarations come back as tokEOF (skip).
+func (s *xmlScanner) scanMarkup() (tokKind, int, error) {
+	t := s.buf[s.pos:s.end]
+	if len(t) < 2 {
+		return tokEOF, -1, nil
+	}
+	switch t[1] {
+	case '/':
+		return s.scanEndTag(t)
+	case '?':
+		n, err := s.scanPI(t)
+		return tokEOF, n, err
+	case '!':
+		return s.scanBang(t)
+	}
+	return s.scanStartTag(t)
+}
+
+var nameByte = func() (tab [256]bool) {
+	for c := 0; c < 256; c++ {
+		tab[c] = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			c == '_' || c == ':' || c == '.' || c == '-' || c >= 0x80
+	}
+	return
+}()
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
+// scanName returns the end of the name starting at t[i] (i itself when there
+// is none) and false when t ends inside it.
+func scanName(t []byte, i int) (int, bool) {
+	for i < len(t) {
+		if !nameByte[t[i]] {
+			return i, true
+		}
+		i++
+	}
+	return i, false
+}
+
+func skipSpace(t []byte, i int) int {
+	for i < len(t) && isSpace(t[i]) {
+		i++
+	}
+	return i
+}
+
+// splitName splits a qualified name as encoding/xml does: "p:l" has prefix p;
+// a name with an empty part ("p:", ":l") has none; more than one colon is an error.
+func splitName(q []byte) (prefix, local []byte, ok bool) {
+	i := bytes.IndexByte(q, ':')
+	if i < 0 {
+		return nil, q, true
+	}
+	if bytes.IndexByte(q[i+1:], ':') >= 0 {
+		return nil, nil, false
+	}
+	if i == 0 || i == len(q)-1 {
+		return nil, q, true
+	}
+	return q[:i], q[i+1:], true
+}
+
+func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
+	i, ok := scanName(t, 1)
+	if !ok {
+		return tokEOF, -1, nil
+	}
+	name := t[1:i]
+	_, local, okName := splitName(name)
+	if i == 1 || !okName {
+		return tokEOF, 0, s.errAt(s.pos+1, "expected element name after <")
+	}
+	s.attrs = s.attrs[:0]
+	selfClosing := false
+	for {
+		i = skipSpace(t, i)
+		if i >= len(t) {
+			return tokEOF, -1, nil
+		}
+		c := t[i]
+		if c == '>' {
+			i++
+			break
+		}
+		if c == '/' {
+			if i+1 >= len(t) {
+				return tokEOF, -1, nil
+			}
+			if t[i+1] != '>' {
+				return tokEOF, 0, s.errAt(s.pos+i+1, "expected /> in element")
+			}
+			i += 2
+			selfClosing = true
+			break
+		}
+		j, ok := scanName(t, i)
+		if !ok {
+			return tokEOF, -1, nil
+		}
+		an := t[i:j]
+		if _, _, okName := splitName(an); j == i || !okName {
+			return tokEOF, 0, s.errAt(s.pos+i, "expected attribute name in element <%s>", name)
+		}
+		i = skipSpace(t, j)
+		if i >= len(t) {
+			return tokEOF, -1, nil
+		}
+		if t[i] != '=' {
+			return tokEOF, 0, s.errAt(s.pos+i, "attribute name without = in element <%s>", name)
+		}
+		i = skipSpace(t, i+1)
+		if i >= len(t) {
+			return tokEOF, -1, nil
+		}
+		q := t[i]
+		if q != '"' && q != '\'' {
+			return tokEOF, 0, s.errAt(s.pos+i, "unquoted or missing attribute value in element <%s>", name)
+		}
+		k := bytes.IndexByte(t[i+1:], q)
+		if k < 0 {
+			if lt := bytes.IndexByte(t[i+1:], '<'); lt >= 0 {
+				return tokEOF, 0, s.errAt(s.pos+i+1+lt, "unescaped < inside quoted string")
+			}
+			return tokEOF, -1, nil
+		}
+		v := t[i+1 : i+1+k]
+		if lt := bytes.IndexByte(v, '<'); lt >= 0 {
+			return tokEOF, 0, s.errAt(s.pos+i+1+lt, "unescaped < inside quoted string")
+		}
+		s.attrs = append(s.attrs, rawAttr{name: an, value: v, valuePos: s.pos + i + 1})
+		i += k + 2
+	}
+	s.name, s.local, s.selfClosing = name, local, selfClosing
+	if err := s.push(); err != nil {
+		return tokEOF, 0, err
+	}
+	if selfClosing {
+		s.pendingEnd = true
+	}
+	return tokStart, i, nil
+}
+
+// push opens the current start tag: namespace declarations come into scope
+// and the element's namespace is resolved.
+func (s *xmlScanner) push() error {
+	depth := len(s.nameEnds) + 1
+	for _, a := range s.attrs {
+		if len(a.name) < 5 || string(a.name[:5]) != "xmlns" {
+			continue
+		}
+		var prefix string
+		switch {
+		case len(a.name) == 5:
+		case a.name[5] == ':' && len(a.name) > 6:
+			prefix = string(a.name[6:])
+		default:
+			continue
+		}
+		v := a.value
+		if bytes.IndexByte(v, '&') >= 0 || bytes.IndexByte(v, '\r') >= 0 {
+			var err error
+			s.scratch, err = appendChars(s.scratch[:0], v, a.valuePos, false)
+			if err != nil {
+				return err
+			}
+			v = s.scratch
+		}
+		kind := nsOther
+		switch string(v) {
+		case "":
+			kind = nsNone
+		case GoogleNS:
+			kind = nsGoogle
+		case AtomNS:
+			kind = nsAtom
+		}
+		s.bindings = append(s.bindings, nsBinding{prefix: prefix, kind: kind, depth: depth})
+	}
+	prefix, _, _ := splitName(s.name)
+	s.ns = s.resolve(prefix)
+	s.names = append(s.names, s.name...)
+	s.nameEnds = append(s.nameEnds, len(s.names))
+	return nil
+}
+
+func (s *xmlScanner) resolve(prefix []byte) nsKind {
+	if len(prefix) > 0 && (string(prefix) == "xml" || string(prefix) == "xmlns") {
+		return nsOther
+	}
+	for i := len(s.bindings) - 1; i >= 0; i-- {
+		if s.bindings[i].prefix == string(prefix) {
+			return s.bindings[i].kind
+		}
+	}
+	if len(prefix) == 0 {
+		return nsNone
+	}
+	return nsOther // an undeclared prefix
+}
+
+// pop closes the innermost open element.
+func (s *xmlScanner) pop() {
+	n := len(s.nameEnds)
+	start := 0
+	if n > 1 {
+		start = s.nameEnds[n-2]
+	}
+	s.name = s.names[start:s.nameEnds[n-1]]
+	_, s.local, _ = splitName(s.name)
+	s.names = s.names[:start]
+	s.nameEnds = s.nameEnds[:n-1]
+	for len(s.bindings) > 0 && s.bindings[len(s.bindings)-1].depth >= n {
+		s.bindings = s.bindings[:len(s.bindings)-1]
+	}
+}
+
+func (s *xmlScanner) scanEndTag(t []byte) (tokKind, int, error) {
+	i, ok := scanName(t, 2)
+	if !ok {
+		return tokEOF, -1, nil
+	}
+	name := t[2:i]
+	if _, _, okName := splitName(name); i == 2 || !okName {
+		return tokEOF, 0, s.errAt(s.pos+2, "expected element name after </")
+	}
+	i = skipSpace(t, i)
+	if i >= len(t) {
+		return tokEOF, -1, nil
+	}
+	if t[i] != '>' {
+		return tokEOF, 0, s.errAt(s.pos+i, "invalid characters between </%s and >", name)
+	}
+	n := len(s.nameEnds)
+	if n == 0 {
+		return tokEOF, 0, s.errAt(s.pos, "unexpected end element </%s>", name)
+	}
+	start := 0
+	if n > 1 {
+		start = s.nameEnds[n-2]
+	}
+	if open := s.names[start:s.nameEnds[n-1]]; !bytes.Equal(open, name) {
+		return tokEOF, 0, s.errAt(s.pos, "element <%s> closed by </%s>", open, name)
+	}
+	s.pop()
+	return tokEnd, i + 1, nil
+}
+
+// scanPI skips a processing instruction. The XML declaration's encoding was
+// handled before scanning began (see newXMLReader); its version is checked here.
+func (s *xmlScanner) scanPI(t []byte) (int, error) {
+	i, ok := scanName(t, 2)
+	if !ok {
+		return -1, nil
+	}
+	if i == 2 {
+		return 0, s.errAt(s.pos+2, "expected target name after <?")
+	}
+	target := t[2:i]
+	i = skipSpace(t, i)
+	if i >= len(t) {
+		return -1, nil
+	}
+	// encoding/xml looks for "?>" from here, so "<?x?>" ends at once.
+	body := t[i:]
+	k := bytes.Index(body, []byte("?>"))
+	if k < 0 {
+		return -1, nil
+	}
+	if string(target) == "xml" {
+		if v := procInst("version", body[:k]); v != "" && v != "1.0" {
+			return 0, s.errAt(s.pos, "unsupported XML version %q; only version 1.0 is supported", v)
+		}
+	}
+	return i + k + 2, nil
+}
+
+// procInst returns the value of param="…" in the body of a processing
+// instruction, as encoding/xml reads it.
+func procInst(param string, body []byte) string {
+	p := []byte(param + "=")
+	i := 0
+	var sep byte
+	for i < len(body) {
+		sub := body[i:]
+		k := bytes.Index(sub, p)
+		if k < 0 || len(p)+k >= len(sub) {
+			return ""
+		}
+		i += len(p) + k + 1
+		if c := sub[len(p)+k]; c == '\'' || c == '"' {
+			sep = c
+			break
+		}
+	}
+	if sep == 0 {
+		return ""
+	}
+	j := bytes.IndexByte(body[i:], sep)
+	if j < 0 {
+		return ""
+	}
+	return string(body[i : i+j])
+}
+
+// scanBang handles "<!": a comment, a CDATA section, or a declaration such as
+// DOCTYPE, which is skipped without ever being interpreted: entities it
+// declares are not defined for the rest of the document.
+func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
+	if len(t) < 3 {
+		return tokEOF, -1, nil
+	}
+	switch t[2] {
+	case '-':
+		if len(t) < 4 {
+			return tokEOF, -1, nil
+		}
+		if t[3] != '-' {
+			return tokEOF, 0, s.errAt(s.pos, "invalid sequence <!- not part of <!--")
+		}
+		k := bytes.Index(t[4:], []byte("--"))
+		if k < 0 || 4+k+2 >= len(t) {
+			return tokEOF, -1, nil
+		}
+		if t[4+k+2] != '>' {
+			return tokEOF, 0, s.errAt(s.pos+4+k, `invalid sequence "--" not allowed in comments`)
+		}
+		return tokEOF, 4 + k + 3, nil
+	case '[':
+		if len(t) < 9 {
+			return tokEOF, -1, nil
+		}
+		if string(t[3:9]) != "CDATA[" {
+			return tokEOF, 0, s.errAt(s.pos, "invalid <![ sequence")
+		}
+		k := bytes.Index(t[9:], []byte("]]>"))
+		if k < 0 {
+			return tokEOF, -1, nil
+		}
+		s.text = t[9 : 9+k]
+		return tokCDATA, 9 + k + 3, nil
+	}
+	// A declaration: find its '>', skipping quoted strings, nested <…> and
+	// comments as encoding/xml does. The first byte after "<!" is taken as is.
+	inquote := byte(0)
+	depth := 0
+	i := 3
+	for {
+		if i >= len(t) {
+			return tokEOF, -1, nil
+		}
+		b := t[i]
+		i++
+		if inquote == 0 && b == '>' && depth == 0 {
+			return tokEOF, i, nil
+		}
+	handle:
+		switch {
+		case b == inquote:
+			inquote = 0
+		case inquote != 0:
+		case b == '\'' || b == '"':
+			inquote = b
+		case b == '>':
+			depth--
+		case b == '<':
+			const open = "!--"
+			for k := 0; k < len(open); k++ {
+				if i >= len(t) {
+					return tokEOF, -1, nil
+				}
+				b = t[i]
+				i++
+				if b != open[k] {
+					depth++
+					goto handle
+				}
+			}
+			k := bytes.Index(t[i:], []byte("-->"))
+			if k < 0 {
+				return tokEOF, -1, nil
+			}
+			i += k + 3
+		}
+	}
+}
