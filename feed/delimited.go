@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Sizes of the delimited reader's window over the input. The window grows only
@@ -84,7 +85,7 @@ type delimitedReader struct {
 	buf      []byte
 	pos, end int // unread bytes are buf[pos:end]
 	eof      bool
-	rerr     error
+	rerr     error // a failed read, reported when the window runs dry
 	line     int // 1-based line number of buf[pos]
 
 	cols     []column
@@ -100,11 +101,8 @@ type delimitedReader struct {
 
 func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
 	d := &delimitedReader{r: r, source: source, format: format, buf: make([]byte, delimitedBufSize), line: 1, idCol: -1}
-	// Read until the header line is in the window, to detect the separator.
-	for !d.eof && bytes.IndexByte(d.buf[d.pos:d.end], '\n') < 0 && d.end < len(d.buf) {
-		if err := d.fill(); err != nil {
-			return nil, err
-		}
+	if err := d.fill(); err != nil {
+		return nil, err
 	}
 	if bytes.HasPrefix(d.buf[d.pos:d.end], utf8BOM) {
 		d.pos += 3
@@ -201,13 +199,14 @@ func (d *delimitedReader) Format() Format      { return d.format }
 func (d *delimitedReader) Problems() []Problem { return d.problems }
 
 // fill moves the unread bytes to the front of the window, grows it when it is
-// full, and reads more. It returns an error only for a failed read.
+// full, and reads until it is full again or the input ends. It returns an
+// error only for a failed read.
 func (d *delimitedReader) fill() error {
 	if d.eof {
 		return nil
 	}
 	if d.rerr != nil {
-		return d.rerr
+		return &ParseError{Source: d.source, Line: d.line, Err: d.rerr}
 	}
 	if d.pos > 0 {
 		d.end = copy(d.buf, d.buf[d.pos:d.end])
@@ -229,10 +228,8 @@ func (d *delimitedReader) fill() error {
 			return nil
 		}
 		if err != nil {
-			d.rerr = &ParseError{Source: d.source, Line: d.line, Err: err}
-			return d.rerr
-		}
-		if n > 0 {
+			// Reported once the rows read before it are used up.
+			d.rerr = err
 			return nil
 		}
 	}
@@ -482,13 +479,30 @@ func (d *delimitedReader) Next() (*Item, error) {
 
 // item builds an Item from a row's fields. All values share one string.
 func (d *delimitedReader) item(line int, fields []span) *Item {
+	// Values are trimmed sub-slices of the row; a row with doubled quotes to
+	// undo is rebuilt in a scratch buffer first.
+	escaped := false
+	for _, f := range fields {
+		escaped = escaped || f.escaped
+	}
+	base := fields[0].start
+	row := d.buf[base:fields[len(fields)-1].end]
 	sc := d.scratch[:0]
 	offs := d.offs[:0]
 	attrs := 0
 	for i, f := range fields {
 		b := trimSpace(d.buf[f.start:f.end])
 		if len(b) == 0 || d.cols[i].name == "" {
-			offs = append(offs, len(sc), len(sc))
+			offs = append(offs, 0, 0)
+			continue
+		}
+		attrs++
+		if d.cols[i].repeat {
+			attrs += bytes.Count(b, []byte{','})
+		}
+		if !escaped {
+			from := f.start + (len(d.buf[f.start:f.end]) - len(trimLeftSpace(d.buf[f.start:f.end]))) - base
+			offs = append(offs, from, from+len(b))
 			continue
 		}
 		from := len(sc)
@@ -503,13 +517,12 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 			sc = append(sc, b...)
 		}
 		offs = append(offs, from, len(sc))
-		attrs++
-		if d.cols[i].repeat {
-			attrs += bytes.Count(b, []byte{','})
-		}
+	}
+	if escaped {
+		row = sc
 	}
 	d.scratch, d.offs = sc, offs
-	all := string(sc)
+	all := string(row)
 	it := &Item{Line: line, Attrs: make([]Attr, 0, attrs)}
 	for i := range fields {
 		from, to := offs[2*i], offs[2*i+1]
@@ -601,6 +614,17 @@ func nextRepeat(v string) (part, rest string) {
 		return strings.TrimSpace(v), ""
 	}
 	return strings.TrimSpace(v[:i]), v[i+1:]
+}
+
+// trimLeftSpace is the left half of trimSpace.
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && asciiSpace(b[0]) {
+		b = b[1:]
+	}
+	if len(b) > 0 && b[0] >= 0x80 {
+		return bytes.TrimLeftFunc(b, unicode.IsSpace)
+	}
+	return b
 }
 
 // trimSpace trims ASCII white space, and falls back to bytes.TrimSpace for
