@@ -86,7 +86,7 @@ type delimitedReader struct {
 	pos, end int // unread bytes are buf[pos:end]
 	eof      bool
 	rerr     error // a failed read, reported when the window runs dry
-	line     int // 1-based line number of buf[pos]
+	line     int   // 1-based line number of buf[pos]
 
 	cols     []column
 	idCol    int
