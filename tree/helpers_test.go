@@ -77,7 +77,19 @@ func v(line int, id, avail, price string, more ...string) *feed.Item {
 	if price != "" {
 		kv = append(kv, "price", price)
 	}
-	return item(line, append(kv, more...)...)
+	it := item(line, kv...)
+	for i := 0; i+1 < len(more); i += 2 {
+		replaced := false
+		for j := range it.Attrs {
+			if it.Attrs[j].Name == more[i] {
+				it.Attrs[j].Value, replaced = more[i+1], true
+			}
+		}
+		if !replaced {
+			it.Attrs = append(it.Attrs, feed.Attr{Name: more[i], Value: more[i+1]})
+		}
+	}
+	return it
 }
 
 func problemsText(b *Builder) string {

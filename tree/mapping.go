@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -151,14 +152,16 @@ func CheckFields(fields map[string]string) error {
 		if k == FieldCustomID {
 			return fmt.Errorf("fields.%s: the custom_id comes from product_id (or item_group_id under policy parent); it cannot be mapped", k)
 		}
-		for _, a := range splitAttrs(fields[k]) {
-			if strings.ContainsAny(a, " \t\"'") {
-				return fmt.Errorf("fields.%s: %q is not an attribute name", k, a)
+		for _, a := range strings.Split(fields[k], ",") {
+			if a = strings.TrimSpace(a); !attrName.MatchString(a) && !(a == "" && strings.TrimSpace(fields[k]) == "") {
+				return fmt.Errorf("fields.%s: %q is not an attribute name (want letters, digits, _ or -; several separated by commas; \"\" drops the field)", k, a)
 			}
 		}
 	}
 	return nil
 }
+
+var attrName = regexp.MustCompile(`^[\p{L}\p{N}_:. -]+$`)
 
 func splitAttrs(v string) []string {
 	var out []string
