@@ -14,6 +14,7 @@
 package pushtest
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -329,6 +330,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	case Slow:
+		// Read the body first: net/http notices a client hanging up (and
+		// cancels r.Context()) only once the body is consumed.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(s.opts.SlowDelay)
 		select {
 		case <-r.Context().Done():
