@@ -1,9 +1,13 @@
 package feed
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
 )
 
 // Availability values, as Google spells them in the current spec.
@@ -59,13 +63,24 @@ func (p Price) String() string {
 	return p.Amount + " " + p.Currency
 }
 
+// HasCurrency reports whether the price names its currency. A bare amount
+// ("12490") is kept by ParsePrice but is invalid in a feed: lint flags it.
+func (p Price) HasCurrency() bool { return p.Currency != "" }
+
 // ParsePrice reads the price forms seen in real feeds: "15.00 USD", "USD 15.00",
-// "15,00 EUR", "1.299,00 EUR", "1,299.00 USD", "2300.000000 RUB", "320000 RWF",
-// "12490" (no currency: Currency is empty and lint flags it).
+// "15,00 EUR", "1.299,00 EUR", "1,299.00 USD", "1 299,00 EUR", "2300.000000 RUB",
+// "320000 RWF", "12490" (no currency: Currency is empty and lint flags it).
+// The amount never passes through binary floating point.
+//
+// Which of '.' and ',' is the decimal separator: the last one when both occur;
+// a lone ',' unless it is followed by exactly three digits ("1,299" is 1299);
+// a lone '.' always ("1.299" is 1.299, as Google reads it). A separator that
+// occurs twice groups thousands, and its groups must have three digits.
+// The code must be an ISO 4217 currency; a symbol ($, €) is refused with a hint.
 func ParsePrice(s string) (Price, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Price{}, fmt.Errorf("empty price")
+		return Price{}, errors.New("empty price")
 	}
 	var num, cur strings.Builder
 	numClosed, curClosed := false, false // a part ended: the other one began after it
@@ -73,29 +88,36 @@ func ParsePrice(s string) (Price, error) {
 		switch {
 		case r >= '0' && r <= '9', r == '.', r == ',', r == '-', r == '+':
 			if numClosed {
-				return Price{}, fmt.Errorf("price %q: want an amount and a currency code", s)
+				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
 			if cur.Len() > 0 {
 				curClosed = true
 			}
 			num.WriteRune(r)
-		case unicode.IsLetter(r):
+		case r < utf8.RuneSelf && unicode.IsLetter(r):
 			if curClosed {
-				return Price{}, fmt.Errorf("price %q: want an amount and a currency code", s)
+				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
 			if num.Len() > 0 {
 				numClosed = true
 			}
 			cur.WriteRune(unicode.ToUpper(r))
-		case unicode.IsSpace(r), r == '\u00a0', r == '\'':
-			// separators between amount and code, or thousands spaces
+		case unicode.IsSpace(r), r == '\'':
+			// between amount and code, or a thousands separator
+		case unicode.Is(unicode.Sc, r):
+			return Price{}, fmt.Errorf("price %q: write the ISO 4217 code instead of the symbol %q (15.00 USD)", s, r)
 		default:
 			return Price{}, fmt.Errorf("price %q: unexpected %q", s, r)
 		}
 	}
 	code := cur.String()
-	if code != "" && (len(code) != 3 || !isUpperASCII(code)) {
-		return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, code)
+	if code != "" {
+		if len(code) != 3 {
+			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, code)
+		}
+		if u, err := currency.ParseISO(code); err != nil || u == currency.XXX {
+			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, code)
+		}
 	}
 	amount, err := canonicalDecimal(num.String())
 	if err != nil {
@@ -104,20 +126,11 @@ func ParsePrice(s string) (Price, error) {
 	return Price{Amount: amount, Currency: code}, nil
 }
 
-func isUpperASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
 // canonicalDecimal decides which of '.' and ',' is the decimal separator and
 // returns the amount with '.' as separator, no grouping and no trailing zeros.
 func canonicalDecimal(s string) (string, error) {
 	if s == "" {
-		return "", fmt.Errorf("no amount")
+		return "", errors.New("no amount")
 	}
 	neg := false
 	switch s[0] {
@@ -135,7 +148,7 @@ func canonicalDecimal(s string) (string, error) {
 			dec = ','
 		}
 	case lastDot >= 0:
-		// "1.299.000" groups; "15.00" and "1.5" are decimals.
+		// "15.00", "1.5" and "1.299" are decimals; "1.299.000" groups.
 		if strings.Count(s, ".") == 1 {
 			dec = '.'
 		}
@@ -145,23 +158,29 @@ func canonicalDecimal(s string) (string, error) {
 			dec = ','
 		}
 	}
-	var intPart, frac string
+	intPart, frac := s, ""
 	if dec != 0 {
 		i := strings.LastIndexByte(s, dec)
 		intPart, frac = s[:i], s[i+1:]
-	} else {
-		intPart = s
+		if strings.IndexByte(frac, '.') >= 0 || strings.IndexByte(frac, ',') >= 0 {
+			return "", errors.New("malformed amount: a separator after the decimal one")
+		}
 	}
-	intPart = strings.NewReplacer(".", "", ",", "").Replace(intPart)
+	if strings.ContainsAny(intPart, ".,") {
+		if err := checkGroups(intPart, dec); err != nil {
+			return "", err
+		}
+		intPart = strings.NewReplacer(".", "", ",", "").Replace(intPart)
+	}
+	if intPart == "" && frac == "" {
+		return "", errors.New("no amount")
+	}
 	for _, p := range []string{intPart, frac} {
 		for i := 0; i < len(p); i++ {
 			if p[i] < '0' || p[i] > '9' {
-				return "", fmt.Errorf("malformed amount")
+				return "", fmt.Errorf("malformed amount: unexpected %q", p[i])
 			}
 		}
-	}
-	if intPart == "" && frac == "" {
-		return "", fmt.Errorf("no amount")
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	if intPart == "" {
@@ -176,4 +195,33 @@ func canonicalDecimal(s string) (string, error) {
 		out = "-" + out
 	}
 	return out, nil
+}
+
+// checkGroups checks the thousands grouping of an integer part: one grouping
+// separator (the one that is not dec), groups of three digits after the first
+// (1,234,567) or the Indian lakh/crore grouping (12,34,567).
+func checkGroups(s string, dec byte) error {
+	var grp byte
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == ',' {
+			if c == dec {
+				return errors.New("malformed amount: two decimal separators")
+			}
+			if grp != 0 && c != grp {
+				return errors.New("malformed amount: mixed grouping separators")
+			}
+			grp = c
+		}
+	}
+	groups := strings.Split(s, string(grp))
+	western, indian := len(groups[0]) >= 1 && len(groups[0]) <= 3, len(groups[0]) >= 1 && len(groups[0]) <= 2
+	for i, g := range groups[1:] {
+		last := i == len(groups)-2
+		western = western && len(g) == 3
+		indian = indian && (!last && len(g) == 2 || last && len(g) == 3)
+	}
+	if !western && !indian {
+		return fmt.Errorf("malformed amount: %q is not grouped by thousands", s)
+	}
+	return nil
 }
