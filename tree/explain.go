@@ -159,8 +159,13 @@ func jsonValue(v any) string {
 	if v == nil {
 		return ""
 	}
-	out, _ := json.Marshal(v)
-	return string(out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimRight(buf.String(), "\n")
 }
 
 func (b *Builder) sources(key string) string {
@@ -172,7 +177,7 @@ func (b *Builder) sources(key string) string {
 	if len(a) == 1 {
 		return "attribute " + a[0]
 	}
-	return "the first non-empty of " + strings.Join(a, ", ")
+	return "attribute " + strings.Join(a, " or ")
 }
 
 func (b *Builder) explainVariant(r *record) (*Explanation, error) {
