@@ -50,7 +50,8 @@ type xmlReader struct {
 	err      error // sticky: a reader that failed once fails again
 	done     bool
 
-	names map[string]string // raw local name → normalised attribute name
+	names map[string]internEntry // raw local name → normalised attribute name
+	cache [256]internEntry  // a direct-mapped cache in front of names
 
 	// Per-item scratch, reused.
 	arena []byte
@@ -71,7 +72,7 @@ type pendingAttr struct {
 }
 
 func newXMLReader(br *bufio.Reader, source string, format Format) *xmlReader {
-	x := &xmlReader{source: source, format: format, names: make(map[string]string)}
+	x := &xmlReader{source: source, format: format, names: make(map[string]internEntry)}
 	r, err := decodeXMLInput(br)
 	if err != nil {
 		x.err = &ParseError{Source: source, Line: 1, Err: err}
@@ -323,15 +324,28 @@ func (x *xmlReader) finishItem(line int) *Item {
 // attrName returns the normalised attribute name for a local element name,
 // without allocating for names seen before.
 func (x *xmlReader) attrName(local []byte) string {
-	if n, ok := x.names[string(local)]; ok {
-		return n
+	if len(local) == 0 {
+		return NormalizeName("")
 	}
-	n := NormalizeName(string(local))
-	if len(x.names) < maxInterned {
-		x.names[string(local)] = n
+	e := &x.cache[(len(local)*31+int(local[0])*7+int(local[len(local)-1]))&255]
+	if e.raw == string(local) && e.name != "" {
+		return e.name
 	}
-	return n
+	ie, ok := x.names[string(local)]
+	if !ok {
+		ie = internEntry{raw: string(local)}
+		ie.name = NormalizeName(ie.raw)
+		if len(x.names) >= maxInterned {
+			return ie.name
+		}
+		x.names[ie.raw] = ie
+	}
+	*e = ie
+	return ie.name
 }
+
+// internEntry maps a raw local name to its attribute name.
+type internEntry struct{ raw, name string }
 
 // keep appends v, trimmed, to the arena and returns its span.
 func (x *xmlReader) keep(v []byte) (off, n int) {

@@ -151,16 +151,18 @@ func isInCharacterRange(r rune) bool {
 }
 
 // checkChars finds the first byte sequence in b that XML does not allow: invalid
-// UTF-8, a control character other than tab, LF and CR, U+FFFE or U+FFFF. It
-// returns -1 when there is none. ASCII text is checked eight bytes at a time.
+// UTF-8, a control character other than tab, LF and CR, a surrogate, U+FFFE or
+// U+FFFF. It returns -1 when there is none. ASCII text is checked eight bytes
+// at a time, other text without decoding runes.
 func checkChars(b []byte) (int, string) {
 	const (
 		lo = 0x0101010101010101
 		hi = 0x8080808080808080
 	)
+	n := len(b)
 	i := 0
-	for i < len(b) {
-		if i+8 <= len(b) {
+	for i < n {
+		if i+8 <= n {
 			w := binary.LittleEndian.Uint64(b[i:])
 			// No byte >= 0x80 and none < 0x20 (w - 0x20 borrows into its high bit).
 			if (w|((w-0x20*lo)&^w))&hi == 0 {
@@ -169,25 +171,41 @@ func checkChars(b []byte) (int, string) {
 			}
 		}
 		c := b[i]
-		if c >= 0x20 && c < 0x80 {
+		switch {
+		case c >= 0x20 && c < 0x80, c == '\t', c == '\n', c == '\r':
 			i++
 			continue
-		}
-		if c < 0x80 {
-			if c != '\t' && c != '\n' && c != '\r' {
-				return i, "illegal character code " + charCode(rune(c))
+		case c < 0x20:
+			return i, "illegal character code " + charCode(rune(c))
+		case c < 0xC2:
+			return i, badUTF8
+		case c < 0xE0:
+			if i+1 >= n || b[i+1]&0xC0 != 0x80 {
+				return i, badUTF8
 			}
-			i++
+			i += 2
+			continue
+		case c < 0xF0:
+			if i+2 >= n || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 ||
+				c == 0xE0 && b[i+1] < 0xA0 || c == 0xED && b[i+1] >= 0xA0 {
+				return i, badUTF8
+			}
+			if c == 0xEF && b[i+1] == 0xBF && b[i+2] >= 0xBE {
+				return i, "illegal character code " + charCode(rune(0xFFC0|rune(b[i+2]&0x3F)))
+			}
+			i += 3
+			continue
+		case c < 0xF5:
+			if i+3 >= n || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 || b[i+3]&0xC0 != 0x80 ||
+				c == 0xF0 && b[i+1] < 0x90 || c == 0xF4 && b[i+1] >= 0x90 {
+				return i, badUTF8
+			}
+			i += 4
 			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i, "invalid UTF-8 (declare the feed's encoding in its XML declaration)"
-		}
-		if !isInCharacterRange(r) {
-			return i, "illegal character code " + charCode(r)
-		}
-		i += size
+		return i, badUTF8
 	}
 	return -1, ""
 }
+
+const badUTF8 = "invalid UTF-8 (declare the feed's encoding in its XML declaration)"

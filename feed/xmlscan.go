@@ -330,17 +330,19 @@ func skipSpace(t []byte, i int) int {
 // splitName splits a qualified name as encoding/xml does: "p:l" has prefix p;
 // a name with an empty part ("p:", ":l") has none; more than one colon is an error.
 func splitName(q []byte) (prefix, local []byte, ok bool) {
-	i := bytes.IndexByte(q, ':')
-	if i < 0 {
+	colon := -1
+	for i, c := range q {
+		if c == ':' {
+			if colon >= 0 {
+				return nil, nil, false
+			}
+			colon = i
+		}
+	}
+	if colon <= 0 || colon == len(q)-1 {
 		return nil, q, true
 	}
-	if bytes.IndexByte(q[i+1:], ':') >= 0 {
-		return nil, nil, false
-	}
-	if i == 0 || i == len(q)-1 {
-		return nil, q, true
-	}
-	return q[:i], q[i+1:], true
+	return q[:colon], q[colon+1:], true
 }
 
 func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
@@ -349,7 +351,7 @@ func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
 		return tokEOF, -1, nil
 	}
 	name := t[1:i]
-	_, local, okName := splitName(name)
+	prefix, local, okName := splitName(name)
 	if i == 1 || !okName {
 		return tokEOF, 0, s.errAt(s.pos+1, "expected element name after <")
 	}
@@ -414,7 +416,7 @@ func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
 		i += k + 2
 	}
 	s.name, s.local, s.selfClosing = name, local, selfClosing
-	if err := s.push(); err != nil {
+	if err := s.push(prefix); err != nil {
 		return tokEOF, 0, err
 	}
 	if selfClosing {
@@ -425,9 +427,10 @@ func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
 
 // push opens the current start tag: namespace declarations come into scope
 // and the element's namespace is resolved.
-func (s *xmlScanner) push() error {
+func (s *xmlScanner) push(prefix []byte) error {
 	depth := len(s.nameEnds) + 1
-	for _, a := range s.attrs {
+	for i := range s.attrs {
+		a := &s.attrs[i]
 		if len(a.name) < 5 || string(a.name[:5]) != "xmlns" {
 			continue
 		}
@@ -459,7 +462,6 @@ func (s *xmlScanner) push() error {
 		}
 		s.bindings = append(s.bindings, nsBinding{prefix: prefix, kind: kind, depth: depth})
 	}
-	prefix, _, _ := splitName(s.name)
 	s.ns = s.resolve(prefix)
 	s.names = append(s.names, s.name...)
 	s.nameEnds = append(s.nameEnds, len(s.names))
@@ -488,8 +490,6 @@ func (s *xmlScanner) pop() {
 	if n > 1 {
 		start = s.nameEnds[n-2]
 	}
-	s.name = s.names[start:s.nameEnds[n-1]]
-	_, s.local, _ = splitName(s.name)
 	s.names = s.names[:start]
 	s.nameEnds = s.nameEnds[:n-1]
 	for len(s.bindings) > 0 && s.bindings[len(s.bindings)-1].depth >= n {
