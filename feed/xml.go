@@ -51,7 +51,7 @@ type xmlReader struct {
 	done     bool
 
 	names map[string]internEntry // raw local name → normalised attribute name
-	cache [256]internEntry  // a direct-mapped cache in front of names
+	cache [256]internEntry       // a direct-mapped cache in front of names
 
 	// Per-item scratch, reused.
 	arena []byte
