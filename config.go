@@ -399,7 +399,7 @@ func (c *Config) validate() []string {
 		if _, err := feed.ParseFormat(f.Format); err != nil {
 			bad(at+".format", "%v", err)
 		}
-		if _, err := cron.ParseStandard(f.Schedule); err != nil {
+		if err := checkSchedule(f.Schedule); err != nil {
 			bad(at+".schedule", "%q: %v", f.Schedule, err)
 		}
 		if _, err := tree.ParsePolicy(f.Policy); err != nil {
@@ -427,6 +427,37 @@ func (c *Config) validate() []string {
 		}
 	}
 	return p
+}
+
+var cronFields = [...]struct {
+	name     string
+	min, max int
+}{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 6}}
+
+// checkSchedule parses a cron spec as the daemon will, and also refuses steps
+// larger than their field (cron accepts */61 and silently runs hourly).
+func checkSchedule(spec string) error {
+	if _, err := cron.ParseStandard(spec); err != nil {
+		return err
+	}
+	fields := strings.Fields(spec)
+	if len(fields) > 0 && strings.HasPrefix(fields[0], "CRON_TZ=") || len(fields) > 0 && strings.HasPrefix(fields[0], "TZ=") {
+		fields = fields[1:]
+	}
+	if len(fields) != len(cronFields) {
+		return nil // a descriptor such as @hourly or @every 15m
+	}
+	for i, f := range fields {
+		for _, part := range strings.Split(f, ",") {
+			if _, step, ok := strings.Cut(part, "/"); ok {
+				n, err := strconv.Atoi(step)
+				if err == nil && n > cronFields[i].max-cronFields[i].min+1 {
+					return fmt.Errorf("%s step %d out of range", cronFields[i].name, n)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // MaxDelete limits removals: a share of the stored products, or a count.

@@ -279,6 +279,18 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	seen := make(map[string]struct{})
 	lookup := s.DB.Lookup(fc.Name)
+	defer lookup.Close()
+	// sendDiff never blocks while holding the lookup's read transaction: a
+	// commit in the ack path may be waiting for it.
+	sendDiff := func(op push.Op) error {
+		select {
+		case ops <- op:
+			return nil
+		default:
+		}
+		lookup.Close()
+		return send(op)
+	}
 	diffErr := b.Finish(func(p *tree.Product) error {
 		if _, dup := seen[p.ID]; dup {
 			problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
@@ -303,7 +315,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			sum.Unchanged++
 			return nil
 		}
-		return send(push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}})
+		return sendDiff(push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}})
 	})
 	lookup.Close()
 

@@ -96,7 +96,9 @@ func (r *Record) unmarshal(b []byte, withPayload bool) error {
 
 // Lookup reads product records of one feed in short read transactions,
 // renewed every few thousand reads so that a long diff never pins old pages.
-// A Lookup is not safe for concurrent use; Close it when done.
+// A Lookup is not safe for concurrent use; Close it when done, and before
+// anything that may wait on a commit (a read transaction held open blocks a
+// commit that needs to grow the file's memory map).
 type Lookup struct {
 	db    *DB
 	feed  []byte
@@ -144,7 +146,7 @@ func (l *Lookup) Get(id string) (Record, bool, error) {
 	return r, true, nil
 }
 
-// Close ends the current read transaction.
+// Close ends the current read transaction; the next Get starts a new one.
 func (l *Lookup) Close() {
 	if l.tx != nil {
 		_ = l.tx.Rollback()

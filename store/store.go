@@ -61,7 +61,9 @@ func Open(path string, opts Options) (*DB, error) {
 			return &DB{path: path, readOnly: true}, nil
 		}
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	// A large initial mmap makes remaps (which wait for every open read
+	// transaction) rare; it reserves address space, not memory.
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, InitialMmapSize: 256 << 20})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("state file %s is %w (wait for it to finish, or point this one at another state file)", path, ErrLocked)
@@ -262,13 +264,14 @@ func (db *DB) AddRun(feed string, summary any) error {
 		if err := rb.Put(k[:], v); err != nil {
 			return err
 		}
-		if n := rb.Stats().KeyN; n > MaxRuns {
-			c := rb.Cursor()
-			for k, _ := c.First(); k != nil && n > MaxRuns; k, _ = c.First() {
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				n--
+		// Sequence numbers are dense: everything at or below seq-MaxRuns goes.
+		if seq <= MaxRuns {
+			return nil
+		}
+		c := rb.Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq-MaxRuns; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
 			}
 		}
 		return nil
