@@ -3,13 +3,18 @@ package feed
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,16 +29,35 @@ var ErrTooLarge = errors.New("the feed is larger than the configured max size")
 // ErrShortBody is returned when the server sent fewer bytes than it announced.
 var ErrShortBody = errors.New("the feed ended short of its Content-Length: the download was cut off")
 
+// ErrTooManyRedirects is returned when a feed URL redirects more than
+// Request.MaxRedirects times.
+var ErrTooManyRedirects = errors.New("too many redirects")
+
+// Defaults of a Request's retry policy.
+const (
+	DefaultMaxRedirects = 5
+	DefaultRetries      = 3
+	DefaultRetryBackoff = time.Second
+	maxRetryBackoff     = 30 * time.Second
+	// maxRetryAfter is the longest Retry-After honoured; a server asking for
+	// more fails the fetch, to be tried again at the next scheduled run.
+	maxRetryAfter = 2 * time.Minute
+)
+
 // Request describes one fetch of a feed.
 type Request struct {
-	URL          string            // a path, file://, http:// or https://
-	Headers      map[string]string // extra HTTP headers (auth)
-	Timeout      time.Duration     // whole request; 0 means none
+	URL          string            // a path, file://, http:// or https://; user info is sent as basic auth
+	Headers      map[string]string // extra HTTP headers (auth); their values never appear in errors
+	Timeout      time.Duration     // each attempt, from request to last body byte; 0 means none
 	MaxBytes     int64             // 0 means DefaultMaxBytes
 	ETag         string            // validators of the last successful fetch; empty to fetch unconditionally
 	LastModified string
-	Client       *http.Client // nil means a client with capped redirects
+	Client       *http.Client // nil means http.DefaultTransport; its CheckRedirect is kept if set
 	UserAgent    string
+
+	MaxRedirects int           // 0 means DefaultMaxRedirects; negative means none followed
+	Retries      int           // retries of a transient failure; 0 means DefaultRetries, negative none
+	RetryBackoff time.Duration // first wait before a retry, doubled each time (capped at 30s, jittered); 0 means DefaultRetryBackoff
 }
 
 // Response is an open feed body, or a 304.
@@ -42,6 +66,7 @@ type Response struct {
 	Body         *Body // nil when NotModified
 	ETag         string
 	LastModified string
+	Attempts     int // HTTP requests made, retries included
 }
 
 // Body counts and hashes the bytes read through it, enforces the size cap,
@@ -53,6 +78,8 @@ type Body struct {
 	max      int64
 	expected int64 // -1 when unknown
 	cancel   context.CancelFunc
+	ctx      context.Context // of the request; nil for a file
+	timeout  time.Duration
 }
 
 func newBody(rc io.ReadCloser, max, expected int64, cancel context.CancelFunc) *Body {
@@ -72,11 +99,21 @@ func (b *Body) Read(p []byte) (int, error) {
 	if b.n > b.max {
 		return n, fmt.Errorf("%w (%d bytes)", ErrTooLarge, b.max)
 	}
-	if err == io.EOF && b.expected >= 0 && b.n != b.expected {
-		return n, fmt.Errorf("%w: got %d of %d bytes", ErrShortBody, b.n, b.expected)
-	}
-	if err != nil && err != io.EOF {
-		return n, fmt.Errorf("reading the feed: %w", err)
+	switch {
+	case err == nil:
+	case err == io.EOF:
+		if b.expected >= 0 && b.n != b.expected {
+			return n, fmt.Errorf("%w: got %d of %d bytes", ErrShortBody, b.n, b.expected)
+		}
+	case b.ctx != nil && errors.Is(b.ctx.Err(), context.DeadlineExceeded) && b.timeout > 0:
+		return n, fmt.Errorf("reading the feed: the download took longer than the feed's timeout (%s) after %d bytes: %w", b.timeout, b.n, context.DeadlineExceeded)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		if b.expected >= 0 {
+			return n, fmt.Errorf("%w: got %d of %d bytes", ErrShortBody, b.n, b.expected)
+		}
+		return n, fmt.Errorf("%w: the connection closed after %d bytes", ErrShortBody, b.n)
+	default:
+		return n, fmt.Errorf("reading the feed after %d bytes: %w", b.n, err)
 	}
 	return n, err
 }
@@ -102,6 +139,10 @@ func (b *Body) Sum() [32]byte {
 
 // Fetch opens a feed. For HTTP it sends If-None-Match / If-Modified-Since from
 // the request's validators; a 304 comes back as Response.NotModified.
+// Transient failures before the body starts (timeouts, connection resets, 5xx,
+// 429, 408) are retried with capped exponential backoff and jitter, waiting at
+// least what a Retry-After header asks. Errors name the URL without its user
+// info and query, and never include header values.
 func Fetch(ctx context.Context, req Request) (*Response, error) {
 	u := req.URL
 	switch {
@@ -110,9 +151,14 @@ func Fetch(ctx context.Context, req Request) (*Response, error) {
 	case strings.HasPrefix(u, "file://"):
 		pu, err := url.Parse(u)
 		if err != nil {
-			return nil, fmt.Errorf("feed url %q: %w", u, err)
+			return nil, fmt.Errorf("feed url %q: %w", redact(u), err)
+		}
+		if pu.Host != "" && pu.Host != "localhost" {
+			return nil, fmt.Errorf("feed url %q: a file URL names a local file (file:///path)", redact(u))
 		}
 		u = pu.Path
+	case strings.Contains(u, "://"):
+		return nil, fmt.Errorf("feed url %q: unsupported scheme: use a path, file://, http:// or https://", redact(u))
 	}
 	f, err := os.Open(u)
 	if err != nil {
@@ -127,21 +173,84 @@ func Fetch(ctx context.Context, req Request) (*Response, error) {
 		f.Close()
 		return nil, fmt.Errorf("open feed: %s is a directory, not a feed file", u)
 	}
+	max := req.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	if st.Mode().IsRegular() && st.Size() > max {
+		f.Close()
+		return nil, fmt.Errorf("open feed %s: %w: %d bytes, the limit is %d", u, ErrTooLarge, st.Size(), max)
+	}
 	return &Response{Body: newBody(f, req.MaxBytes, -1, nil)}, nil
 }
 
-const maxRedirects = 5
-
 func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
-	client := req.Client
-	if client == nil {
-		client = &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	name := redact(req.URL)
+	client := &http.Client{}
+	if req.Client != nil {
+		c := *req.Client
+		client = &c
+	}
+	maxRedirects := req.MaxRedirects
+	if maxRedirects == 0 {
+		maxRedirects = DefaultMaxRedirects
+	}
+	if client.CheckRedirect == nil {
+		client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+			if len(via) > maxRedirects || maxRedirects < 0 {
+				return fmt.Errorf("%w: the feed URL redirected more than %d times", ErrTooManyRedirects, max(maxRedirects, 0))
 			}
 			return nil
-		}}
+		}
 	}
+	retries := req.Retries
+	if retries == 0 {
+		retries = DefaultRetries
+	}
+	retries = max(retries, 0)
+	backoff := req.RetryBackoff
+	if backoff <= 0 {
+		backoff = DefaultRetryBackoff
+	}
+	for attempt := 1; ; attempt++ {
+		resp, wait, err := fetchOnce(ctx, client, req, name)
+		if err == nil {
+			resp.Attempts = attempt
+			return resp, nil
+		}
+		if wait < 0 || attempt > retries || ctx.Err() != nil {
+			if attempt > 1 && wait >= 0 {
+				return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return nil, err
+		}
+		d := jitter(min(backoff<<(attempt-1), maxRetryBackoff))
+		if wait > maxRetryAfter {
+			return nil, fmt.Errorf("%w: the server asks to retry after %s, longer than feedsync waits within a run (%s)", err, wait.Round(time.Second), maxRetryAfter)
+		}
+		d = max(d, wait)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (retry cancelled: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// jitter returns a duration between d/2 and d ("equal jitter"), so that
+// feeds failing together do not retry together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// fetchOnce makes one request. On failure wait is the least time to wait
+// before a retry (0 when the server said nothing), or -1 when retrying cannot help.
+func fetchOnce(ctx context.Context, client *http.Client, req Request, name string) (*Response, time.Duration, error) {
 	var cancel context.CancelFunc
 	if req.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
@@ -151,7 +260,7 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("feed url %q: %w", redact(req.URL), err)
+		return nil, -1, fmt.Errorf("feed url %q: %w", name, cleanURLError(err))
 	}
 	if req.UserAgent != "" {
 		hr.Header.Set("User-Agent", req.UserAgent)
@@ -168,7 +277,15 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	resp, err := client.Do(hr)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("fetch %s: %w", redact(req.URL), err)
+		err = cleanURLError(err)
+		wait := time.Duration(0)
+		if !transient(err) {
+			wait = -1
+		}
+		if errors.Is(err, context.DeadlineExceeded) && req.Timeout > 0 {
+			err = fmt.Errorf("no answer within the feed's timeout (%s): %w", req.Timeout, err)
+		}
+		return nil, wait, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	out := &Response{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
 	switch {
@@ -176,11 +293,17 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 		resp.Body.Close()
 		cancel()
 		out.NotModified = true
-		return out, nil
+		return out, 0, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		// Drain a little so that the connection can be reused by the retry.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		cancel()
-		return nil, &HTTPError{URL: redact(req.URL), Status: resp.StatusCode}
+		he := &HTTPError{URL: name, Status: resp.StatusCode}
+		if !he.Temporary() {
+			return nil, -1, he
+		}
+		return nil, retryAfter(resp.Header.Get("Retry-After"), time.Now()), he
 	}
 	max := req.MaxBytes
 	if max <= 0 {
@@ -189,14 +312,68 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	if resp.ContentLength > max {
 		resp.Body.Close()
 		cancel()
-		return nil, fmt.Errorf("fetch %s: %w: the server announced %d bytes, the limit is %d", redact(req.URL), ErrTooLarge, resp.ContentLength, max)
+		return nil, -1, fmt.Errorf("fetch %s: %w: the server announced %d bytes, the limit is %d", name, ErrTooLarge, resp.ContentLength, max)
 	}
 	expected := resp.ContentLength
 	if resp.Uncompressed {
 		expected = -1
 	}
 	out.Body = newBody(resp.Body, max, expected, cancel)
-	return out, nil
+	out.Body.ctx, out.Body.timeout = ctx, req.Timeout
+	return out, 0, nil
+}
+
+// cleanURLError drops the *url.Error wrapper, whose message repeats the URL
+// (query and user name included).
+func cleanURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// transient reports whether a failed request may succeed when repeated:
+// timeouts, resets, refused or dropped connections. Redirect loops,
+// certificate errors, unknown hosts and bad URLs are permanent.
+func transient(err error) bool {
+	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certInvalid x509.CertificateInvalidError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) {
+		return false
+	}
+	var recordErr tls.RecordHeaderError
+	if errors.As(err, &recordErr) { // plain HTTP answered a TLS handshake
+		return false
+	}
+	return true
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }
 
 // HTTPError is a non-2xx answer from a feed server.
@@ -206,7 +383,14 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("fetch %s: the server answered %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	msg := fmt.Sprintf("fetch %s: the server answered %d %s", e.URL, e.Status, http.StatusText(e.Status))
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		msg += ": check the feed's credentials (URL user info or headers)"
+	case http.StatusNotFound:
+		msg += ": check the feed URL"
+	}
+	return msg
 }
 
 // Temporary reports whether retrying may help (5xx, 429, 408).
@@ -221,8 +405,9 @@ func redact(raw string) string {
 		return "<invalid url>"
 	}
 	u.User = nil
-	if u.RawQuery != "" {
+	if u.RawQuery != "" || u.ForceQuery {
 		u.RawQuery = "…"
 	}
+	u.Fragment, u.RawFragment = "", ""
 	return u.String()
 }
