@@ -52,6 +52,13 @@ type UserComConfig struct {
 	ImportTimeout   time.Duration // import: give up on an unfinished import; default 1h
 }
 
+// rateHeadroom is the share of the configured rate the token bucket refills
+// at. A token is taken when a request leaves, but the server counts arrivals;
+// a new connection or a busy scheduler bunches a few of them together. 2%
+// under the rate absorbs up to 20 ms of such jitter at any rate, so the API
+// never sees more than Rate requests a second plus Burst.
+const rateHeadroom = 0.98
+
 // DefaultMaxFileSize is where import files are split (User.com takes ≤ 200 MB).
 const DefaultMaxFileSize = 100 << 20
 
@@ -153,7 +160,7 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 	s := &UserCom{cfg: cfg, base: cfg.URL + "/api/public/", log: cfg.Logger, obs: cfg.Observer}
 	s.raw = &httpCaller{base: s.base, token: cfg.Token, userAgent: cfg.UserAgent, client: client, timeout: cfg.Timeout, obs: cfg.Observer}
 	var c Caller = s.raw
-	c = NewRateLimited(c, cfg.Rate, cfg.Burst)
+	c = NewRateLimited(c, cfg.Rate*rateHeadroom, cfg.Burst)
 	c = NewCircuitBreaker(c, cfg.BreakerThreshold, cfg.BreakerCooldown, 2*time.Minute, cfg.Logger)
 	c = NewRetrying(c, cfg.Retries, cfg.MinBackoff, cfg.MaxBackoff, cfg.Observer)
 	s.caller = c

@@ -1,0 +1,153 @@
+package pushtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func call(t *testing.T, s *Server, token, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Token "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestFakeBehavesLikeTheAPI(t *testing.T) {
+	s := NewServer(Options{})
+	defer s.Close()
+	steps := []struct {
+		token, method, path, body string
+		want                      int
+	}{
+		{"wrong", "GET", "/api/public/products-by-id/a/details/", "", 401},
+		{Token, "GET", "/api/public/products-by-id/a/details/", "", 404},
+		{Token, "GET", "/api/public/products-by-id/a/details", "", 404}, // no trailing slash
+		{Token, "POST", "/api/public/products", `{"custom_id":"a"}`, 404},
+		{Token, "POST", "/api/public/products/", `{"name":"no id"}`, 400},
+		{Token, "POST", "/api/public/products/", `{"custom_id":"a","name":"A","price":1.5}`, 201},
+		{Token, "POST", "/api/public/products/", `{"custom_id":"a","name":"A again"}`, 400}, // duplicate
+		{Token, "GET", "/api/public/products-by-id/a/details/", "", 200},
+		{Token, "PUT", "/api/public/products-by-id/a/", `{"name":"A2","price":2}`, 200},
+		{Token, "PUT", "/api/public/products-by-id/zz/", `{"name":"Z"}`, 404},
+		{Token, "DELETE", "/api/public/products-by-id/zz/", "", 404},
+		{Token, "POST", "/api/public/attributes/", `{"name":"price_max","value_type":"float","content_type":"product"}`, 201},
+		{Token, "POST", "/api/public/attributes/", `{"name":"price_max","value_type":"float","content_type":"product"}`, 400},
+		{Token, "POST", "/api/public/attributes/", `{"name":"x","value_type":"colour","content_type":"product"}`, 400},
+		{Token, "GET", "/api/public/import/status/?import_id=nope", "", 404},
+	}
+	for _, st := range steps {
+		if got, body := call(t, s, st.token, st.method, st.path, st.body); got != st.want {
+			t.Errorf("%s %s: %d %v, want %d", st.method, st.path, got, body, st.want)
+		}
+	}
+	if got := s.Catalog()["a"]; got["name"] != "A2" || got["price"] != "2" || got["custom_id"] != "a" {
+		t.Errorf("catalog a = %v", got)
+	}
+	if got, _ := call(t, s, Token, "DELETE", "/api/public/products-by-id/a/", ""); got != 204 {
+		t.Errorf("DELETE: %d", got)
+	}
+	if len(s.Catalog()) != 0 {
+		t.Errorf("catalog not empty after DELETE")
+	}
+}
+
+func TestFakeImport(t *testing.T) {
+	s := NewServer(Options{ImportPolls: 1, RejectRow: func(f map[string]string) string {
+		if f["price"] == "bad" {
+			return "price: A valid number is required."
+		}
+		return ""
+	}})
+	defer s.Close()
+	var csv strings.Builder
+	csv.WriteString("id;title;price\n")
+	for i := 0; i < 60; i++ {
+		csv.WriteString("p" + string(rune('A'+i%26)) + strings.Repeat("x", i/26) + ";Name;bad\n")
+	}
+	csv.WriteString("ok;Fine;3.5\n")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("column_mapping", `{"id":"custom_id","title":"name"}`)
+	fw, _ := mw.CreateFormFile("input_file", "p.csv")
+	io.WriteString(fw, csv.String())
+	mw.Close()
+	req, _ := http.NewRequest("POST", s.URL+"/api/public/products/import/?separator=semicolon", &body)
+	req.Header.Set("Authorization", "Token "+Token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		Data struct {
+			ImportID string `json:"import_id"`
+		} `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || started.Data.ImportID == "" {
+		t.Fatalf("import: %d %+v", resp.StatusCode, started)
+	}
+	status := func() map[string]any {
+		_, m := call(t, s, Token, "GET", "/api/public/import/status/?import_id="+started.Data.ImportID, "")
+		return m["data"].(map[string]any)
+	}
+	if st := status(); st["status"] != "in_progress" {
+		t.Errorf("first poll: %v", st["status"])
+	}
+	st := status()
+	if st["status"] != "finished" || st["total_count"] != 61.0 || st["succeeded"] != 1.0 || st["failed"] != 60.0 {
+		t.Errorf("status %v", st)
+	}
+	if rows := st["rows_with_errors"].([]any); len(rows) != 50 {
+		t.Errorf("%d rows_with_errors, want the cap of 50", len(rows))
+	}
+	if got := s.Catalog()["ok"]; got["name"] != "Fine" || got["price"] != "3.5" {
+		t.Errorf("catalog ok = %v", got)
+	}
+}
+
+func TestFakeFaultsAreRepeatable(t *testing.T) {
+	seq := func() []Fault {
+		s := NewServer(Options{Seed: 7, FaultRate: 0.5, RetryAfter: "0"})
+		defer s.Close()
+		for i := 0; i < 30; i++ {
+			req, _ := http.NewRequest("GET", s.URL+"/api/public/products-by-id/a/details/", nil)
+			req.Header.Set("Authorization", "Token "+Token)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		var out []Fault
+		for _, r := range s.Requests() {
+			out = append(out, r.Fault)
+		}
+		return out
+	}
+	a, b := seq(), seq()
+	if len(a) != len(b) {
+		t.Fatalf("%d vs %d requests", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("request %d: %v vs %v with the same seed", i, a[i], b[i])
+		}
+	}
+}
