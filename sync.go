@@ -129,10 +129,11 @@ func (s *Syncer) record(name string, sum Summary, runErr error, at time.Time) er
 	return s.DB.SetMeta(name, m)
 }
 
-// configFingerprint covers every setting that shapes payloads or their target.
+// configFingerprint covers every setting that shapes payloads, their target
+// or what happens to products that left the feed.
 func (s *Syncer) configFingerprint(fc *FeedConfig) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", s.Sink.Target(), fc.Policy, fc.ProductID, fc.Format)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", s.Sink.Target(), fc.Policy, fc.ProductID, fc.Format, fc.OnMissing)
 	keys := make([]string, 0, len(fc.Fields))
 	for k := range fc.Fields {
 		keys = append(keys, k)
