@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -220,6 +221,25 @@ func (d *Daemon) reload() error {
 	if err := d.apply(cfg); err != nil {
 		return err
 	}
+	for i := range cfg.Feeds {
+		fc := &cfg.Feeds[i]
+		log := d.feedLog(fc.Name)
+		was, ok := old.Feed(fc.Name)
+		switch {
+		case !ok:
+			log.Info().Str("schedule", fc.Schedule).Msg("feed added")
+		case was.Schedule != fc.Schedule:
+			log.Info().Str("schedule", fc.Schedule).Str("was", was.Schedule).Msg("schedule changed")
+		case !reflect.DeepEqual(*was, *fc):
+			log.Info().Msg("feed settings changed; a run in flight finishes with the old ones")
+		}
+	}
+	for i := range old.Feeds {
+		if _, ok := cfg.Feed(old.Feeds[i].Name); !ok {
+			log := d.feedLog(old.Feeds[i].Name)
+			log.Info().Msg("feed removed; its state stays in the state file")
+		}
+	}
 	d.log.Info().Int("feeds", len(cfg.Feeds)).Int("concurrency", cfg.Run.Concurrency).Msg("config reloaded")
 	return nil
 }
@@ -255,6 +275,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	names := slices.Clone(d.order)
 	d.mu.Unlock()
 	d.log.Info().Strs("feeds", names).Str("listen", listen).Bool("now", d.opts.RunNow).Msg("daemon started")
+	for _, f := range d.Status().Feeds {
+		log := d.feedLog(f.Name)
+		log.Info().Str("schedule", f.Schedule).Any("next_run", f.NextRun).Msg("scheduled")
+	}
 	if d.opts.RunNow {
 		for _, name := range names {
 			go d.runFeed(name, "start")
@@ -348,12 +372,16 @@ func (d *Daemon) runFeed(name, trigger string) {
 	<-sem
 	ended := time.Now()
 
-	if err != nil && d.runCtx.Err() != nil && errors.Is(err, context.Canceled) {
+	if err != nil && d.runCtx.Err() != nil {
+		// Cancelled after the grace: not the feed's fault, so neither its
+		// health nor its metrics change.
 		log.Warn().Err(err).Msg("run interrupted by shutdown; acknowledged products were committed and the next start resumes")
 		return
 	}
+	if !d.record(name, sum, err, ended, log) {
+		return // the feed left the configuration while it ran
+	}
 	d.metrics.ObserveRun(sum, err, ended)
-	d.record(name, sum, err, ended, log)
 	if err == nil && fc.Heartbeat != "" {
 		d.heartbeat(fc.Heartbeat, log)
 	}
@@ -374,11 +402,12 @@ func (d *Daemon) syncOnce(fc *FeedConfig, log zerolog.Logger) (sum Summary, err 
 
 // record keeps the outcome and logs the run's summary line: at info on
 // success; on failure at error the first time, then at debug until the feed
-// recovers, which is logged once at info.
-func (d *Daemon) record(name string, sum Summary, err error, ended time.Time, log zerolog.Logger) {
+// recovers, which is logged once at info. It reports whether the feed is
+// still configured.
+func (d *Daemon) record(name string, sum Summary, err error, ended time.Time, log zerolog.Logger) bool {
 	d.mu.Lock()
 	fs, ok := d.feeds[name]
-	if !ok { // removed by a reload while running
+	if !ok { // removed by a reload while running: log the run, keep nothing
 		fs = &feedState{}
 	}
 	fs.last = &sum
@@ -412,7 +441,12 @@ func (d *Daemon) record(name string, sum Summary, err error, ended time.Time, lo
 	if err != nil {
 		ev = ev.Int("failed_runs", failures)
 	}
-	summaryFields(ev, sum).Msg(map[bool]string{true: "run failed", false: "run finished"}[err != nil])
+	msg := "run finished"
+	if err != nil {
+		msg = "run failed"
+	}
+	summaryFields(ev, sum).Msg(msg)
+	return ok
 }
 
 // summaryFields adds the counts of `sync --json` to a log line.
@@ -596,14 +630,14 @@ func (l cronLogger) Info(msg string, keysAndValues ...any) {
 	} else {
 		msg = "cron: " + msg
 	}
-	cronFields(ev, keysAndValues).Msg(msg)
+	cronKeyValues(ev, keysAndValues).Msg(msg)
 }
 
 func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
-	cronFields(l.log.Error().Err(err), keysAndValues).Msg("cron: " + msg)
+	cronKeyValues(l.log.Error().Err(err), keysAndValues).Msg("cron: " + msg)
 }
 
-func cronFields(ev *zerolog.Event, kv []any) *zerolog.Event {
+func cronKeyValues(ev *zerolog.Event, kv []any) *zerolog.Event {
 	for i := 0; i+1 < len(kv); i += 2 {
 		ev = ev.Interface(fmt.Sprint(kv[i]), kv[i+1])
 	}

@@ -224,9 +224,11 @@ func TestDaemonBrokenFeed(t *testing.T) {
 		name   string
 		status int
 		body   []byte
+		runs   int // failed runs to wait for; feed.Fetch retries a 5xx within a run for seconds
 	}{
-		{"HTTP500", http.StatusInternalServerError, []byte("oops")},
-		{"MalformedXML", http.StatusOK, []byte(`<?xml version="1.0"?><rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id></item>`)},
+		{"HTTP500", http.StatusInternalServerError, []byte("oops"), 2},
+		{"HTTP404", http.StatusNotFound, []byte("gone"), 3},
+		{"MalformedXML", http.StatusOK, []byte(`<?xml version="1.0"?><rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id></item>`), 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -237,14 +239,14 @@ func TestDaemonBrokenFeed(t *testing.T) {
 			h := httptest.NewServer(td.Handler())
 			defer h.Close()
 
-			eventually(t, 10*time.Second, "three failed runs", func() bool { return td.runs("shop", ResultFailure) >= 3 })
+			eventually(t, 20*time.Second, fmt.Sprintf("%d failed runs", tc.runs), func() bool { return td.runs("shop", ResultFailure) >= tc.runs })
 			if errs := td.log.lines("error", ""); len(errs) != 1 {
 				t.Errorf("%d error lines for %d failed runs, want 1:\n%s", len(errs), td.runs("shop", ResultFailure), td.log)
 			} else if errs[0]["feed"] != "shop" || errs[0]["message"] != "run failed" || errs[0]["error"] == nil {
 				t.Errorf("error line %v does not name the feed and its error", errs[0])
 			}
-			if n := len(td.log.lines("debug", "run failed")); n < 2 {
-				t.Errorf("%d repeated failures logged at debug, want 2 or more", n)
+			if n := len(td.log.lines("debug", "run failed")); n < tc.runs-1 {
+				t.Errorf("%d repeated failures logged at debug, want %d or more", n, tc.runs-1)
 			}
 			resp, err := http.Get(h.URL + "/healthz")
 			if err != nil {
@@ -437,7 +439,7 @@ func TestDaemonHeartbeat(t *testing.T) {
 			t.Errorf("heartbeat method %s, want GET", r.Method)
 		}
 		if failing.Load() {
-			w.WriteHeader(http.StatusInternalServerError)
+			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	}))
 	defer hb.Close()
@@ -450,7 +452,7 @@ func TestDaemonHeartbeat(t *testing.T) {
 	if h := td.Health(); h.Status != "ok" {
 		t.Errorf("a failed heartbeat made the feed unhealthy: %+v", h)
 	}
-	srv.set(http.StatusInternalServerError, nil, 0)
+	srv.set(http.StatusForbidden, nil, 0) // not retried by feed.Fetch
 	eventually(t, 5*time.Second, "a failed run", func() bool { return td.runs("books", ResultFailure) >= 1 })
 	before := beats.Load()
 	eventually(t, 5*time.Second, "another failed run", func() bool { return td.runs("books", ResultFailure) >= 3 })
