@@ -103,7 +103,7 @@ func (e *AuthError) Error() string {
 	if env == "" {
 		env = "USERCOM_API_TOKEN"
 	}
-	return fmt.Sprintf("the API token in $%s was rejected (%d); check that it is the app's current REST API key (User.com: Settings → App settings → Public REST API keys)", env, e.Status)
+	return fmt.Sprintf("the API token in $%s was rejected (%d): check that the variable holds the app's current public REST API key", env, e.Status)
 }
 
 // ErrTokenRejected matches any *AuthError with errors.Is.

@@ -5,4 +5,22 @@
 //
 // Operations enter through Sink.Apply on a channel; outcomes leave through the
 // ack callback, only after the catalog has durably accepted each one.
+//
+// UserCom is the User.com sink. In import mode (the default) a run's upserts
+// are written to CSV files, split at MaxFileSize, sent through the published
+// bulk import and acknowledged once its status says finished; rows it lists
+// as failed are *RejectedError, and rows it cannot identify stay
+// unacknowledged (*UnidentifiedError). In REST mode each product is looked up
+// before it is created, updated with PUT and deleted with DELETE, the last two
+// being assumed calls that User.com does not publish.
+//
+// Every User.com request goes through a chain of Caller decorators: Retrying
+// (429, 5xx, timeouts, dropped connections; capped exponential backoff with
+// full jitter; Retry-After), CircuitBreaker (pauses every worker after
+// consecutive failures) and RateLimited (one token bucket for all workers),
+// around the plain HTTP client. A 401 or 403 stops a run (*AuthError); a 400
+// for one product is that product's *RejectedError. The API token is sent in
+// the Authorization header only, never logged and never part of an error.
+//
+// Package pushtest is the fake User.com the tests run against.
 package push

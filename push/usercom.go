@@ -377,6 +377,16 @@ func productBody(op Op) ([]byte, error) {
 	return marshalNoEscape(m)
 }
 
+// AttributeDeclarer is a sink whose catalog wants its typed attributes
+// declared once, before the first push (User.com creates an undeclared
+// attribute as a string). DeclareAttributes is idempotent: an attribute that
+// exists already is no error.
+type AttributeDeclarer interface {
+	DeclareAttributes(ctx context.Context, attrs map[string]string) error
+}
+
+var _ AttributeDeclarer = (*UserCom)(nil)
+
 // ProductAttributes are the attributes feedsync sends with a type other than
 // string, plus the string ones it always sends, for DeclareAttributes.
 var ProductAttributes = map[string]string{
