@@ -57,8 +57,6 @@ type xmlReader struct {
 	arena []byte
 	attrs []pendingAttr
 	subs  []pendingAttr
-	tbuf  []byte // text of the element being read
-	sbuf  []byte // text of the sub-attribute being read
 	hbuf  []byte // href of an Atom link
 	vbuf  []byte // scratch for text that is checked and dropped
 }
@@ -219,22 +217,16 @@ func (x *xmlReader) checkText() error {
 // checkCDATAEnd reports "]]>" in character data, which XML forbids.
 func (x *xmlReader) checkCDATAEnd() error {
 	t := x.s.text
-	if bytes.IndexByte(t, '>') < 0 {
-		return nil
-	}
 	if i := bytes.Index(t, []byte("]]>")); i >= 0 {
 		return &syntaxError{pos: x.s.tokPos + i, msg: "unescaped ]]> not in CDATA section"}
 	}
 	return nil
 }
 
-// appendTok appends the current text or CDATA token, decoded, to dst.
+// appendTok appends the current text or CDATA token, decoded, to dst. Unlike
+// encoding/xml it does not look for a stray "]]>" in kept text: that would
+// cost a pass over every value and cannot change what is read.
 func (x *xmlReader) appendTok(dst []byte, k tokKind) ([]byte, error) {
-	if k == tokText {
-		if err := x.checkCDATAEnd(); err != nil {
-			return dst, err
-		}
-	}
 	return appendChars(dst, x.s.text, x.s.tokPos, k == tokCDATA)
 }
 
@@ -347,12 +339,29 @@ func (x *xmlReader) attrName(local []byte) string {
 // internEntry maps a raw local name to its attribute name.
 type internEntry struct{ raw, name string }
 
-// keep appends v, trimmed, to the arena and returns its span.
-func (x *xmlReader) keep(v []byte) (off, n int) {
-	v = bytes.TrimSpace(v)
-	off = len(x.arena)
-	x.arena = append(x.arena, v...)
-	return off, len(v)
+// span returns the trimmed extent of arena[start:].
+func (x *xmlReader) span(start int) (off, n int) {
+	v := x.arena[start:]
+	i, j := 0, len(v)
+	for i < j && asciiSpaceByte(v[i]) {
+		i++
+	}
+	for j > i && asciiSpaceByte(v[j-1]) {
+		j--
+	}
+	if i < j && (v[i] >= 0x80 || v[j-1] >= 0x80) { // Unicode spaces: the slow way
+		t := bytes.TrimSpace(v[i:j])
+		if len(t) == 0 {
+			return start + i, 0
+		}
+		i += bytes.Index(v[i:j], t)
+		j = i + len(t)
+	}
+	return start + i, j - i
+}
+
+func asciiSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // readAttr reads one child element of an item; the scanner is on its start tag.
@@ -362,18 +371,13 @@ func (x *xmlReader) readAttr() error {
 	case nsGoogle:
 		name := x.attrName(s.local)
 		subStart := len(x.subs)
-		if err := x.readContent(true); err != nil {
+		off, n, err := x.readContent(true)
+		if err != nil {
 			return err
 		}
-		a := pendingAttr{name: name, subStart: subStart, subEnd: len(x.subs)}
-		if a.subEnd == a.subStart {
-			a.off, a.n = x.keep(x.tbuf)
-		} else {
-			a.off = len(x.arena)
-		}
-		x.attrs = append(x.attrs, a)
+		x.attrs = append(x.attrs, pendingAttr{name: name, off: off, n: n, subStart: subStart, subEnd: len(x.subs)})
 		if name == "id" {
-			x.curID = append(x.curID[:0], x.arena[a.off:a.off+a.n]...)
+			x.curID = append(x.curID[:0], x.arena[off:off+n]...)
 			x.hasCurID = true
 		}
 		return nil
@@ -383,28 +387,27 @@ func (x *xmlReader) readAttr() error {
 		case "summary", "content":
 			name = "description"
 		}
-		href := false
+		href, drop := false, false
 		if name == "link" {
-			var drop bool
 			var err error
-			href, drop, err = x.linkHref()
-			if err != nil {
+			if href, drop, err = x.linkHref(); err != nil {
 				return err
 			}
-			if drop {
-				return x.readContent(false)
-			}
 		}
-		if err := x.readContent(false); err != nil {
+		start := len(x.arena)
+		off, n, err := x.readContent(false)
+		if err != nil {
 			return err
 		}
-		a := pendingAttr{name: name, plain: true}
-		if href {
-			a.off, a.n = x.keep(x.hbuf)
-		} else {
-			a.off, a.n = x.keep(x.tbuf)
+		if drop {
+			x.arena = x.arena[:start]
+			return nil
 		}
-		x.attrs = append(x.attrs, a)
+		if href {
+			x.arena = append(x.arena[:start], x.hbuf...)
+			off, n = x.span(start)
+		}
+		x.attrs = append(x.attrs, pendingAttr{name: name, off: off, n: n, plain: true})
 		return nil
 	}
 	return x.skip()
@@ -445,43 +448,58 @@ func (x *xmlReader) linkHref() (href, drop bool, err error) {
 }
 
 // readContent reads the content of the element whose start tag was just
-// read, up to its end tag. All its text, with a line break for each <br> or
-// <p>, goes to tbuf. With nested set, each child in the Google namespace
-// becomes a sub-attribute holding that child's own text.
-func (x *xmlReader) readContent(nested bool) error {
+// read, up to its end tag, into the arena, and returns the span of its value:
+// all its text, trimmed, with a line break for each <br> or <p>. With nested
+// set, each child in the Google namespace becomes a sub-attribute holding that
+// child's own text (appended to x.subs); the element's own value is then
+// empty, so its text is no longer collected once the first one starts.
+func (x *xmlReader) readContent(nested bool) (off, n int, err error) {
 	s := x.s
-	x.tbuf = x.tbuf[:0]
+	start := len(x.arena)
+	dead := false
 	depth := 0
 	var subName string
+	subOff := 0
 	for {
 		k, err := s.next()
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		switch k {
 		case tokEOF:
-			return s.truncated(s.end)
+			return 0, 0, s.truncated(s.end)
 		case tokText, tokCDATA:
-			if x.tbuf, err = x.appendTok(x.tbuf, k); err != nil {
-				return err
-			}
-			if depth == 1 && subName != "" {
-				x.sbuf, _ = appendChars(x.sbuf, s.text, s.tokPos, k == tokCDATA)
+			if !dead || depth == 1 && subName != "" {
+				if x.arena, err = x.appendTok(x.arena, k); err != nil {
+					return 0, 0, err
+				}
+			} else if k == tokText {
+				if err := x.checkText(); err != nil {
+					return 0, 0, err
+				}
 			}
 		case tokStart:
 			depth++
 			if depth == 1 && nested && s.ns == nsGoogle {
+				if !dead {
+					x.arena = x.arena[:start]
+					dead = true
+				}
 				subName = x.attrName(s.local)
-				x.sbuf = x.sbuf[:0]
-			} else if isBreak(s.local) {
-				x.tbuf = append(x.tbuf, '\n')
+				subOff = len(x.arena)
+			} else if !dead && isBreak(s.local) {
+				x.arena = append(x.arena, '\n')
 			}
 		case tokEnd:
 			if depth == 0 {
-				return nil
+				if dead {
+					return len(x.arena), 0, nil
+				}
+				off, n := x.span(start)
+				return off, n, nil
 			}
 			if depth == 1 && subName != "" {
-				off, n := x.keep(x.sbuf)
+				off, n := x.span(subOff)
 				x.subs = append(x.subs, pendingAttr{name: subName, off: off, n: n})
 				subName = ""
 			}

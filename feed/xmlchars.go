@@ -16,13 +16,31 @@ import (
 // known; an entity a DTD declares is never expanded, it is an error like any
 // other unknown name. pos is the buffer position of raw, for error positions.
 func appendChars(dst, raw []byte, pos int, cdata bool) ([]byte, error) {
-	amp := -1
-	if !cdata {
-		amp = bytes.IndexByte(raw, '&')
+	if bytes.IndexByte(raw, '\r') >= 0 {
+		return appendCharsCR(dst, raw, pos, cdata)
 	}
-	if amp < 0 && bytes.IndexByte(raw, '\r') < 0 {
+	if cdata {
 		return append(dst, raw...), nil
 	}
+	i := 0
+	for {
+		j := bytes.IndexByte(raw[i:], '&')
+		if j < 0 {
+			return append(dst, raw[i:]...), nil
+		}
+		dst = append(dst, raw[i:i+j]...)
+		i += j
+		var n int
+		var err error
+		if dst, n, err = appendEntity(dst, raw[i:], pos+i); err != nil {
+			return dst, err
+		}
+		i += n
+	}
+}
+
+// appendCharsCR is appendChars for text that holds a CR.
+func appendCharsCR(dst, raw []byte, pos int, cdata bool) ([]byte, error) {
 	i := 0
 	for i < len(raw) {
 		c := raw[i]
@@ -174,7 +192,6 @@ func checkChars(b []byte) (int, string) {
 		switch {
 		case c >= 0x20 && c < 0x80, c == '\t', c == '\n', c == '\r':
 			i++
-			continue
 		case c < 0x20:
 			return i, "illegal character code " + charCode(rune(c))
 		case c < 0xC2:
@@ -184,7 +201,6 @@ func checkChars(b []byte) (int, string) {
 				return i, badUTF8
 			}
 			i += 2
-			continue
 		case c < 0xF0:
 			if i+2 >= n || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 ||
 				c == 0xE0 && b[i+1] < 0xA0 || c == 0xED && b[i+1] >= 0xA0 {
@@ -194,16 +210,15 @@ func checkChars(b []byte) (int, string) {
 				return i, "illegal character code " + charCode(rune(0xFFC0|rune(b[i+2]&0x3F)))
 			}
 			i += 3
-			continue
 		case c < 0xF5:
 			if i+3 >= n || b[i+1]&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 || b[i+3]&0xC0 != 0x80 ||
 				c == 0xF0 && b[i+1] < 0x90 || c == 0xF4 && b[i+1] >= 0x90 {
 				return i, badUTF8
 			}
 			i += 4
-			continue
+		default:
+			return i, badUTF8
 		}
-		return i, badUTF8
 	}
 	return -1, ""
 }

@@ -346,14 +346,25 @@ func splitName(q []byte) (prefix, local []byte, ok bool) {
 }
 
 func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
-	i, ok := scanName(t, 1)
-	if !ok {
+	// The element name, with its colons noted on the way.
+	i, colon, colons := 1, 0, 0
+	for i < len(t) && nameByte[t[i]] {
+		if t[i] == ':' {
+			colon = i
+			colons++
+		}
+		i++
+	}
+	if i >= len(t) {
 		return tokEOF, -1, nil
 	}
 	name := t[1:i]
-	prefix, local, okName := splitName(name)
-	if i == 1 || !okName {
+	if i == 1 || colons > 1 {
 		return tokEOF, 0, s.errAt(s.pos+1, "expected element name after <")
+	}
+	prefix, local := []byte(nil), name
+	if colons == 1 && colon > 1 && colon < i-1 {
+		prefix, local = t[1:colon], t[colon+1:i]
 	}
 	s.attrs = s.attrs[:0]
 	selfClosing := false
@@ -503,7 +514,7 @@ func (s *xmlScanner) scanEndTag(t []byte) (tokKind, int, error) {
 		return tokEOF, -1, nil
 	}
 	name := t[2:i]
-	if _, _, okName := splitName(name); i == 2 || !okName {
+	if i == 2 {
 		return tokEOF, 0, s.errAt(s.pos+2, "expected element name after </")
 	}
 	i = skipSpace(t, i)
