@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedsync/feedsync/push/pushtest"
 )
 
 // runProc is a running `feedsync run`.
@@ -64,8 +66,15 @@ func (l *runLog) lines(level, msg, feed string) []map[string]any {
 
 func startRun(t *testing.T, args ...string) *runProc {
 	t.Helper()
+	return startRunEnv(t, nil, args...)
+}
+
+// startRunEnv starts `feedsync run ARGS` with extra environment variables.
+func startRunEnv(t *testing.T, env []string, args ...string) *runProc {
+	t.Helper()
 	p := &runProc{stdout: &runLog{}, stderr: &runLog{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"run"}, args...)...)
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -497,5 +506,78 @@ func TestRunRefusesAStateFileInUseAndABusyAddress(t *testing.T) {
 	}
 	if code := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Errorf("exit %d, want 0", code)
+	}
+}
+
+func TestRunSIGTERMDuringAPushToUserComExitsZeroAndTheNextStartConverges(t *testing.T) {
+	t.Parallel()
+	srv := newRunFeedServer(t, "shop.xml", "books.csv")
+	var slow atomic.Bool
+	var arrived atomic.Int32
+	slow.Store(true)
+	fake := pushtest.NewServer(pushtest.Options{
+		SlowDelay: 5 * time.Second,
+		Script: func(n int, r *http.Request) pushtest.Fault {
+			arrived.Store(int32(n))
+			if slow.Load() && n > 2 {
+				return pushtest.Slow // the first two requests go through, the rest hang
+			}
+			return pushtest.None
+		},
+	})
+	defer fake.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`state: state/feedsync.db
+log: {level: info, format: json}
+metrics: {listen: "%[3]s"}
+run: {concurrency: 2, grace: 1s}
+catalog: {kind: usercom, url: "%[2]s", mode: rest, rate: 100, concurrency: 1, retries: 0}
+feeds:
+  - {name: shop, url: "%[1]s/shop.xml", policy: parent, schedule: "@every 1s"}
+  - {name: books, url: "%[1]s/books.csv", policy: variant, schedule: "@every 1s"}
+`, srv.URL, fake.URL, freeListenAddr(t))), 0o644)
+	env := []string{"USERCOM_API_TOKEN=" + pushtest.Token}
+
+	p := startRunEnv(t, env, "-c", cfg, "--now")
+	p.waitFor(t, 10*time.Second, "a push hanging at the catalog", func() bool { return arrived.Load() >= 3 })
+	start := time.Now()
+	if code := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d after SIGTERM during a push, want 0; stdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+	}
+	if took := time.Since(start); took < time.Second || took > 4*time.Second {
+		t.Errorf("exited %v after SIGTERM, want after the 1 s grace and before the hanging request's 5 s", took)
+	}
+	if n := len(fake.Catalog()); n >= 6 {
+		t.Fatalf("the catalog has all %d products after an interrupted push; the test did not interrupt anything", n)
+	}
+
+	slow.Store(false)
+	p = startRunEnv(t, env, "-c", cfg, "--now")
+	p.waitFor(t, 15*time.Second, "every product in the catalog", func() bool { return len(fake.Catalog()) == 6 })
+	p.waitFor(t, 10*time.Second, "a clean run of both feeds", func() bool {
+		return len(p.stdout.lines("info", "run finished", "shop")) > 0 && len(p.stdout.lines("info", "run finished", "books")) > 0
+	})
+	if code := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	for id, n := range fake.Creates() {
+		if n != 1 {
+			t.Errorf("product %s was created %d times, want once", id, n)
+		}
+	}
+	for _, id := range []string{"TEE-BASIC", "HOODIE-1", "MUG-01", "BK-001", "BK-002", "BK-003"} {
+		if _, ok := fake.Catalog()[id]; !ok {
+			t.Errorf("the catalog has no %s", id)
+		}
+	}
+	// Converged: a sync now sends nothing.
+	before := len(fake.Requests())
+	r := runBinary(t, env, "sync", "-c", cfg, "--json")
+	if r.code != 0 {
+		t.Fatalf("sync after the daemon: exit %d\n%s", r.code, r.stderr)
+	}
+	if after := len(fake.Requests()); after != before {
+		t.Errorf("a sync after convergence sent %d requests, want 0", after-before)
 	}
 }
