@@ -47,7 +47,7 @@ type UserComConfig struct {
 	BreakerCooldown  time.Duration // first pause; default 5s (doubles per failed probe, up to 2m)
 
 	MaxFileSize     int64         // import: split CSV files above this many bytes; default 100 MB
-	PollInterval    time.Duration // import: first status poll delay; default 2s
+	PollInterval    time.Duration // import: first status poll delay; default 1s
 	MaxPollInterval time.Duration // import: status poll delay cap; default 30s
 	ImportTimeout   time.Duration // import: give up on an unfinished import; default 1h
 }
@@ -142,7 +142,7 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 		cfg.MaxFileSize = DefaultMaxFileSize
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 2 * time.Second
+		cfg.PollInterval = time.Second
 	}
 	if cfg.MaxPollInterval < cfg.PollInterval {
 		cfg.MaxPollInterval = max(30*time.Second, cfg.PollInterval)
@@ -242,7 +242,10 @@ func rejected(err error) error {
 }
 
 func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Result)) error {
-	s.log.Warn().Msg("catalog.mode rest: updates (PUT products-by-id/{custom_id}/) and deletes (DELETE products-by-id/{custom_id}/) are not published by User.com; feedsync assumes them. Check them on your app before relying on them (see the README)")
+	var warn sync.Once
+	assumed := func() {
+		s.log.Warn().Msg("catalog.mode rest: updates (PUT products-by-id/{custom_id}/) and deletes (DELETE products-by-id/{custom_id}/) are not published by User.com; feedsync assumes them. Check them on your app before relying on them (see the README)")
+	}
 	run, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -264,6 +267,7 @@ func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Resu
 				if run.Err() != nil {
 					return
 				}
+				warn.Do(assumed)
 				err := s.restOne(run, op)
 				switch {
 				case err == nil:

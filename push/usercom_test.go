@@ -200,6 +200,10 @@ func TestUserComREST(t *testing.T) {
 	})
 	t.Run("UnverifiedCallsAreLoggedOncePerRun", func(t *testing.T) {
 		h := newHarness(t, ModeREST, pushtest.Options{}, nil)
+		apply(t, context.Background(), h.sink, nil)
+		if strings.Contains(h.logs.String(), "not published by User.com") {
+			t.Errorf("warning logged for a run that sent nothing")
+		}
 		apply(t, context.Background(), h.sink, creates(5, "l-", "1"))
 		if n := strings.Count(h.logs.String(), "not published by User.com"); n != 1 {
 			t.Errorf("warning logged %d times, want once:\n%s", n, h.logs)
