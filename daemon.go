@@ -55,7 +55,6 @@ type Daemon struct {
 	metrics *Metrics
 	syncer  *Syncer
 	cron    *cron.Cron
-	started time.Time
 
 	// runCtx is the context of every sync; it is cancelled only when the
 	// grace period after a stop request has run out.
@@ -65,6 +64,7 @@ type Daemon struct {
 	inflight   sync.WaitGroup
 
 	mu      sync.Mutex
+	started time.Time
 	cfg     *Config
 	sem     chan struct{} // run.concurrency tokens
 	feeds   map[string]*feedState
@@ -255,6 +255,7 @@ func (d *Daemon) feedLog(name string) zerolog.Logger {
 func (d *Daemon) Run(ctx context.Context) error {
 	d.mu.Lock()
 	listen := d.cfg.Metrics.Listen
+	d.started = time.Now()
 	d.mu.Unlock()
 	var srv *http.Server
 	if listen != "" {
@@ -269,7 +270,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	d.started = time.Now()
 	d.cron.Start()
 	d.mu.Lock()
 	names := slices.Clone(d.order)
