@@ -74,6 +74,9 @@ type Options struct {
 	UserAgent       string
 	// OnProblem is told of every skipped item (nil: they are logged).
 	OnProblem func(feed.Problem)
+	// OnTruncated is told of every product whose string fields were cut to
+	// the catalog's limit (plan reports them).
+	OnTruncated func(id string, fields []string)
 }
 
 // Syncer syncs feeds into one catalog, keeping state in one store.
@@ -301,6 +304,9 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		}
 		seen[p.ID] = struct{}{}
 		sum.Products++
+		if len(p.Truncated) > 0 && opts.OnTruncated != nil {
+			opts.OnTruncated(p.ID, p.Truncated)
+		}
 		payload := p.JSON()
 		h := productHash(payload, target, fc.Policy)
 		rec, ok, err := lookup.Get(p.ID)

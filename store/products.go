@@ -291,3 +291,21 @@ func (db *DB) Stored(feed string) (int, error) {
 	})
 	return n, err
 }
+
+// Get returns one product's record with its last acknowledged payload.
+func (db *DB) Get(feed, id string) (Record, bool, error) {
+	var r Record
+	found := false
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		v := fb.Bucket(bucketProducts).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return r.unmarshal(v, true)
+	})
+	return r, found, err
+}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/store"
 )
 
 func newStateCmd() *cobra.Command {
@@ -58,8 +61,22 @@ func newStateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				type failing struct {
+					ID    string `json:"id"`
+					State string `json:"state"`
+					Error string `json:"error"`
+				}
+				var failures []failing
+				if err := db.Each(name, func(e store.Entry) error {
+					if e.LastError != "" {
+						failures = append(failures, failing{e.ID, e.State.String(), e.LastError})
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
 				if jsonOut {
-					_ = json.NewEncoder(out).Encode(map[string]any{"feed": name, "products": counts, "meta": meta, "runs": runs})
+					_ = json.NewEncoder(out).Encode(map[string]any{"feed": name, "products": counts, "meta": meta, "runs": runs, "failing": failures})
 					continue
 				}
 				fmt.Fprintf(out, "%s: %d products (%d live, %d unavailable, %d failed)\n", name, counts.Total, counts.Live, counts.Unavailable, counts.Failed)
@@ -70,7 +87,24 @@ func newStateCmd() *cobra.Command {
 					fmt.Fprintf(out, "  last error:   %s (%s)\n", meta.LastError, meta.LastErrorAt.Format("2006-01-02 15:04:05Z07:00"))
 				}
 				for _, r := range runs {
-					fmt.Fprintf(out, "  run: %s\n", r)
+					var s feedsync.Summary
+					if json.Unmarshal(r, &s) != nil {
+						continue
+					}
+					fmt.Fprintf(out, "  %s %-6s %d created, %d updated, %d unchanged, %d deleted, %d unavailable, %d failed (fetch %s, %d ms)",
+						s.Started, s.Mode, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed, s.Fetch, s.DurationMS)
+					if s.Error != "" {
+						fmt.Fprintf(out, " FAILED: %s", s.Error)
+					}
+					fmt.Fprintln(out)
+				}
+				const show = 50
+				for i, f := range failures {
+					if i == show {
+						fmt.Fprintf(out, "  … and %d more failing products (--json lists all)\n", len(failures)-show)
+						break
+					}
+					fmt.Fprintf(out, "  failing %s (%s): %s\n", f.ID, f.State, f.Error)
 				}
 			}
 			return nil

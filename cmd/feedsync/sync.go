@@ -71,20 +71,33 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, jsonOut, qu
 			rec = push.NewRecorder(sink.Target())
 			s.Sink = rec
 		}
-		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: allowMassDelete, Log: flog, UserAgent: userAgent()})
+		truncated := map[string][]string{}
+		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: allowMassDelete, Log: flog, UserAgent: userAgent(),
+			OnTruncated: func(id string, fields []string) { truncated[id] = fields }})
 		if err != nil {
 			failed++
 			flog.Error().Msg(err.Error())
 		}
+		var changes []planChange
+		if rec != nil {
+			if changes, err = describePlan(db, fc.Name, rec.Ops, truncated); err != nil {
+				return err
+			}
+		}
 		if jsonOut {
-			if err := json.NewEncoder(out).Encode(sum); err != nil {
+			line := any(sum)
+			if rec != nil {
+				line = struct {
+					feedsync.Summary
+					Changes []planChange `json:"changes"`
+				}{sum, changes}
+			}
+			if err := json.NewEncoder(out).Encode(line); err != nil {
 				return err
 			}
 			continue
 		}
-		if rec != nil {
-			printPlan(out, rec)
-		}
+		printPlan(out, changes)
 		printSummary(out, sum)
 		if ctx.Err() != nil {
 			break
@@ -109,11 +122,5 @@ func printSummary(w io.Writer, s feedsync.Summary) {
 	fmt.Fprintf(w, " (fetch %s, %d ms)\n", s.Fetch, s.DurationMS)
 	if s.Error != "" {
 		fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
-	}
-}
-
-func printPlan(w io.Writer, r *push.Recorder) {
-	for _, op := range r.Ops {
-		fmt.Fprintf(w, "  %-7s %s\n", op.Kind, op.ID)
 	}
 }
