@@ -154,7 +154,7 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 	}
 	now := time.Now()
 	if ae != nil && ae.HasRetryAfter && (ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable) {
-		if until := now.Add(ae.RetryAfter); until.After(b.openUntil) {
+		if until := now.Add(min(ae.RetryAfter, maxRetryAfter)); until.After(b.openUntil) {
 			b.openUntil = until
 		}
 	}
@@ -176,6 +176,10 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 			Msg("catalog API failing: all requests paused")
 	}
 }
+
+// maxRetryAfter caps a server's Retry-After: a broken header must not stall
+// a run for days.
+const maxRetryAfter = 10 * time.Minute
 
 // Retrying is a Caller that sends a request again after a 429, a 5xx, a
 // timeout or a dropped connection, up to Retries times, waiting a capped
@@ -201,7 +205,7 @@ func NewRetrying(next Caller, retries int, min, max time.Duration, obs Observer)
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	return &Retrying{Next: next, Retries: retries, Min: min, Max: max, MaxRetryAfter: 10 * time.Minute, Obs: obs,
+	return &Retrying{Next: next, Retries: retries, Min: min, Max: max, MaxRetryAfter: maxRetryAfter, Obs: obs,
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))}
 }
 
