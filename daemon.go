@@ -39,7 +39,7 @@ type DaemonOptions struct {
 	RunNow bool
 	// Reload reads the configuration again (SIGHUP); nil refuses reloads.
 	Reload func() (*Config, error)
-	// HTTPClient requests heartbeats; nil: http.DefaultClient with HeartbeatTimeout.
+	// HTTPClient requests heartbeats; nil: a client with HeartbeatTimeout.
 	HTTPClient *http.Client
 }
 
@@ -261,6 +261,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if listen != "" {
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
+			d.cancelRuns()
 			return fmt.Errorf("metrics.listen: %w (is another feedsync running? pick another address)", err)
 		}
 		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -281,7 +282,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	if d.opts.RunNow {
 		for _, name := range names {
-			go d.runFeed(name, "start")
+			job := cron.NewChain(cron.Recover(cronLogger{d.feedLog(name)})).Then(cron.FuncJob(func() { d.runFeed(name, "start") }))
+			go job.Run()
 		}
 	}
 
@@ -314,14 +316,14 @@ func (d *Daemon) stop() {
 		return
 	default:
 	}
-	d.log.Info().Dur("grace", grace).Msg("stopping: waiting for runs in flight (a second signal exits at once)")
+	d.log.Info().Stringer("grace", grace).Msg("stopping: waiting for runs in flight (a second signal exits at once)")
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-done:
 		d.log.Info().Msg("stopped: runs in flight finished")
 	case <-t.C:
-		d.log.Warn().Dur("grace", grace).Msg("grace period over: cancelling runs in flight; what the catalog acknowledged is committed and the next start resumes")
+		d.log.Warn().Stringer("grace", grace).Msg("grace period over: cancelling runs in flight; what the catalog acknowledged is committed and the next start resumes")
 		d.cancelRuns()
 		<-done
 		d.log.Info().Msg("stopped")
