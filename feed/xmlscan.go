@@ -124,8 +124,10 @@ func (s *xmlScanner) lineAt(p int) (line, col int) {
 }
 
 // fill reads more input, first moving the unread bytes to the front of the
-// buffer and growing it when one token fills it. It reports whether any new
-// bytes arrived.
+// buffer. It reads until the buffer is full (or the input ends), and doubles
+// the buffer when the unread bytes take half of it, so that a token much
+// larger than the buffer is rescanned only a logarithmic number of times. It
+// reports whether any new bytes arrived.
 func (s *xmlScanner) fill() (bool, error) {
 	if s.eof || s.rerr != nil {
 		return false, s.rerr
@@ -139,7 +141,7 @@ func (s *xmlScanner) fill() (bool, error) {
 		s.end = n
 		s.pos = 0
 	}
-	if len(s.buf)-s.end < xmlChunk {
+	if s.end > len(s.buf)/2 {
 		if len(s.buf) >= xmlMaxToken {
 			return false, s.errAt(s.pos, "a single tag, text, comment or CDATA section is larger than %d MiB", xmlMaxToken>>20)
 		}
@@ -147,7 +149,8 @@ func (s *xmlScanner) fill() (bool, error) {
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
-	for tries := 0; tries < 100; tries++ {
+	start := s.end
+	for zero := 0; s.end < len(s.buf); {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		if err != nil {
@@ -156,14 +159,16 @@ func (s *xmlScanner) fill() (bool, error) {
 			} else {
 				s.rerr = err
 			}
-			return n > 0, nil
+			break
 		}
-		if n > 0 {
-			return true, nil
+		if n == 0 {
+			if zero++; zero > 100 {
+				s.rerr = io.ErrNoProgress
+				break
+			}
 		}
 	}
-	s.rerr = io.ErrNoProgress
-	return false, nil
+	return s.end > start, nil
 }
 
 // next advances to the next token.
