@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"runtime"
 	"sort"
 	"strings"
@@ -25,11 +26,23 @@ type Builder struct {
 	opts   Options
 	m      *mapping
 	spill  *spill
-	seen   map[string]int32 // lower-cased item id → line of the first occurrence
-	seenID map[string]int32 // lower-cased product id → line (product_id other than id)
-	index  map[string]int32 // lower-cased item_group_id → position in groups
-	groups []group
-	sigs   map[variantSig]int32 // variant attributes within a group → first line
+	// Keys are hashes of lower-cased ids: no id is kept twice. A hit is
+	// confirmed against the record (or the group's id); a collision probes
+	// the next key.
+	seed   maphash.Seed
+	seen   map[uint64]int64 // item id → spill offset of its first item
+	seenID map[uint64]int64 // product id → spill offset (product_id other than id)
+	index  map[uint64]int32 // item_group_id → group
+
+	arena      arena
+	groups     chunked[group]
+	variants   chunked[variant]
+	valueNodes chunked[valueNode]
+	curs       []string // interned currency codes
+	curIdx     map[string]uint16
+	overflow   map[int32][]priceAgg // best-tier prices in a second currency (rare)
+	bigSigs    map[variantSig]int32 // variant attributes → first line, for big groups
+	donorCache map[int32][]donorRef // variant policy: donors found during Finish
 
 	problems  []feed.Problem
 	finalized int // len(problems) before the group problems were appended; -1 when not finalized
@@ -60,13 +73,15 @@ func NewBuilder(opts Options) *Builder {
 		opts:      opts,
 		m:         newMapping(opts.Fields, opts.Policy, opts.ProductID),
 		spill:     &spill{dir: opts.SpillDir},
-		seen:      make(map[string]int32),
-		index:     make(map[string]int32),
-		sigs:      make(map[variantSig]int32),
+		seed:      maphash.MakeSeed(),
+		seen:      make(map[uint64]int64),
+		index:     make(map[uint64]int32),
+		curIdx:    map[string]uint16{},
 		finalized: -1,
 	}
+	b.curIndex("")
 	if opts.ProductID != "id" {
-		b.seenID = make(map[string]int32)
+		b.seenID = make(map[uint64]int64)
 	}
 	runtime.AddCleanup(b, func(s *spill) { s.close() }, b.spill)
 	return b
@@ -91,8 +106,10 @@ func (b *Builder) Skipped() int { return b.skipped }
 func (b *Builder) Items() int { return b.items }
 
 func (b *Builder) report(it *feed.Item, id, format string, args ...any) {
-	b.problems = append(b.problems, feed.Problem{Line: it.Line, ItemID: id, Msg: fmt.Sprintf(format, args...)})
+	b.problems = append(b.problems, feed.Problem{Line: it.Line, ItemID: strings.Clone(id), Msg: fmt.Sprintf(format, args...)})
 }
+
+
 
 func (b *Builder) skip(it *feed.Item, id, format string, args ...any) {
 	b.skipped++
@@ -117,21 +134,30 @@ func (b *Builder) Add(it *feed.Item) {
 		b.skip(it, id, "no %s (the product id source)", b.opts.ProductID)
 		return
 	}
+	var idKey, pidKey uint64
 	if id != "" {
-		key := strings.ToLower(id)
-		if first, dup := b.seen[key]; dup {
+		k, first, err := b.lookupItem(b.seen, id, func(r *record) string { return r.itemID })
+		if err != nil {
+			b.fail(err)
+			return
+		}
+		if first > 0 {
 			b.skip(it, id, "duplicate id (ids compare case-insensitively; first seen on line %d)", first)
 			return
 		}
-		b.seen[key] = int32(it.Line)
+		idKey = k
 	}
 	if b.seenID != nil {
-		key := strings.ToLower(pid)
-		if first, dup := b.seenID[key]; dup {
+		k, first, err := b.lookupItem(b.seenID, pid, func(r *record) string { return r.productID })
+		if err != nil {
+			b.fail(err)
+			return
+		}
+		if first > 0 {
 			b.skip(it, id, "duplicate %s %q (first seen on line %d)", b.opts.ProductID, pid, first)
 			return
 		}
-		b.seenID[key] = int32(it.Line)
+		pidKey = k
 	}
 	if id == "" {
 		id = pid
@@ -139,29 +165,84 @@ func (b *Builder) Add(it *feed.Item) {
 	rec := b.record(it, id, pid)
 
 	gid := strings.TrimSpace(it.Get("item_group_id"))
-	var g *group
+	var sig uint64
 	if gid != "" {
-		key := strings.ToLower(gid)
-		gi, ok := b.index[key]
-		if !ok {
-			gi = int32(len(b.groups))
-			b.index[key] = gi
-			b.groups = append(b.groups, group{})
-		}
-		rec.group = gi
-		g = &b.groups[gi]
-		b.checkVariant(it, id, gi, gid)
+		rec.group = b.groupOf(gid)
+		sig = b.checkVariant(it, id, rec.group, gid)
 	}
 	b.buf = rec.encode(b.buf[:0])
 	off, err := b.spill.append(b.buf)
 	if err != nil {
-		if b.err == nil {
-			b.err = err
-		}
+		b.fail(err)
 		return
 	}
-	if g != nil {
-		g.add(rec, off, gid, b.m, b.opts.Policy == PolicyParent)
+	if id != "" && strings.TrimSpace(it.ID()) != "" {
+		b.seen[idKey] = off
+	}
+	if b.seenID != nil {
+		b.seenID[pidKey] = off
+	}
+	if rec.group >= 0 {
+		var mask uint32
+		for _, f := range rec.fields {
+			mask |= b.m.inheritBit[f.spec]
+		}
+		b.addToGroup(rec.group, rec, off, gid, sig, mask)
+		b.noteSig(rec.group, sig, rec.line)
+	}
+}
+
+func (b *Builder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func (b *Builder) hash(s string) uint64 { return maphash.String(b.seed, strings.ToLower(s)) }
+
+// lookupItem finds an id in one of the seen maps: the line of the item that
+// had it first (0 if none), or the free key under which to register it.
+func (b *Builder) lookupItem(seen map[uint64]int64, id string, idOf func(*record) string) (key uint64, first int32, err error) {
+	lower := strings.ToLower(id)
+	for key = b.hash(id); ; key++ {
+		off, ok := seen[key]
+		if !ok {
+			return key, 0, nil
+		}
+		if err := b.spill.flush(); err != nil {
+			return 0, 0, err
+		}
+		r, err := b.spill.at(off)
+		if err != nil {
+			return 0, 0, err
+		}
+		if strings.ToLower(idOf(r)) == lower {
+			return key, r.line, nil
+		}
+	}
+}
+
+// groupOf returns the group of an item_group_id, creating it if new.
+func (b *Builder) groupOf(gid string) int32 {
+	gi, key, ok := b.findGroup(gid)
+	if !ok {
+		gi = b.newGroup()
+		b.index[key] = gi
+	}
+	return gi
+}
+
+// findGroup looks an item_group_id up, case-insensitively.
+func (b *Builder) findGroup(gid string) (gi int32, key uint64, ok bool) {
+	lower := strings.ToLower(gid)
+	for key = b.hash(gid); ; key++ {
+		gi, ok := b.index[key]
+		if !ok {
+			return 0, key, false
+		}
+		if strings.ToLower(b.groupID(b.groups.at(gi))) == lower {
+			return gi, key, true
+		}
 	}
 }
 
@@ -219,8 +300,9 @@ func (b *Builder) record(it *feed.Item, id, pid string) *record {
 var variantAttrNames = [...]string{"color", "size", "material", "pattern", "age_group", "gender"}
 
 // checkVariant reports an item whose variant attributes equal those of an
-// earlier item of its group (Google's ITEM_GROUP_DUPLICATE_VARIANTS).
-func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) {
+// earlier item of its group (Google's ITEM_GROUP_DUPLICATE_VARIANTS), and
+// returns the hash of its variant attributes.
+func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) uint64 {
 	h := fnv.New64a()
 	var desc []string
 	for _, a := range variantAttrNames {
@@ -231,17 +313,17 @@ func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) {
 			desc = append(desc, fmt.Sprintf("%s %q", a, collapse(it.Get(a))))
 		}
 	}
-	key := variantSig{gi, h.Sum64()}
-	first, dup := b.sigs[key]
-	if !dup {
-		b.sigs[key] = int32(it.Line)
-		return
+	sig := h.Sum64()
+	first := b.duplicateOf(gi, sig)
+	if first == 0 {
+		return sig
 	}
 	what := "no color, size, material, pattern, age_group or gender"
 	if len(desc) > 0 {
 		what = "the same " + strings.Join(desc, ", ")
 	}
 	b.report(it, id, "duplicate variant in item_group_id %q: %s as the item on line %d; give each variant distinct variant attributes", gid, what, first)
+	return sig
 }
 
 // finalize adds the problems that need whole groups (mixed currencies).
@@ -253,20 +335,28 @@ func (b *Builder) finalize() {
 	if b.opts.Policy != PolicyParent {
 		return
 	}
-	for i := range b.groups {
-		g := &b.groups[i]
-		curs := g.currencies()
-		if len(curs) < 2 {
+	if err := b.spill.flush(); err != nil {
+		b.err = err
+		return
+	}
+	for gi := int32(0); int(gi) < b.groups.len(); gi++ {
+		g := b.groups.at(gi)
+		if g.flags&gMixed == 0 {
 			continue
 		}
-		for j, c := range curs {
-			if c == "" {
-				curs[j] = "none"
-			}
+		curs, err := b.currencies(g)
+		if err != nil {
+			b.err = err
+			return
 		}
-		b.problems = append(b.problems, feed.Problem{Line: int(minLine(g.lines)), ItemID: g.id,
+		for j, c := range curs {
+			curs[j] = orNone(c)
+		}
+		_, cur := b.priceSet(gi, g)
+		id := b.groupID(g)
+		b.problems = append(b.problems, feed.Problem{Line: int(b.linesOf(g)[0]), ItemID: id,
 			Msg: fmt.Sprintf("item_group_id %q mixes currencies (%s): the representative %s's currency %s wins, prices in other currencies are left out of price and price_max",
-				g.id, strings.Join(curs, ", "), g.repID, orNone(g.currency()))})
+				id, strings.Join(curs, ", "), b.arena.str(g.repID), orNone(cur))})
 	}
 }
 
@@ -275,14 +365,6 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-func minLine(lines []int32) int32 {
-	m := lines[0]
-	for _, l := range lines[1:] {
-		m = min(m, l)
-	}
-	return m
 }
 
 // Finish emits every product in feed order: a standalone item or a variant
@@ -297,8 +379,8 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 		return err
 	}
 	cache := &recordCache{}
-	for i := range b.groups {
-		b.groups[i].emitted = false
+	for i := int32(0); int(i) < b.groups.len(); i++ {
+		b.groups.at(i).flags &^= gEmitted
 	}
 	return b.spill.each(func(_ int64, r *record) error {
 		if r.group < 0 {
@@ -308,13 +390,13 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 			}
 			return emit(p)
 		}
-		g := &b.groups[r.group]
+		g := b.groups.at(r.group)
 		if b.opts.Policy == PolicyParent {
-			if g.emitted {
+			if g.flags&gEmitted != 0 {
 				return nil
 			}
-			g.emitted = true
-			p, _, err := b.parentProduct(g, cache)
+			g.flags |= gEmitted
+			p, _, err := b.parentProduct(r.group, cache)
 			if err != nil {
 				return err
 			}
@@ -351,12 +433,33 @@ func (b *Builder) donorRecord(off int64, c *recordCache) (*record, error) {
 	return r, nil
 }
 
-// inherit fills the inheritable fields p lacks from the group's donors, and
-// returns, per field, the id of the variant that gave it.
-func (b *Builder) inherit(p *payload, g *group, have []bool, c *recordCache) (map[string]string, error) {
-	var from map[string]string
-	for _, d := range g.donors {
-		if have[d.spec] {
+// inherit fills the inheritable fields p lacks (need, a bit mask) from the
+// group's donors, and returns, per field, the id of the variant that gave it.
+func (b *Builder) inherit(p *payload, gi int32, g *group, need uint32, c *recordCache) (map[string]string, error) {
+	if need == 0 {
+		return nil, nil
+	}
+	var ds []donorRef
+	var err error
+	if b.opts.Policy == PolicyParent {
+		ds, err = b.donors(g, need)
+	} else {
+		// Variants of one group lack the same fields: find the donors once.
+		var ok bool
+		if ds, ok = b.donorCache[gi]; !ok {
+			ds, err = b.donors(g, g.mask)
+			if b.donorCache == nil {
+				b.donorCache = map[int32][]donorRef{}
+			}
+			b.donorCache[gi] = ds
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	from := map[string]string{}
+	for _, d := range ds {
+		if need&b.m.inheritBit[d.spec] == 0 {
 			continue
 		}
 		dr, err := b.donorRecord(d.off, c)
@@ -364,12 +467,9 @@ func (b *Builder) inherit(p *payload, g *group, have []bool, c *recordCache) (ma
 			return nil, err
 		}
 		for _, f := range dr.fields {
-			if int32(f.spec) == d.spec {
+			if f.spec == d.spec {
 				key := b.m.specs[f.spec].key
 				p.set(key, f.value, f.truncated)
-				if from == nil {
-					from = map[string]string{}
-				}
 				from[key] = d.id
 			}
 		}
@@ -419,15 +519,17 @@ func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Prod
 	m := b.m
 	p := &payload{m: make(map[string]any, len(m.specs)+1)}
 	p.m[FieldCustomID] = r.productID
-	have := make([]bool, len(m.specs))
 	for _, f := range r.fields {
-		have[f.spec] = true
 		p.set(m.specs[f.spec].key, f.value, f.truncated)
 	}
 	var from map[string]string
 	if g != nil {
+		var own uint32
+		for _, f := range r.fields {
+			own |= b.m.inheritBit[f.spec]
+		}
 		var err error
-		if from, err = b.inherit(p, g, have, c); err != nil {
+		if from, err = b.inherit(p, r.group, g, g.mask&^own, c); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -443,8 +545,8 @@ func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Prod
 	if m.send[FieldAvailability] && r.avail != "" {
 		p.m[FieldAvailability] = r.avail
 	}
-	if m.send[FieldItemGroupID] && r.group >= 0 {
-		p.text(FieldItemGroupID, b.groups[r.group].id)
+	if m.send[FieldItemGroupID] && g != nil {
+		p.text(FieldItemGroupID, b.groupID(g))
 	}
 	return p.product(r.productID, []int32{r.line}), from, nil
 }
@@ -452,64 +554,69 @@ func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Prod
 // parentProduct collapses a group into one product (parent policy). Fields
 // that are not derived are the representative's; inherited says which ones
 // came from another variant because the representative lacks them.
-func (b *Builder) parentProduct(g *group, c *recordCache) (*Product, map[string]string, error) {
+func (b *Builder) parentProduct(gi int32, c *recordCache) (*Product, map[string]string, error) {
+	g := b.groups.at(gi)
 	rep, err := b.spill.at(g.repOff)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, groupError(b.groupID(g), err)
 	}
 	m := b.m
 	p := &payload{m: make(map[string]any, len(m.specs)+1)}
-	p.m[FieldCustomID] = g.id
-	have := make([]bool, len(m.specs))
-	for i := range m.specs {
-		have[i] = m.specs[i].perVariant // never taken from another variant either
-	}
+	id := b.groupID(g)
+	p.m[FieldCustomID] = id
+	var own uint32
 	for _, f := range rep.fields {
 		s := &m.specs[f.spec]
-		have[f.spec] = true
+		own |= m.inheritBit[f.spec]
 		if s.perVariant || s.key == FieldName {
 			continue
 		}
 		p.set(s.key, f.value, f.truncated)
 	}
-	inherited, err := b.inherit(p, g, have, c)
+	var perVariant uint32
+	for bit, spec := range m.inheritSpecs {
+		if m.specs[spec].perVariant { // never taken from another variant either
+			perVariant |= 1 << bit
+		}
+	}
+	inherited, err := b.inherit(p, gi, g, g.mask&^own&^perVariant, c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, groupError(id, err)
 	}
 	if m.send[FieldName] {
-		if name, ok := g.title.name(); ok {
+		if name, ok := b.name(g); ok {
 			p.text(FieldName, name)
 		} else {
 			p.text(FieldName, rep.title)
 		}
 	}
 	if m.send[FieldAvailability] {
-		p.m[FieldAvailability] = rankNames[g.tier()]
+		p.m[FieldAvailability] = rankNames[g.repRank]
 	}
-	if ps := g.priceSet(); ps != nil {
+	if agg, cur := b.priceSet(gi, g); agg != nil {
 		if m.send[FieldPrice] {
-			p.m[FieldPrice] = json.Number(ps.min)
+			p.m[FieldPrice] = json.Number(b.arena.str(agg.min))
 		}
 		if m.send[FieldPriceMax] {
-			p.m[FieldPriceMax] = json.Number(ps.max)
+			p.m[FieldPriceMax] = json.Number(b.arena.str(agg.max))
 		}
-		if m.send[FieldSalePrice] && ps.sale != "" {
-			p.m[FieldSalePrice] = json.Number(ps.sale)
+		if m.send[FieldSalePrice] && agg.sale != 0 {
+			p.m[FieldSalePrice] = json.Number(b.arena.str(agg.sale))
 		}
-		if m.send[FieldCurrency] && ps.currency != "" {
-			p.m[FieldCurrency] = ps.currency
+		if m.send[FieldCurrency] && cur != "" {
+			p.m[FieldCurrency] = cur
 		}
 	}
 	for i, f := range pluralFields {
-		if m.send[f] && len(g.values[i]) > 0 {
-			p.text(f, joinNatural(g.values[i]))
+		if m.send[f] && g.values[i] >= 0 {
+			p.text(f, joinNatural(b.valuesOf(g.values[i])))
 		}
 	}
 	if m.send[FieldVariantCount] {
-		p.m[FieldVariantCount] = len(g.lines)
+		p.m[FieldVariantCount] = int(g.n)
 	}
 	if m.send[FieldInStockCount] {
-		p.m[FieldInStockCount] = int(g.counts[rankInStock])
+		p.m[FieldInStockCount] = int(g.inStock)
 	}
-	return p.product(g.id, g.lines), inherited, nil
+	return p.product(id, b.linesOf(g)), inherited, nil
 }

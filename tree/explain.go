@@ -100,7 +100,7 @@ func (b *Builder) Explain(id string) (*Explanation, error) {
 		return nil, err
 	}
 	id = strings.TrimSpace(id)
-	if gi, ok := b.index[strings.ToLower(id)]; ok && b.opts.Policy == PolicyParent {
+	if gi, _, ok := b.findGroup(id); ok && b.opts.Policy == PolicyParent {
 		return b.explainParent(gi)
 	}
 	// A standalone item or a variant: exact custom_id first, then ignoring case.
@@ -135,10 +135,10 @@ func (b *Builder) Explain(id string) (*Explanation, error) {
 		return b.explainVariant(exact)
 	}
 	if groupOf != nil {
-		return nil, fmt.Errorf("%w: %q is a variant of item_group_id %q, which policy parent sends as one product: explain %q", ErrUnknownProduct, id, b.groups[groupOf.group].id, b.groups[groupOf.group].id)
+		return nil, fmt.Errorf("%w: %q is a variant of item_group_id %q, which policy parent sends as one product: explain %q", ErrUnknownProduct, id, b.groupID(b.groups.at(groupOf.group)), b.groupID(b.groups.at(groupOf.group)))
 	}
-	if gi, ok := b.index[strings.ToLower(id)]; ok {
-		return nil, fmt.Errorf("%w: %q is an item_group_id; policy variant sends each of its %d variants as a product: explain one of them", ErrUnknownProduct, b.groups[gi].id, len(b.groups[gi].lines))
+	if gi, _, ok := b.findGroup(id); ok {
+		return nil, fmt.Errorf("%w: %q is an item_group_id; policy variant sends each of its %d variants as a product: explain one of them", ErrUnknownProduct, b.groupID(b.groups.at(gi)), b.groups.at(gi).n)
 	}
 	return nil, fmt.Errorf("%w: %q is neither a custom_id nor an item_group_id of this feed", ErrUnknownProduct, id)
 }
@@ -184,8 +184,8 @@ func (b *Builder) explainVariant(r *record) (*Explanation, error) {
 	e := &Explanation{ID: r.productID, Policy: b.opts.Policy}
 	var g *group
 	if r.group >= 0 {
-		g = &b.groups[r.group]
-		e.ItemGroupID = g.id
+		g = b.groups.at(r.group)
+		e.ItemGroupID = b.groupID(g)
 	}
 	p, from, err := b.variantProductFrom(r, g, &recordCache{})
 	if err != nil {
@@ -197,7 +197,7 @@ func (b *Builder) explainVariant(r *record) (*Explanation, error) {
 		// The group's other variants, for context.
 		err := b.spill.each(func(_ int64, o *record) error {
 			if o.group == r.group && o.itemID != r.itemID {
-				e.Variants = append(e.Variants, explained(o, o.itemID == g.repID))
+				e.Variants = append(e.Variants, explained(o, o.itemID == b.arena.str(g.repID)))
 			}
 			return nil
 		})
@@ -251,8 +251,8 @@ func fieldList(payload map[string]any, why map[string]string, truncated []string
 }
 
 func (b *Builder) explainParent(gi int32) (*Explanation, error) {
-	g := &b.groups[gi]
-	p, from, err := b.parentProduct(g, &recordCache{})
+	g := b.groups.at(gi)
+	p, from, err := b.parentProduct(gi, &recordCache{})
 	if err != nil {
 		return nil, err
 	}
@@ -267,12 +267,13 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 		return nil, err
 	}
 	sort.Slice(vars, func(i, j int) bool { return lessID(vars[i].itemID, vars[j].itemID) })
-	e := &Explanation{ID: g.id, Policy: PolicyParent, ItemGroupID: g.id, Payload: p.JSON()}
+	gid, repID := b.groupID(g), b.arena.str(g.repID)
+	e := &Explanation{ID: gid, Policy: PolicyParent, ItemGroupID: gid, Payload: p.JSON()}
 	for _, r := range vars {
-		isRep := r.itemID == g.repID
+		isRep := r.itemID == repID
 		e.Variants = append(e.Variants, explained(r, isRep))
 	}
-	tier := g.tier()
+	tier := g.repRank
 	tierName := rankNames[tier]
 	n := len(vars)
 	inTier := 0
@@ -293,18 +294,18 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 		switch {
 		case why[key] != "":
 		case from[key] != "":
-			why[key] = fmt.Sprintf("%s's %s: the representative %s has none; %s", from[key], strings.TrimPrefix(b.sources(key), "attribute "), g.repID, b.donorWhy(g, from[key]))
+			why[key] = fmt.Sprintf("%s's %s: the representative %s has none; %s", from[key], strings.TrimPrefix(b.sources(key), "attribute "), repID, b.donorWhy(g, from[key]))
 		default:
-			why[key] = fmt.Sprintf("representative %s's %s (%s)", g.repID, strings.TrimPrefix(b.sources(key), "attribute "), repWhy)
+			why[key] = fmt.Sprintf("representative %s's %s (%s)", repID, strings.TrimPrefix(b.sources(key), "attribute "), repWhy)
 		}
 	}
 	if m.send[FieldName] {
-		if _, ok := g.title.name(); ok {
+		if _, ok := b.name(g); ok {
 			why[FieldName] = fmt.Sprintf("common prefix of the %d variant titles, cut on a word boundary, trailing separators removed", n)
 		} else if n < 2 {
-			why[FieldName] = fmt.Sprintf("representative %s's title (a group of one)", g.repID)
+			why[FieldName] = fmt.Sprintf("representative %s's title (a group of one)", repID)
 		} else {
-			why[FieldName] = fmt.Sprintf("representative %s's title: the variants' common title prefix %q, cut on a word boundary, is shorter than %d characters", g.repID, g.title.p, minNameLen)
+			why[FieldName] = fmt.Sprintf("representative %s's title: the variants' common title prefix %q, cut on a word boundary, is shorter than %d characters", repID, b.arena.str(g.title), minNameLen)
 		}
 	}
 	if m.send[FieldAvailability] {
@@ -321,7 +322,7 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 			why[FieldAvailability] = fmt.Sprintf("%s%d of %d variants %s", better, inTier, n, tierName)
 		}
 	}
-	cur := g.currency()
+	_, cur := b.priceSet(gi, g)
 	var set, other []string
 	var sales, noSale []string
 	for _, r := range vars {
@@ -357,10 +358,10 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 		why[FieldPriceMax] = fmt.Sprintf("highest of the same %d variants", len(set))
 	}
 	if _, ok := p.Payload[FieldCurrency]; ok {
-		if g.repCurrency != "" {
-			why[FieldCurrency] = fmt.Sprintf("representative %s's currency (%s)", g.repID, repWhy)
+		if g.flags&gRepPriced != 0 {
+			why[FieldCurrency] = fmt.Sprintf("representative %s's currency (%s)", repID, repWhy)
 		} else {
-			why[FieldCurrency] = fmt.Sprintf("the representative %s has no price: the currency most priced %s variants share", g.repID, tierName)
+			why[FieldCurrency] = fmt.Sprintf("the representative %s has no price: the currency most priced %s variants share", repID, tierName)
 		}
 	}
 	if m.send[FieldSalePrice] {
@@ -376,7 +377,7 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 	}
 	for i, f := range pluralFields {
 		if _, ok := p.Payload[f]; ok {
-			why[f] = fmt.Sprintf("%d distinct %s values of %d variants (case-insensitive), natural order: XS < S < M < L < XL < XXL, numbers by value, other text alphabetically", len(g.values[i]), m.plural[i], n)
+			why[f] = fmt.Sprintf("%d distinct %s values of %d variants (case-insensitive), natural order: XS < S < M < L < XL < XXL, numbers by value, other text alphabetically", len(b.valuesOf(g.values[i])), m.plural[i], n)
 		}
 	}
 	if _, ok := p.Payload[FieldVariantCount]; ok {
@@ -390,7 +391,7 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 }
 
 func (b *Builder) donorWhy(g *group, id string) string {
-	if id == g.repID {
+	if id == b.arena.str(g.repID) {
 		return "it is the group's representative"
 	}
 	return "the first variant in representative order (availability, then id) that has it"

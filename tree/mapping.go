@@ -134,6 +134,10 @@ type mapping struct {
 	priceAttr, saleAttr, availAttr, titleAttr string
 	plural                                    [4]string // source attribute of colors, sizes, materials, patterns ("" dropped)
 	send                                      map[string]bool
+	// inheritSpecs lists the inheritable fields (index into specs) by bit;
+	// inheritBit is the reverse. At most 32.
+	inheritSpecs []int
+	inheritBit   map[int]uint32
 }
 
 // CheckFields reports the first problem of a `fields:` mapping, naming the
@@ -242,6 +246,13 @@ func newMapping(fields map[string]string, policy Policy, productID string) *mapp
 		m.index[k] = len(m.specs)
 		m.specs = append(m.specs, s)
 		m.send[k] = true
+	}
+	m.inheritBit = map[int]uint32{}
+	for i, s := range m.specs {
+		if s.inherit && len(m.inheritSpecs) < 32 {
+			m.inheritBit[i] = uint32(1) << len(m.inheritSpecs)
+			m.inheritSpecs = append(m.inheritSpecs, i)
+		}
 	}
 	return m
 }
