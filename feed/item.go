@@ -21,6 +21,9 @@ type Attr struct {
 type Item struct {
 	Line  int
 	Attrs []Attr
+	// Shadowed holds plain attributes (RSS <title>, Atom <summary>…) that were
+	// dropped because the item also has the Google form; lint reports them.
+	Shadowed []Attr
 }
 
 // Lookup returns the first value of the named attribute and whether it exists.
@@ -87,6 +90,7 @@ func resolvePlain(it *Item) {
 	out := it.Attrs[:0]
 	for _, a := range it.Attrs {
 		if a.Plain && google[a.Name] {
+			it.Shadowed = append(it.Shadowed, a)
 			continue
 		}
 		out = append(out, a)
