@@ -26,6 +26,7 @@ type Config struct {
 	Metrics MetricsConfig `yaml:"metrics"`
 	Run     RunConfig     `yaml:"run"`
 	Catalog CatalogConfig `yaml:"catalog"`
+	Lint    LintConfig    `yaml:"lint"`
 	Feeds   []FeedConfig  `yaml:"feeds"`
 
 	// Path is the file the configuration was read from; relative paths in it
@@ -50,6 +51,15 @@ type RunConfig struct {
 	Concurrency int `yaml:"concurrency"`
 	// Grace is how long SIGTERM waits for in-flight pushes.
 	Grace Duration `yaml:"grace"`
+}
+
+// LintConfig tunes feedsync lint when it is given -c; flags override it.
+type LintConfig struct {
+	// Disable and Enable list rule codes (feedsync lint --rules shows them).
+	Disable []string `yaml:"disable"`
+	Enable  []string `yaml:"enable"`
+	// MaxWarnings fails the lint when there are more warnings; -1 means no limit.
+	MaxWarnings int `yaml:"max_warnings"`
 }
 
 // CatalogConfig says where products go.
@@ -114,6 +124,7 @@ func Defaults() Config {
 		Log:     LogConfig{Level: "info", Format: "console"},
 		Metrics: MetricsConfig{Listen: "127.0.0.1:9464"},
 		Run:     RunConfig{Concurrency: 2, Grace: Duration(30 * time.Second)},
+		Lint:    LintConfig{MaxWarnings: -1},
 		Catalog: CatalogConfig{
 			Kind: "file", Path: "./out/catalog.jsonl", TokenEnv: "USERCOM_API_TOKEN", Mode: "import",
 			Rate: 10, Concurrency: 4, Timeout: Duration(30 * time.Second), Retries: 6,
