@@ -69,6 +69,9 @@ type Summary struct {
 type Options struct {
 	Mode            Mode
 	AllowMassDelete bool
+	// FullScan skips the fetch shortcuts (conditional GET, unchanged body)
+	// but still sends only changes: the whole pipeline runs.
+	FullScan bool
 	Now             func() time.Time
 	Log             zerolog.Logger
 	UserAgent       string
@@ -185,7 +188,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return fmt.Errorf("read state: %w", err)
 	}
 	fingerprint := s.configFingerprint(fc)
-	shortcuts := opts.Mode != ModeResync && meta.ConfigSHA256 == fingerprint
+	shortcuts := opts.Mode != ModeResync && !opts.FullScan && meta.ConfigSHA256 == fingerprint
 
 	maxSize, err := ParseSize(fc.MaxSize)
 	if err != nil {

@@ -21,12 +21,12 @@ var syncHelp = map[feedsync.Mode][2]string{
 }
 
 func newSyncCmd(mode feedsync.Mode) *cobra.Command {
-	var jsonOut, quiet, allowMassDelete bool
+	var jsonOut, quiet, allowMassDelete, fullScan bool
 	c := &cobra.Command{
 		Use:   syncHelp[mode][0],
 		Short: syncHelp[mode][1],
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(cmd, mode, args, jsonOut, quiet, allowMassDelete)
+			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan})
 		},
 	}
 	addConfigFlag(c)
@@ -35,10 +35,16 @@ func newSyncCmd(mode feedsync.Mode) *cobra.Command {
 	if mode != feedsync.ModePlan {
 		c.Flags().BoolVar(&allowMassDelete, "allow-mass-delete", false, "allow this run to remove more products than max_delete")
 	}
+	if mode != feedsync.ModeResync {
+		c.Flags().BoolVar(&fullScan, "full-scan", false, "read and diff the whole feed even when the server says 304 or the body is unchanged")
+	}
 	return c
 }
 
-func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, jsonOut, quiet, allowMassDelete bool) error {
+type syncFlags struct{ jsonOut, quiet, allowMassDelete, fullScan bool }
+
+func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags) error {
+	jsonOut, quiet := f.jsonOut, f.quiet
 	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return err
@@ -72,7 +78,7 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, jsonOut, qu
 			s.Sink = rec
 		}
 		truncated := map[string][]string{}
-		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: allowMassDelete, Log: flog, UserAgent: userAgent(),
+		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan, Log: flog, UserAgent: userAgent(),
 			OnTruncated: func(id string, fields []string) { truncated[id] = fields }})
 		if err != nil {
 			failed++
