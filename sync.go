@@ -71,10 +71,10 @@ type Options struct {
 	AllowMassDelete bool
 	// FullScan skips the fetch shortcuts (conditional GET, unchanged body)
 	// but still sends only changes: the whole pipeline runs.
-	FullScan bool
-	Now             func() time.Time
-	Log             zerolog.Logger
-	UserAgent       string
+	FullScan  bool
+	Now       func() time.Time
+	Log       zerolog.Logger
+	UserAgent string
 	// OnProblem is told of every skipped item (nil: they are logged).
 	OnProblem func(feed.Problem)
 	// OnTruncated is told of every product whose string fields were cut to
