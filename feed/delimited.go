@@ -12,7 +12,8 @@ import (
 // Sizes of the delimited reader's window over the input. The window grows only
 // for a row longer than itself, up to maxRowBytes.
 const (
-	delimitedBufSize = 1 << 20
+	firstBufSize     = 64 << 10 // enough for a small feed
+	delimitedBufSize = 1 << 20  // from the first refill on
 	maxRowBytes      = 64 << 20
 )
 
@@ -85,6 +86,7 @@ type delimitedReader struct {
 	buf      []byte
 	pos, end int // unread bytes are buf[pos:end]
 	eof      bool
+	filled   bool  // the window was filled once: a refill makes it full size
 	rerr     error // a failed read, reported when the window runs dry
 	line     int   // 1-based line number of buf[pos]
 
@@ -100,7 +102,7 @@ type delimitedReader struct {
 }
 
 func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
-	d := &delimitedReader{r: r, source: source, format: format, buf: make([]byte, delimitedBufSize), line: 1, idCol: -1}
+	d := &delimitedReader{r: r, source: source, format: format, buf: make([]byte, firstBufSize), line: 1, idCol: -1}
 	if err := d.fill(); err != nil {
 		return nil, err
 	}
@@ -212,14 +214,15 @@ func (d *delimitedReader) fill() error {
 		d.end = copy(d.buf, d.buf[d.pos:d.end])
 		d.pos = 0
 	}
-	if d.end == len(d.buf) {
+	if d.end == len(d.buf) || (d.filled && len(d.buf) < delimitedBufSize) {
 		if len(d.buf) >= maxRowBytes {
 			return &ParseError{Source: d.source, Line: d.line, Err: fmt.Errorf("a row is longer than %d MiB: is this a delimited feed?", maxRowBytes>>20)}
 		}
-		nb := make([]byte, 2*len(d.buf))
+		nb := make([]byte, max(2*len(d.buf), delimitedBufSize))
 		copy(nb, d.buf[:d.end])
 		d.buf = nb
 	}
+	d.filled = true
 	for d.end < len(d.buf) {
 		n, err := d.r.Read(d.buf[d.end:])
 		d.end += n
