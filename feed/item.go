@@ -57,9 +57,13 @@ func (it *Item) All(name string) []string {
 func (it *Item) ID() string { return it.Get("id") }
 
 // NormalizeName turns an attribute name as written in a feed ("Image Link",
-// "g:image_link", "IMAGE_LINK") into the canonical form "image_link".
+// "g:image_link", "IMAGE_LINK") into the canonical form "image_link". A text
+// feed's list of sub-attribute names ("shipping(country:price)") is dropped.
 func NormalizeName(s string) string {
 	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '('); i > 0 && strings.HasSuffix(s, ")") {
+		s = s[:i]
+	}
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		s = s[i+1:]
 	}

@@ -142,6 +142,8 @@ func TestNormalizeName(t *testing.T) {
 		"g:image_link":                "image_link",
 		"  sale price effective date": "sale_price_effective_date",
 		"item  group\tid":             "item_group_id",
+		"shipping(country:price)":     "shipping",
+		"g:Shipping (Country:Price)":  "shipping",
 	} {
 		if got := NormalizeName(in); got != want {
 			t.Errorf("NormalizeName(%q) = %q, want %q", in, got, want)
