@@ -281,6 +281,26 @@ func TestFetchHTTP(t *testing.T) {
 		}
 	})
 
+	t.Run("TruncatedContentEncodingGzip", func(t *testing.T) {
+		gz := gzipBytes(t, syntheticDelimited(200, '\t'))
+		cut := gz[:len(gz)/2]
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Length", strconv.Itoa(len(cut)))
+			w.Write(cut)
+		}))
+		defer srv.Close()
+		resp, err := Fetch(context.Background(), fastRequest(srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		_, _, err = readAll(t, resp.Body, FormatAuto)
+		if !errors.Is(err, ErrShortBody) {
+			t.Errorf("got %v, want ErrShortBody", err)
+		}
+	})
+
 	t.Run("OversizeAnnounced", func(t *testing.T) {
 		var hits atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -535,4 +555,27 @@ func gzipBytes(t testing.TB, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+func TestJitterStaysInRange(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, 2, time.Millisecond, time.Second, 30 * time.Second} {
+		for i := 0; i < 100; i++ {
+			if j := jitter(d); j < d/2 || j > d {
+				t.Fatalf("jitter(%s) = %s, want within [%s, %s]", d, j, d/2, d)
+			}
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:pass@example.com/feed.xml?token=abc#x": "https://example.com/feed.xml?…",
+		"https://example.com/feed.xml":                       "https://example.com/feed.xml",
+		"http://example.com/a?":                              "http://example.com/a?…",
+		"://bad":                                             "<invalid url>",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
