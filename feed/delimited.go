@@ -241,8 +241,9 @@ func (d *delimitedReader) fill() error {
 
 // nextRecord splits the next row into d.fields and consumes it. It returns
 // the number of fields (0 for a blank line) and the line the row starts on, or
-// io.EOF. With want > 0 (via fit) a row that does not have the header's field
-// count is re-read as a plain split of its first line when that fits.
+// io.EOF. With fit, a row with quotes whose quoted reading does not have the
+// header's field count is re-read as a plain split of its first line when
+// that fits (a TSV cell that merely starts with a quote).
 func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
 	for {
 		if d.pos >= d.end {
