@@ -507,6 +507,10 @@ func (d *Daemon) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /status", d.serveStatus)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "feedsync run\n\n/metrics  Prometheus metrics\n/healthz  200 while every feed's last run succeeded, else 503 naming the failing feeds\n/livez    200 while the process runs\n/status   each feed's last run and next run (JSON)\n")
+	})
 	return mux
 }
 

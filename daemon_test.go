@@ -258,8 +258,15 @@ func TestDaemonBrokenFeed(t *testing.T) {
 			if resp.StatusCode != http.StatusServiceUnavailable || len(health.Failing) != 1 || health.Failing[0].Feed != "shop" || health.Failing[0].Error == "" {
 				t.Errorf("/healthz with a broken feed: %d %+v, want 503 naming shop and its error", resp.StatusCode, health)
 			}
-			if resp, err := http.Get(h.URL + "/livez"); err != nil || resp.StatusCode != http.StatusOK {
-				t.Errorf("/livez with a broken feed: %v %v, want 200", resp.StatusCode, err)
+			for _, path := range []string{"/livez", "/"} {
+				resp, err := http.Get(h.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("%s with a broken feed: %d, want 200", path, resp.StatusCode)
+				}
 			}
 
 			srv.set(http.StatusOK, good, 0)
