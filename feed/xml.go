@@ -84,6 +84,9 @@ func newXMLReader(br *bufio.Reader, source string, format Format) *xmlReader {
 // (recognised by its BOM or by "<" followed or preceded by a zero byte) and
 // any other encoding named in the XML declaration are transcoded.
 func decodeXMLInput(br *bufio.Reader) (io.Reader, error) {
+	if br.Size() < 512 {
+		br = bufio.NewReaderSize(br, 4096)
+	}
 	head, _ := br.Peek(512)
 	switch {
 	case bytes.HasPrefix(head, utf8BOM):
