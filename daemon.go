@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"runtime/debug"
 	"slices"
@@ -264,7 +265,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.cancelRuns()
 			return fmt.Errorf("metrics.listen: %w (is another feedsync running? pick another address)", err)
 		}
-		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				d.log.Error().Err(err).Msg("metrics server stopped")
@@ -465,19 +466,26 @@ func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
 }
 
 // heartbeat requests a feed's dead man's switch URL; failures are warnings.
-func (d *Daemon) heartbeat(url string, log zerolog.Logger) {
+// The URL is a secret of sorts (anyone who knows it can fake the pings), so
+// logs name its host only.
+func (d *Daemon) heartbeat(rawURL string, log zerolog.Logger) {
 	ctx, cancel := context.WithTimeout(d.runCtx, HeartbeatTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		log.Warn().Err(err).Msg("heartbeat failed")
+		log.Warn().Msg("heartbeat failed: the heartbeat URL is not valid")
 		return
 	}
+	log = log.With().Str("heartbeat_host", req.URL.Host).Logger()
 	if d.opts.UserAgent != "" {
 		req.Header.Set("User-Agent", d.opts.UserAgent)
 	}
 	resp, err := d.opts.HTTPClient.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL
+		}
 		log.Warn().Err(err).Msg("heartbeat failed")
 		return
 	}

@@ -459,6 +459,9 @@ func TestDaemonHeartbeat(t *testing.T) {
 	if h := td.Health(); h.Status != "ok" {
 		t.Errorf("a failed heartbeat made the feed unhealthy: %+v", h)
 	}
+	if strings.Contains(td.log.String(), "/ping") {
+		t.Errorf("the log shows the heartbeat URL's path:\n%s", td.log)
+	}
 	srv.set(http.StatusForbidden, nil, 0) // not retried by feed.Fetch
 	eventually(t, 5*time.Second, "a failed run", func() bool { return td.runs("books", ResultFailure) >= 1 })
 	before := beats.Load()
@@ -482,5 +485,20 @@ func TestCronLoggerAdaptsZerolog(t *testing.T) {
 	}
 	if got := logs.lines("error", "cron: panic"); len(got) != 1 || got[0]["error"] != "boom" || got[0]["stack"] != "..." {
 		t.Errorf("cron error: %v, want an error line with err and fields", got)
+	}
+}
+
+func TestDaemonHeartbeatErrorHidesTheURL(t *testing.T) {
+	t.Parallel()
+	srv := newFeedServer(t, "books.csv")
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there any more
+	td := startDaemon(t, fmt.Sprintf("  - {name: books, url: %q, schedule: \"@every 1h\", heartbeat: %q}\n", srv.URL, closed.URL+"/secret-uuid"), true, nil)
+	eventually(t, 5*time.Second, "the failed heartbeat logged", func() bool { return len(td.log.lines("warn", "heartbeat failed")) == 1 })
+	if l := td.log.lines("warn", "heartbeat failed")[0]; l["error"] == nil || l["heartbeat_host"] == nil {
+		t.Errorf("heartbeat failure %v does not say why and where", l)
+	}
+	if strings.Contains(td.log.String(), "secret-uuid") {
+		t.Errorf("the log shows the heartbeat URL's path:\n%s", td.log)
 	}
 }
