@@ -23,9 +23,9 @@ import (
 // go to a spill that moves from memory to an unlinked temporary file once it
 // passes a few megabytes.
 type Builder struct {
-	opts   Options
-	m      *mapping
-	spill  *spill
+	opts  Options
+	m     *mapping
+	spill *spill
 	// Keys are hashes of lower-cased ids: no id is kept twice. A hit is
 	// confirmed against the record (or the group's id); a collision probes
 	// the next key.
@@ -108,8 +108,6 @@ func (b *Builder) Items() int { return b.items }
 func (b *Builder) report(it *feed.Item, id, format string, args ...any) {
 	b.problems = append(b.problems, feed.Problem{Line: it.Line, ItemID: strings.Clone(id), Msg: fmt.Sprintf(format, args...)})
 }
-
-
 
 func (b *Builder) skip(it *feed.Item, id, format string, args ...any) {
 	b.skipped++

@@ -102,12 +102,12 @@ type group struct {
 	repOff  int64
 	head    int32 // first variant, -1 for none
 	n       uint32
-	inStock uint32    // variants in stock
-	mask    uint32    // inheritable fields that some variant has
-	values  [4]int32  // distinct colors, sizes, materials, patterns: list heads
-	priced  priceAgg  // prices of the best tier in its first currency
-	repCur  uint16    // the representative's currency (index into Builder.curs)
-	cur1    uint16    // currency of the first priced variant seen, for mixed-currency reports
+	inStock uint32   // variants in stock
+	mask    uint32   // inheritable fields that some variant has
+	values  [4]int32 // distinct colors, sizes, materials, patterns: list heads
+	priced  priceAgg // prices of the best tier in its first currency
+	repCur  uint16   // the representative's currency (index into Builder.curs)
+	cur1    uint16   // currency of the first priced variant seen, for mixed-currency reports
 	repRank uint8
 	flags   uint8
 }
