@@ -219,6 +219,9 @@ func (d *Daemon) reload() error {
 			d.log.Warn().Str("key", c.key).Msg("config reload: this setting changed but takes effect only after a restart")
 		}
 	}
+	// Keep what is still in force, so that /status and the next reload
+	// compare against the running values.
+	cfg.State, cfg.Catalog, cfg.Metrics, cfg.Log = old.State, old.Catalog, old.Metrics, old.Log
 	if err := d.apply(cfg); err != nil {
 		return err
 	}

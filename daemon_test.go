@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -407,6 +408,26 @@ func TestDaemonReload(t *testing.T) {
 		eventually(t, 5*time.Second, "a run of the added feed", func() bool { return td.runs("c", ResultSuccess) >= 1 })
 		if got := testutil.ToFloat64(td.metrics.configReloads.WithLabelValues(ResultSuccess)); got != 1 {
 			t.Errorf("config_reloads_total{result=success} = %v, want 1", got)
+		}
+	})
+
+	t.Run("RestartOnlySettingsWarnAndStay", func(t *testing.T) {
+		next.Store(func() (*Config, error) {
+			cfg := base
+			cfg.Feeds = slices.Clone(td.cfg.Feeds)
+			cfg.State = filepath.Join(t.TempDir(), "elsewhere.db")
+			return &cfg, nil
+		})
+		for range 2 {
+			if err := td.Reload(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(td.log.lines("warn", "config reload: this setting changed but takes effect only after a restart")); n != 2 {
+			t.Errorf("%d warnings for a changed state path over two reloads, want 2 (one each)", n)
+		}
+		if td.cfg.State != base.State {
+			t.Errorf("the running state path became %q", td.cfg.State)
 		}
 	})
 }
