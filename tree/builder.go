@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/feedsync/feedsync/feed"
 )
@@ -68,6 +69,9 @@ func NewBuilder(opts Options) *Builder {
 	opts.ProductID = feed.NormalizeName(opts.ProductID)
 	if opts.Policy == "" {
 		opts.Policy = PolicyVariant
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
 	}
 	b := &Builder{
 		opts:      opts,

@@ -1,0 +1,47 @@
+package tree
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestJSONIsEncodingJSON: Product.JSON must give exactly the bytes
+// encoding/json gives, or stored payload hashes would change.
+func TestJSONIsEncodingJSON(t *testing.T) {
+	pieces := []string{"a", "Tee", "é", "–", "\u2028", "\u2029", "\"", "\\", "\n", "\t", "\x01", "\x7f", "<b>", "&", "\xff", "\xe2\x80", "日本", "😀", " ", ""}
+	r := rand.New(rand.NewPCG(5, 6))
+	str := func() string {
+		var b bytes.Buffer
+		for n := r.IntN(6); n > 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	values := []func() any{
+		func() any { return str() },
+		func() any {
+			return json.Number([]string{"0", "19.9", "-3.25", "1299999999999999.99", "007", "1e5"}[r.IntN(6)])
+		},
+		func() any { return r.IntN(1000) - 500 },
+		func() any { return true },
+		func() any { return nil },
+	}
+	for i := 0; i < 5000; i++ {
+		m := map[string]any{}
+		for n := r.IntN(8); n > 0; n-- {
+			m[str()] = values[r.IntN(len(values))]()
+		}
+		p := &Product{ID: "x", Payload: m}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
+			continue // an invalid json.Number: encoding/json refuses it too
+		}
+		if got := p.JSON(); !bytes.Equal(got, bytes.TrimRight(want.Bytes(), "\n")) {
+			t.Fatalf("payload %#v:\n got %s\nwant %s", m, got, want.Bytes())
+		}
+	}
+}
