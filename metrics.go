@@ -72,12 +72,12 @@ func NewMetrics() *Metrics {
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "feed_up",
 			Help: "1 when the feed's last run succeeded or it has not run yet, 0 when it failed (what /healthz reports)."}, []string{"feed"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "push_requests_total",
-			Help: "HTTP requests to the catalog, by operation and status code (0: transport error)."}, []string{"op", "code"}),
+			Help: "HTTP requests to the catalog, by feed (empty when the client cannot tell), operation and status code (0: transport error)."}, []string{"feed", "op", "code"}),
 		requestTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "push_request_duration_seconds",
-			Help:    "Duration of HTTP requests to the catalog, by operation.",
-			Buckets: prometheus.DefBuckets}, []string{"op"}),
+			Help:    "Duration of HTTP requests to the catalog, by feed (empty when the client cannot tell) and operation.",
+			Buckets: prometheus.DefBuckets}, []string{"feed", "op"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "push_retries_total",
-			Help: "Catalog requests retried, by operation and reason (429, 5xx, timeout, connection)."}, []string{"op", "reason"}),
+			Help: "Catalog requests retried, by feed (empty when the client cannot tell), operation and reason (429, 5xx, timeout, connection)."}, []string{"feed", "op", "reason"}),
 		configReloads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "config_reloads_total",
 			Help: "SIGHUP configuration reloads, by result (success or failure)."}, []string{"result"}),
 	}
@@ -122,6 +122,7 @@ func (m *Metrics) RemoveFeed(feed string) {
 	l := prometheus.Labels{"feed": feed}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		m.runs, m.runDuration, m.feedBytes, m.items, m.skipped, m.products, m.lastSuccess, m.lastRun, m.up,
+		m.requests, m.requestTime, m.retries,
 	} {
 		v.DeletePartialMatch(l)
 	}
@@ -164,13 +165,35 @@ func (m *Metrics) ObserveReload(err error) {
 	m.configReloads.WithLabelValues(ResultSuccess).Inc()
 }
 
-// Request counts one catalog request (push.Observer).
+// Request counts one catalog request (push.Observer). The catalog client is
+// shared by every feed, so these series have an empty feed label; see ForFeed.
 func (m *Metrics) Request(op string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(op, strconv.Itoa(status)).Inc()
-	m.requestTime.WithLabelValues(op).Observe(elapsed.Seconds())
+	m.request("", op, status, elapsed)
 }
 
 // Retry counts one retried catalog request (push.Observer).
 func (m *Metrics) Retry(op string, reason string) {
-	m.retries.WithLabelValues(op, reason).Inc()
+	m.retries.WithLabelValues("", op, reason).Inc()
+}
+
+func (m *Metrics) request(feed, op string, status int, elapsed time.Duration) {
+	m.requests.WithLabelValues(feed, op, strconv.Itoa(status)).Inc()
+	m.requestTime.WithLabelValues(feed, op).Observe(elapsed.Seconds())
+}
+
+// ForFeed is a push.Observer that labels requests and retries with a feed,
+// for a catalog client that can be handed one observer per run.
+func (m *Metrics) ForFeed(feed string) push.Observer { return feedObserver{m, feed} }
+
+type feedObserver struct {
+	m    *Metrics
+	feed string
+}
+
+func (o feedObserver) Request(op string, status int, elapsed time.Duration) {
+	o.m.request(o.feed, op, status, elapsed)
+}
+
+func (o feedObserver) Retry(op string, reason string) {
+	o.m.retries.WithLabelValues(o.feed, op, reason).Inc()
 }

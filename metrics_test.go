@@ -61,6 +61,8 @@ func TestMetrics(t *testing.T) {
 		m.Request("import", 0, time.Second)
 		m.Request("create", 429, time.Millisecond)
 		m.Retry("create", "429")
+		m.ForFeed("shop").Request("update", 200, time.Millisecond)
+		m.ForFeed("shop").Retry("update", "timeout")
 		srv := httptest.NewServer(m.Handler())
 		defer srv.Close()
 		resp, err := srv.Client().Get(srv.URL)
@@ -90,9 +92,12 @@ func TestMetrics(t *testing.T) {
 			`feedsync_last_success_timestamp_seconds{feed="shop"} 1.7000001e+09`,
 			`feedsync_feed_up{feed="shop"} 1`,
 			`feedsync_feed_up{feed="books"} 0`,
-			`feedsync_push_requests_total{code="0",op="import"} 1`,
-			`feedsync_push_requests_total{code="429",op="create"} 1`,
-			`feedsync_push_retries_total{op="create",reason="429"} 1`,
+			`feedsync_push_requests_total{code="0",feed="",op="import"} 1`,
+			`feedsync_push_requests_total{code="429",feed="",op="create"} 1`,
+			`feedsync_push_retries_total{feed="",op="create",reason="429"} 1`,
+			`feedsync_push_requests_total{code="200",feed="shop",op="update"} 1`,
+			`feedsync_push_retries_total{feed="shop",op="update",reason="timeout"} 1`,
+			`feedsync_push_request_duration_seconds_count{feed="shop",op="update"} 1`,
 		} {
 			if !strings.Contains(text, line+"\n") {
 				t.Errorf("/metrics has no line %s", line)
@@ -107,6 +112,9 @@ func TestMetrics(t *testing.T) {
 		m := NewMetrics()
 		m.AddFeed("shop", time.Now())
 		m.AddFeed("books", time.Now())
+		m.ObserveRun(Summary{Feed: "shop", Bytes: 1, Items: 1}, nil, time.Now())
+		m.ForFeed("shop").Request("create", 201, time.Millisecond)
+		m.ForFeed("shop").Retry("create", "5xx")
 		m.RemoveFeed("shop")
 		families, _ := m.Registry().Gather()
 		for _, f := range families {
