@@ -354,6 +354,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 	sep := d.sep
 	n := len(data)
 	i := 0
+	nl := -1 // the next line end at or after i (n when there is none), once looked up
 	for {
 		start := i
 		raw := true
@@ -395,14 +396,19 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 		}
 		if raw {
 			i = start
-			k := indexSepOrNL(data[i:], sep)
-			if k < 0 {
-				if !atEOF {
-					return out, 0, false
+			if nl < i {
+				if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+					nl = i + j
+				} else {
+					nl = n
 				}
-				k = n - i
 			}
-			e := i + k
+			e := nl
+			if k := bytes.IndexByte(data[i:nl], sep); k >= 0 {
+				e = i + k
+			} else if nl == n && !atEOF {
+				return out, 0, false
+			}
 			if e < n && data[e] == '\n' && e > start && data[e-1] == '\r' {
 				e--
 			}
@@ -428,15 +434,6 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 			return out, i + 1, true
 		}
 	}
-}
-
-func indexSepOrNL(b []byte, sep byte) int {
-	for i, c := range b {
-		if c == sep || c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 // unquote returns a field's text with doubled quotes undone.
