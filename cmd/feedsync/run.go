@@ -63,9 +63,11 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 		}
 	}()
 
+	// TODO(push): the User.com client reports requests and retries to a
+	// push.Observer (push.UserComConfig.Observer), but newSink does not take
+	// one yet; once it does, build the sink with newSink(cfg, metrics) so that
+	// feedsync_push_requests_total and feedsync_push_retries_total fill in.
 	metrics := feedsync.NewMetrics()
-	// TODO(push): hand metrics to the catalog client as its push.Observer once
-	// newSink accepts one.
 	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
 		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now,
 		Reload: func() (*feedsync.Config, error) { return feedsync.LoadConfig(path) },
