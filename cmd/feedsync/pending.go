@@ -23,16 +23,3 @@ func newLintCmd() *cobra.Command {
 	c.Flags().String("policy", "", "also check variant groups as this policy would shape them: parent or variant")
 	return c
 }
-
-func newTransformCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "transform --policy parent|variant --to xml|csv|tsv|jsonl [-o OUT] PATH|URL",
-		Short: "Write a feed shaped by a policy as XML, CSV, TSV or JSONL (not implemented yet)",
-		Args:  wrapArgs(cobra.ExactArgs(1)),
-		RunE:  notImplemented("feedsync transform"),
-	}
-	c.Flags().String("policy", "variant", "parent or variant")
-	c.Flags().String("to", "xml", "xml, csv, tsv or jsonl")
-	c.Flags().StringP("output", "o", "", "output file (default standard output)")
-	return c
-}
