@@ -138,24 +138,24 @@ func (b *Builder) Add(it *feed.Item) {
 	}
 	var idKey, pidKey uint64
 	if id != "" {
-		k, first, err := b.lookupItem(b.seen, id, func(r *record) string { return r.itemID })
+		k, first, dup, err := b.lookupItem(b.seen, id, func(r *record) string { return r.itemID })
 		if err != nil {
 			b.fail(err)
 			return
 		}
-		if first > 0 {
+		if dup {
 			b.skip(it, id, "duplicate id (ids compare case-insensitively; first seen on line %d)", first)
 			return
 		}
 		idKey = k
 	}
 	if b.seenID != nil {
-		k, first, err := b.lookupItem(b.seenID, pid, func(r *record) string { return r.productID })
+		k, first, dup, err := b.lookupItem(b.seenID, pid, func(r *record) string { return r.productID })
 		if err != nil {
 			b.fail(err)
 			return
 		}
-		if first > 0 {
+		if dup {
 			b.skip(it, id, "duplicate %s %q (first seen on line %d)", b.opts.ProductID, pid, first)
 			return
 		}
@@ -202,24 +202,24 @@ func (b *Builder) fail(err error) {
 
 func (b *Builder) hash(s string) uint64 { return maphash.String(b.seed, strings.ToLower(s)) }
 
-// lookupItem finds an id in one of the seen maps: the line of the item that
-// had it first (0 if none), or the free key under which to register it.
-func (b *Builder) lookupItem(seen map[uint64]int64, id string, idOf func(*record) string) (key uint64, first int32, err error) {
+// lookupItem finds an id in one of the seen maps: whether an earlier item
+// had it and that item's line, or else the free key to register it under.
+func (b *Builder) lookupItem(seen map[uint64]int64, id string, idOf func(*record) string) (key uint64, first int32, dup bool, err error) {
 	lower := strings.ToLower(id)
 	for key = b.hash(id); ; key++ {
 		off, ok := seen[key]
 		if !ok {
-			return key, 0, nil
+			return key, 0, false, nil
 		}
 		if err := b.spill.flush(); err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		r, err := b.spill.at(off)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		if strings.ToLower(idOf(r)) == lower {
-			return key, r.line, nil
+			return key, r.line, true, nil
 		}
 	}
 }
@@ -316,8 +316,8 @@ func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) u
 		}
 	}
 	sig := h.Sum64()
-	first := b.duplicateOf(gi, sig)
-	if first == 0 {
+	first, dup := b.duplicateOf(gi, sig)
+	if !dup {
 		return sig
 	}
 	what := "no color, size, material, pattern, age_group or gender"

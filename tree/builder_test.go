@@ -2,6 +2,7 @@ package tree
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,23 @@ func TestGrouping(t *testing.T) {
 			if !strings.Contains(probs, want) {
 				t.Errorf("problems: got %q, want %q", probs, want)
 			}
+		}
+	})
+	t.Run("DuplicatesFoundWithoutLineNumbers", func(t *testing.T) {
+		ps, b := build(t, Options{}, item(0, "id", "A"), item(0, "id", "a"))
+		if len(ps) != 1 || b.Skipped() != 1 {
+			t.Errorf("got %d products, %d skipped; want 1 and 1", len(ps), b.Skipped())
+		}
+	})
+	t.Run("DuplicateVariantInABigGroupNamesTheFirst", func(t *testing.T) {
+		var items []*feed.Item
+		for i := 0; i < 3*bigGroup; i++ {
+			items = append(items, item(i+1, "id", fmt.Sprintf("V%d", i), "item_group_id", "G", "size", fmt.Sprint(i%(2*bigGroup))))
+		}
+		_, b := parent(t, items...)
+		probs := b.Problems()
+		if len(probs) != bigGroup || probs[0].Line != 2*bigGroup+1 || !strings.Contains(probs[0].Msg, "as the item on line 1;") {
+			t.Errorf("got %d problems, first %v; want %d, the first on line %d naming line 1", len(probs), probs[0], bigGroup, 2*bigGroup+1)
 		}
 	})
 	t.Run("DuplicateVariantReported", func(t *testing.T) {

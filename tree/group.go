@@ -365,19 +365,20 @@ func (b *Builder) linesOf(g *group) []int32 {
 // rather than by walking the group's list.
 const bigGroup = 32
 
-// duplicateOf returns the line of an earlier variant of the group with the
-// same variant attributes, or 0. Call it before adding the variant.
-func (b *Builder) duplicateOf(gi int32, sig uint64) int32 {
+// duplicateOf finds an earlier variant of the group with the same variant
+// attributes and returns its line. Call it before adding the variant.
+func (b *Builder) duplicateOf(gi int32, sig uint64) (line int32, ok bool) {
 	g := b.groups.at(gi)
 	if g.n < bigGroup {
+		// The list runs newest first: the last match is the first variant.
 		for i := g.head; i >= 0; {
 			v := b.variants.at(i)
 			if v.sig == sig {
-				return v.line
+				line, ok = v.line, true
 			}
 			i = v.next
 		}
-		return 0
+		return line, ok
 	}
 	if g.n == bigGroup { // the group just became big: index what it has
 		if b.bigSigs == nil {
@@ -385,13 +386,15 @@ func (b *Builder) duplicateOf(gi int32, sig uint64) int32 {
 		}
 		for i := g.head; i >= 0; {
 			v := b.variants.at(i)
-			if _, ok := b.bigSigs[variantSig{gi, v.sig}]; !ok || v.line < b.bigSigs[variantSig{gi, v.sig}] {
-				b.bigSigs[variantSig{gi, v.sig}] = v.line
+			k := variantSig{gi, v.sig}
+			if old, ok := b.bigSigs[k]; !ok || v.line < old {
+				b.bigSigs[k] = v.line
 			}
 			i = v.next
 		}
 	}
-	return b.bigSigs[variantSig{gi, sig}]
+	line, ok = b.bigSigs[variantSig{gi, sig}]
+	return line, ok
 }
 
 // noteSig records a variant of a big group after it was added.
