@@ -169,6 +169,7 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 	if r.ContentType != "" {
 		req.Header.Set("Content-Type", r.ContentType)
 	}
+	obs := observerFrom(parent, c.obs)
 	start := time.Now()
 	resp, err := c.client.Do(req)
 	if err == nil {
@@ -176,7 +177,7 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 		b, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
 		if err == nil {
-			c.obs.Request(r.Op, resp.StatusCode, time.Since(start))
+			obs.Request(r.Op, resp.StatusCode, time.Since(start))
 			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				return &Response{Status: resp.StatusCode, Body: b}, nil
 			}
@@ -185,7 +186,7 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 			return nil, e
 		}
 	}
-	c.obs.Request(r.Op, 0, time.Since(start))
+	obs.Request(r.Op, 0, time.Since(start))
 	if parent.Err() != nil {
 		// The caller's own cancellation is not a transport failure.
 		return nil, context.Cause(parent)

@@ -1,6 +1,9 @@
 package push
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Observer is told of every request a catalog client sends and every retry,
 // so that the daemon can export metrics without push knowing Prometheus.
@@ -23,3 +26,22 @@ func (NopObserver) Request(string, int, time.Duration) {}
 
 // Retry does nothing.
 func (NopObserver) Retry(string, string) {}
+
+type observerKey struct{}
+
+// WithObserver returns a context under which a catalog client reports its
+// requests and retries to obs instead of the Observer it was built with: a
+// daemon syncing several feeds through one shared client passes
+// WithObserver(ctx, metrics.ForFeed(name)) to each run's Apply so that every
+// request is counted under its feed.
+func WithObserver(ctx context.Context, obs Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, obs)
+}
+
+// observerFrom is the Observer set by WithObserver, else def.
+func observerFrom(ctx context.Context, def Observer) Observer {
+	if o, ok := ctx.Value(observerKey{}).(Observer); ok && o != nil {
+		return o
+	}
+	return def
+}

@@ -228,7 +228,7 @@ func (rt *Retrying) Call(ctx context.Context, r *Request) (*Response, error) {
 		if errors.As(err, &ae) && ae.HasRetryAfter {
 			wait = max(wait, min(ae.RetryAfter, rt.MaxRetryAfter))
 		}
-		rt.Obs.Retry(r.Op, reason)
+		observerFrom(ctx, rt.Obs).Retry(r.Op, reason)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -304,6 +304,23 @@ func TestUserComResilience(t *testing.T) {
 			})
 		}
 	})
+	t.Run("RunObserverFromContext", func(t *testing.T) {
+		h := newHarness(t, ModeREST, pushtest.Options{Script: func(n int, r *http.Request) pushtest.Fault {
+			if n == 1 {
+				return pushtest.Internal
+			}
+			return pushtest.None
+		}}, nil)
+		run := newCountingObserver()
+		o := apply(t, WithObserver(context.Background(), run), h.sink, creates(2, "o-", "1"))
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if run.total() != len(h.srv.Requests()) || run.retries["5xx"] != 1 || h.obs.total() != 0 {
+			t.Errorf("run observer saw %d requests, %v retries; client observer %d; server %d",
+				run.total(), run.retries, h.obs.total(), len(h.srv.Requests()))
+		}
+	})
 	t.Run("TimeoutIsRetried", func(t *testing.T) {
 		h := newHarness(t, ModeREST, pushtest.Options{SlowDelay: time.Second, Script: func(n int, r *http.Request) pushtest.Fault {
 			if n == 1 {

@@ -64,8 +64,9 @@ func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
 	return store.Open(cfg.State, store.Options{Timeout: 2 * time.Second, ReadOnly: readOnly})
 }
 
-// newSink builds the configured catalog sink.
-func newSink(cfg *feedsync.Config) (push.Sink, error) {
+// newSink builds the configured catalog sink. The User.com client reports
+// its requests and retries to obs when given (the daemon's metrics).
+func newSink(cfg *feedsync.Config, obs ...push.Observer) (push.Sink, error) {
 	switch cfg.Catalog.Kind {
 	case "file":
 		return push.NewFileSink(cfg.Catalog.Path), nil
@@ -75,10 +76,15 @@ func newSink(cfg *feedsync.Config) (push.Sink, error) {
 		if token == "" {
 			return nil, usagef("set %s (the environment variable named by catalog.token_env)", c.TokenEnv)
 		}
+		var observer push.Observer
+		if len(obs) > 0 {
+			observer = obs[0]
+		}
 		s, err := push.NewUserCom(push.UserComConfig{
 			URL: c.URL, Token: token, TokenEnv: c.TokenEnv, Mode: c.Mode,
 			Rate: c.Rate, Concurrency: c.Concurrency, Timeout: time.Duration(c.Timeout), Retries: c.Retries,
 			UserAgent: userAgent(), Logger: newLogger(cfg, os.Stderr, false).With().Str("catalog", "usercom").Logger(),
+			Observer: observer,
 		})
 		if err != nil {
 			return nil, usagef("%v", err)
