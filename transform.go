@@ -74,8 +74,8 @@ type TransformSummary struct {
 // so a broken feed leaves out empty. Memory is that of the tree Builder: the
 // output is written product by product.
 //
-// Written as XML, CSV or TSV, the output reads back (policy variant, the same
-// product_id, tree.ReadBackFields) into the same products; see tree.Product.Item
+// Written as XML, CSV or TSV, the output reads back (policy variant, product_id
+// id, tree.ReadBackFields) into the same products; see tree.Product.Item
 // for the mapping and its one exception, the parent-only derived fields.
 func Transform(ctx context.Context, in io.Reader, out io.Writer, opts TransformOptions) (TransformSummary, error) {
 	var sum TransformSummary
@@ -236,7 +236,7 @@ func (x *xmlWriter) write(p *tree.Product) error {
 	// normalised away by the reader) and replaces characters XML cannot hold.
 	doc.WriteSettings.CanonicalText = true
 	item := doc.CreateElement("item")
-	for _, a := range p.Item(x.productID).Attrs {
+	for _, a := range p.Item().Attrs {
 		name := xmlName(a.Name)
 		if !plainRSS[name] {
 			name = "g:" + name
@@ -315,7 +315,7 @@ func (d *delimitedWriter) begin() error {
 
 func (d *delimitedWriter) write(p *tree.Product) error {
 	clear(d.row)
-	for _, a := range p.Item(d.productID).Attrs {
+	for _, a := range p.Item().Attrs {
 		i, ok := d.index[a.Name]
 		if !ok {
 			if !d.dropped[a.Name] {

@@ -68,20 +68,17 @@ func attrLess(a, b string) bool {
 	return a < b
 }
 
-// Item returns the product as a feed item in Google's attribute names.
-// productID is the product id source the product was built with: when it is
-// not "id", the custom_id is written both as id (what User.com's own import
-// keys on) and as that attribute, so that the item reads back under the same
-// product_id.
+// Item returns the product as a feed item in Google's attribute names. Its
+// id is the custom_id, whatever product_id the product was built with: that
+// is what User.com's own feed import keys on, and writing the custom_id of a
+// parent into, say, gtin would invent an invalid GTIN.
 //
-// Read back (policy variant, the same product_id) with the default mapping
-// plus `key: key` for each payload key outside it (ReadBackFields), the item
-// gives the same payload, except the fields that only the parent policy
-// derives (price_max, colors, sizes, materials, patterns, variant_count,
-// in_stock_count): they are written as attributes, but a variant-policy
-// Builder does not read derived fields.
-func (p *Product) Item(productID string) *feed.Item {
-	productID = feed.NormalizeName(productID)
+// Read back under policy variant and product_id id, with the default mapping
+// plus ReadBackFields, the item gives the same payload, except the fields
+// that only the parent policy derives (price_max, colors, sizes, materials,
+// patterns, variant_count, in_stock_count): they are written as attributes,
+// but a variant-policy Builder does not read derived fields.
+func (p *Product) Item() *feed.Item {
 	it := &feed.Item{Attrs: make([]feed.Attr, 0, len(p.Payload)+1)}
 	if len(p.Lines) > 0 {
 		it.Line = p.Lines[0]
@@ -100,9 +97,6 @@ func (p *Product) Item(productID string) *feed.Item {
 		id = valueString(v)
 	}
 	add("id", id)
-	if productID != "" && productID != "id" {
-		add(productID, id)
-	}
 	keys := make([]string, 0, len(p.Payload))
 	for k := range p.Payload {
 		keys = append(keys, k)
@@ -163,7 +157,6 @@ func ItemColumns(opts Options) []string {
 			cols = append(cols, a)
 		}
 	}
-	addCol(productID)
 	for _, s := range m.specs {
 		addCol(ItemAttr(s.key))
 	}
@@ -172,7 +165,7 @@ func ItemColumns(opts Options) []string {
 }
 
 // ReadBackFields is the `fields:` mapping under which items written by Item
-// read back into the same payloads: each payload key that the default
+// read back (product_id id) into the same payloads: each payload key that the default
 // mapping does not read from its own Item attribute maps to that attribute
 // (sku: sku, material: material…). Derived parent fields are left out: a
 // variant-policy Builder never reads them.
@@ -198,10 +191,6 @@ func ReadBackFields(opts Options) map[string]string {
 		if a := ItemAttr(s.key); a != "" {
 			out[s.key] = a
 		}
-	}
-	// An sku never comes from the id on the way back: id holds the custom_id.
-	if _, ok := out[FieldSKU]; !ok && productID != "id" {
-		out[FieldSKU] = FieldSKU
 	}
 	return out
 }
