@@ -11,15 +11,3 @@ func notImplemented(name string) func(*cobra.Command, []string) error {
 		return usagef("%s is not implemented yet in this version of feedsync", name)
 	}
 }
-
-func newLintCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "lint [--format text|json|sarif|github|junit] [--policy parent|variant] PATH|URL...",
-		Short: "Check feeds against Google's product data rules (not implemented yet)",
-		Args:  wrapArgs(cobra.MinimumNArgs(1)),
-		RunE:  notImplemented("feedsync lint"),
-	}
-	c.Flags().String("format", "text", "output format: text, json, sarif, github or junit")
-	c.Flags().String("policy", "", "also check variant groups as this policy would shape them: parent or variant")
-	return c
-}

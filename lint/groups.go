@@ -1,0 +1,213 @@
+package lint
+
+import (
+	"fmt"
+	"hash/maphash"
+	"strings"
+
+	"github.com/feedsync/feedsync/feed"
+)
+
+// groupRec is what the group checks remember of one item_group_id: a few
+// strings, never the items.
+type groupRec struct {
+	spelling  string // the id as first written
+	firstID   string
+	firstLine int32
+	n         int32
+	brand     string
+	currency  string
+	flags     uint8
+}
+
+const (
+	gBrandReported uint8 = 1 << iota
+	gCurrencyReported
+	gCaseReported
+	gVariantAttr
+	gBrandSet
+)
+
+// variantKey identifies a variant by its group and the hash of its variant
+// attributes; variantRec is the first item seen with them.
+type variantKey struct {
+	group int32
+	sig   uint64
+}
+
+type variantRec struct {
+	line int32
+	id   string
+}
+
+// feedWide updates the duplicate-id, GTIN and group records with one item
+// and reports what they show at once.
+func (l *Linter) feedWide(line int, id string, v *itemView) {
+	f := l.f
+	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase]) {
+		key := l.foldHash(id)
+		exact := maphash.String(l.seed, id)
+		if prev, ok := f.ids[key]; ok {
+			if prev.exact == exact {
+				l.report(rDuplicateID, line, id, "id", fmt.Sprintf("id %q is also the id of the item on line %d", id, prev.line))
+			} else {
+				l.report(rDuplicateIDCase, line, id, "id", fmt.Sprintf("id %q differs only in letter case from the id of the item on line %d", id, prev.line))
+			}
+		} else {
+			f.ids[key] = idRec{line: int32(line), exact: exact}
+		}
+	}
+	var groupHash uint64
+	if v.itemGroupID != "" {
+		groupHash = l.foldHash(v.itemGroupID)
+	}
+	if v.gtin != "" && isDigits(v.gtin) {
+		if l.on[rGTINReused] {
+			key := maphash.String(l.seed, strings.TrimLeft(v.gtin, "0"))
+			if prev, ok := f.gtins[key]; ok {
+				if prev.group != groupHash || groupHash == 0 {
+					l.report(rGTINReused, line, id, "gtin", fmt.Sprintf("gtin %s is also on the item on line %d, which is not a variant of the same group", v.gtin, prev.line))
+				}
+			} else {
+				f.gtins[key] = gtinRec{line: int32(line), group: groupHash}
+			}
+		}
+		if l.on[rGTINTruncated] {
+			switch len(v.gtin) {
+			case 13:
+				if len(f.prefix13) < maxPrefix13 {
+					if _, ok := f.prefix13[v.gtin[:7]]; !ok {
+						f.prefix13[strings.Clone(v.gtin[:7])] = struct{}{}
+					}
+				}
+			case 12:
+				if len(f.gtin12) < maxPending12 && gs1CheckDigit(v.gtin) {
+					f.gtin12 = append(f.gtin12, pendingGTIN{line: int32(line), id: strings.Clone(id), gtin: strings.Clone(v.gtin)})
+				}
+			}
+		}
+	}
+	if v.itemGroupID != "" {
+		l.group(line, id, v)
+	}
+}
+
+// foldHash hashes s lower-cased, without allocating for ASCII.
+func (l *Linter) foldHash(s string) uint64 {
+	var buf [64]byte
+	if len(s) <= len(buf) {
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 0x80 {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			return maphash.Bytes(l.seed, buf[:len(s)])
+		}
+	}
+	return maphash.String(l.seed, strings.ToLower(s))
+}
+
+// group adds an item to its variant group's record.
+func (l *Linter) group(line int, id string, v *itemView) {
+	f := l.f
+	key := strings.ToLower(v.itemGroupID)
+	gi, ok := f.groups[key]
+	if !ok {
+		gi = int32(len(f.recs))
+		f.groups[strings.Clone(key)] = gi
+		f.recs = append(f.recs, groupRec{spelling: strings.Clone(v.itemGroupID), firstID: strings.Clone(id), firstLine: int32(line)})
+	}
+	g := &f.recs[gi]
+	g.n++
+	if g.spelling != v.itemGroupID && g.flags&gCaseReported == 0 && l.on[rGroupIDCase] {
+		g.flags |= gCaseReported
+		l.report(rGroupIDCase, line, id, "item_group_id", fmt.Sprintf("item_group_id %q and %q (line %d) differ only in letter case: they are one group", v.itemGroupID, g.spelling, g.firstLine))
+	}
+	if v.brand != "" {
+		if g.flags&gBrandSet == 0 {
+			g.brand, g.flags = strings.Clone(v.brand), g.flags|gBrandSet
+		} else if !strings.EqualFold(g.brand, v.brand) && g.flags&gBrandReported == 0 && l.on[rGroupBrandMismatch] {
+			g.flags |= gBrandReported
+			l.report(rGroupBrandMismatch, line, id, "brand", fmt.Sprintf("brand %q differs from %q, the brand of other variants of group %q", v.brand, g.brand, g.spelling))
+		}
+	}
+	if v.price != "" {
+		if p, err := feed.ParsePrice(v.price); err == nil && p.HasCurrency() {
+			if g.currency == "" {
+				g.currency = p.Currency // ParsePrice returns a fresh upper-cased string
+			} else if p.Currency != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
+				g.flags |= gCurrencyReported
+				l.report(rGroupMixedCurrency, line, id, "price", fmt.Sprintf("price is in %s, other variants of group %q in %s", p.Currency, g.spelling, g.currency))
+			}
+		}
+	}
+	hasVariant := v.color != "" || v.size != "" || v.material != "" || v.pattern != "" || v.ageGroup != "" || v.gender != ""
+	if hasVariant {
+		g.flags |= gVariantAttr
+	}
+	if !l.on[rDuplicateVariants] {
+		return
+	}
+	var h maphash.Hash
+	h.SetSeed(l.seed)
+	for _, s := range [...]string{v.color, v.size, v.material, v.pattern, v.ageGroup, v.gender, v.sizeType, v.sizeSystem} {
+		writeFold(&h, s)
+		h.WriteByte(0)
+	}
+	vk := variantKey{group: gi, sig: h.Sum64()}
+	if prev, ok := f.variants[vk]; ok {
+		if l.hit(rDuplicateVariants) {
+			l.add(rDuplicateVariants, line, id, "item_group_id", fmt.Sprintf("variant of group %q identical to item %q (line %d) in every variant attribute (%s)", g.spelling, prev.id, prev.line, describeVariant(v)))
+		}
+		return
+	}
+	f.variants[vk] = variantRec{line: int32(line), id: strings.Clone(id)}
+}
+
+func writeFold(h *maphash.Hash, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			h.WriteString(strings.ToLower(s[i:]))
+			return
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h.WriteByte(c)
+	}
+}
+
+func describeVariant(v *itemView) string {
+	var parts []string
+	for _, a := range [...]struct{ name, val string }{{"color", v.color}, {"size", v.size}, {"material", v.material}, {"pattern", v.pattern}, {"age_group", v.ageGroup}, {"gender", v.gender}} {
+		if a.val != "" {
+			parts = append(parts, fmt.Sprintf("%s %q", a.name, a.val))
+		}
+	}
+	if len(parts) == 0 {
+		return "none given"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// finishGroups reports what needs every group complete.
+func (l *Linter) finishGroups() {
+	for i := range l.f.recs {
+		g := &l.f.recs[i]
+		switch {
+		case g.n == 1:
+			l.report(rGroupOfOne, int(g.firstLine), g.firstID, "item_group_id", fmt.Sprintf("group %q has a single item", g.spelling))
+		case g.flags&gVariantAttr == 0:
+			l.report(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", fmt.Sprintf("none of the %d items of group %q has color, size, material, pattern, age_group or gender", g.n, g.spelling))
+		}
+	}
+}

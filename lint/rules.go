@@ -1,0 +1,271 @@
+package lint
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Severity is how bad a finding is.
+type Severity int
+
+// The severities, least severe first.
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return "info"
+}
+
+// MarshalText writes the severity's name ("error", "warning", "info").
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	case "info":
+		*s = Info
+	default:
+		return fmt.Errorf("severity %q: want error, warning or info", b)
+	}
+	return nil
+}
+
+// Rule is one check: a stable code (kebab-case, never reused for another
+// meaning), its severity, what it checks, how to fix a finding, and where
+// the rule comes from (a FEED-SPEC.md section and its source tag).
+type Rule struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	Category string   `json:"category"`
+	Summary  string   `json:"summary"`
+	Hint     string   `json:"hint"`
+	Source   string   `json:"source"`
+	// Off rules run only when enabled (--enable or lint.enable).
+	Off bool `json:"off_by_default,omitempty"`
+	// Policy rules look at variant groups and run only with a policy.
+	Policy bool `json:"needs_policy,omitempty"`
+}
+
+// ruleID indexes registry; the order is the order of --rules and of text output.
+type ruleID int
+
+const (
+	rUnreadable ruleID = iota
+	rParseError
+	rSkippedItem
+	rDuplicateHeader
+	rHeaderSpelling
+	rReaderProblem
+	rCommaDelimited
+	rBOM
+
+	rMissingID
+	rMissingTitle
+	rMissingDescription
+	rMissingLink
+	rMissingImageLink
+	rMissingAvailability
+	rMissingPrice
+	rMissingBrand
+	rMissingIdentifier
+	rIdentifierExistsValue
+	rIdentifierExistsConflict
+	rMissingApparel
+
+	rPriceFormat
+	rPriceNotPositive
+	rSalePriceAbovePrice
+	rSalePriceCurrency
+	rAvailabilityValue
+	rAvailabilityDateMissing
+	rConditionValue
+	rEnumSpelling
+	rEnumValue
+	rDateFormat
+	rDateRange
+	rURLFormat
+	rImageExtension
+	rGTINFormat
+	rGTINCheckDigit
+	rGTINPrefix
+	rGTINTruncated
+	rGTINReused
+
+	rIDTooLong
+	rIDCharacters
+	rTitleTooLong
+	rDescriptionTooLong
+	rTooManyImages
+	rColorTooMany
+	rColorTooLong
+	rItemGroupIDTooLong
+
+	rDuplicateID
+	rDuplicateIDCase
+	rConflictingForms
+	rRepeatedAttribute
+
+	rGroupMixedCurrency
+	rDuplicateVariants
+	rGroupBrandMismatch
+	rGroupOfOne
+	rGroupNoVariantAttribute
+	rGroupIDCase
+	rPackedValue
+
+	rRawMarkup
+	rHTMLInText
+	rHTMLInDescription
+	rDoubleEscaped
+	rControlCharacters
+	rHexColor
+	rPlaceholderValue
+	rUnknownAttribute
+
+	numRules
+)
+
+var registry = [numRules]Rule{
+	rUnreadable:      {"unreadable", Error, "file", "The feed could not be opened or fetched", "Check the path or URL, permissions and the server's answer", "§1.1 [D]", false, false},
+	rParseError:      {"parse-error", Error, "file", "The feed is malformed and reading stopped here (unclosed tag, undefined entity, raw &)", "Fix the XML at this line: escape & as &amp;, close the tag, use numeric character references", "§4.1 F01 [D]", false, false},
+	rSkippedItem:     {"skipped-item", Error, "file", "An item or row was skipped: wrong field count, characters XML does not allow", "Quote values holding tabs or line breaks; remove control characters", "§4.1 F07 [V] QUOTED, §4.2 I07 [V]", false, false},
+	rDuplicateHeader: {"duplicate-header", Error, "file", "A header column repeats an attribute that is not repeatable", "Rename the second column (often a typo such as min_ for max_) or drop it", "§4.1 F10 [V] REPEATED + [D]", false, false},
+	rHeaderSpelling:  {"header-spelling", Warning, "file", "A header name uses spaces or capitals instead of snake_case", "Write attribute names in lower case with underscores (image_link)", "§4.1 F09 [V] SPEC, SPEC-2020", false, false},
+	rReaderProblem:   {"reader-problem", Warning, "file", "The reader noticed a defect and went on (unnamed column, sub-attribute value with too few parts)", "Fix the value or the header as the message says", "§1.4 [V] REPEATED + [D]", false, false},
+	rCommaDelimited:  {"comma-delimited", Warning, "file", "The file is comma-separated: Google takes tab-separated text (commas are fine for Meta)", "Export tab-separated text for Merchant Center", "§4.1 F06 [V] FORMATS", false, false},
+	rBOM:             {"byte-order-mark", Info, "file", "The file starts with a UTF-8 byte order mark", "Save as UTF-8 without BOM", "§4.1 F05 [U]/[D]", false, false},
+
+	rMissingID:                {"missing-id", Error, "required", "The item has no id", "Give every item a unique, stable id", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingTitle:             {"missing-title", Error, "required", "The item has no title", "Add a title (1–150 characters)", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingDescription:       {"missing-description", Error, "required", "The item has no description", "Add a description (1–5000 characters)", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingLink:              {"missing-link", Error, "required", "The item has no link", "Add the product's landing page URL", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingImageLink:         {"missing-image-link", Error, "required", "The item has no image_link", "Add the URL of the main product image", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingAvailability:      {"missing-availability", Error, "required", "The item has no availability", "Add availability: in_stock, out_of_stock, preorder or backorder", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingPrice:             {"missing-price", Error, "required", "The item has no price", "Add price as a number and an ISO 4217 code (15.00 USD)", "§4.2 I01 [V] ISSUES", false, false},
+	rMissingBrand:             {"missing-brand", Warning, "required", "A new product has no brand", "Add brand (the manufacturer's, or the shop's for own products)", "§4.3 G08 [V] 6324478", false, false},
+	rMissingIdentifier:        {"missing-identifier", Warning, "required", "A new product has neither gtin nor mpn, and identifier_exists is not no", "Add gtin (or mpn), or identifier_exists no for products without one", "§4.3 G08 [V] 6324478", false, false},
+	rIdentifierExistsValue:    {"identifier-exists-value", Error, "required", "identifier_exists is not yes, true, no or false", "Write yes or no", "§4.3 G07 [V] 6324478", false, false},
+	rIdentifierExistsConflict: {"identifier-exists-conflict", Warning, "required", "identifier_exists is no but the item has a gtin or mpn", "Drop identifier_exists, or the identifier if it is wrong", "§4.3 G07 [V] 6324478, 14294691", false, false},
+	rMissingApparel:           {"missing-apparel-attribute", Warning, "required", "An apparel item (category 166, or a clothing or shoe word in its category, type or title) lacks color, size, gender or age_group", "Add color, size, gender and age_group to apparel", "§4.4 V10 [V] 6324487 (color), [U] (size, gender, age_group)", false, false},
+
+	rPriceFormat:             {"price-format", Error, "format", "A price is not a number followed by an ISO 4217 code (missing currency, symbol, malformed amount)", "Write 15.00 USD: the amount, a space, the three-letter code", "§4.2 I09 [V] 6324371", false, false},
+	rPriceNotPositive:        {"price-not-positive", Warning, "format", "The price is zero or negative", "Send the real price; leave free items out", "§4.2 I09 [U]", false, false},
+	rSalePriceAbovePrice:     {"sale-price-above-price", Warning, "prices", "sale_price is not below price", "Make sale_price lower than price, or drop it", "§4.2 I10 [U]/[D]", false, false},
+	rSalePriceCurrency:       {"sale-price-currency", Warning, "prices", "sale_price and price are in different currencies", "Use the same currency for price and sale_price", "§4.2 I10 [U]/[D]", false, false},
+	rAvailabilityValue:       {"availability-value", Error, "format", "availability is not in_stock, out_of_stock, preorder or backorder", "Write one of in_stock, out_of_stock, preorder, backorder", "§4.2 I12 [V] 6324448", false, false},
+	rAvailabilityDateMissing: {"availability-date-missing", Error, "format", "A preorder or backorder item has no availability_date", "Add availability_date (ISO 8601, 2026-03-25T13:00+0000)", "§4.2 I13 [V] 6324448", false, false},
+	rConditionValue:          {"condition-value", Error, "format", "condition is not new, refurbished or used", "Write new, refurbished or used (in English)", "§4.2 I15 [V] SPEC", false, false},
+	rEnumSpelling:            {"enum-spelling", Warning, "format", "A fixed-list value is spelt the legacy or a non-canonical way (in stock, New)", "Write the canonical lower-case form (in_stock, new)", "§4.2 I12, I16 [V] SPEC, SPEC-2020", false, false},
+	rEnumValue:               {"enum-value", Warning, "format", "gender, age_group, adult, is_bundle, size_type or size_system has a value outside its list", "Use a listed value (gender: male, female, unisex; age_group: newborn, infant, toddler, kids, adult)", "§4.4 V11 [U]", false, false},
+	rDateFormat:              {"date-format", Warning, "format", "availability_date or expiration_date is not an ISO 8601 date or date-time", "Write 2026-03-25 or 2026-03-25T13:00+0000", "§4.2 I14 [U]/[V3]", false, false},
+	rDateRange:               {"date-range-format", Error, "format", "sale_price_effective_date is not start/end in ISO 8601, or ends before it starts", "Write 2026-03-01T13:00-0800/2026-03-11T15:30-0800", "§4.2 I11 [V3]", false, false},
+	rURLFormat:               {"url-format", Error, "format", "A URL is not an absolute, encoded http(s) URL of at most 2000 characters (relative path, spaces, non-ASCII, placeholder)", "Write the full URL (https://shop.example/p/1), percent-encoding spaces and non-ASCII", "§4.2 I17 [V] 6324370 + [D]", false, false},
+	rImageExtension:          {"image-extension", Warning, "format", "An image URL's extension is not one of JPEG, WebP, PNG, GIF, BMP, TIFF", "Link the image file itself in a supported format", "§4.2 I19 [V] 6324370", true, false},
+	rGTINFormat:              {"gtin-format", Error, "format", "gtin is not 8, 12, 13 or 14 digits", "Send the GTIN's digits only, with leading zeros (UPC 12, EAN 13, ITF 14)", "§4.3 G01 [V] 7000891", false, false},
+	rGTINCheckDigit:          {"gtin-check-digit", Error, "format", "gtin fails the GS1 check digit", "Copy the GTIN from the package; do not invent one", "§4.3 G02 [V] 7000891", false, false},
+	rGTINPrefix:              {"gtin-prefix", Error, "format", "gtin has a restricted (2, 02, 04) or coupon (05, 99, 981–984) prefix", "Use the manufacturer's GTIN, not an in-store or coupon code", "§4.3 G03, G04 [V] 6286293, 6286302", false, false},
+	rGTINTruncated:           {"gtin-truncated", Warning, "format", "A 12-digit gtin starts like the feed's 13-digit ones: probably an EAN-13 with a digit cut off", "Check the GTIN on the package; keep all 13 digits", "§4.3 G01 [D] (realfeeds #4)", false, false},
+	rGTINReused:              {"gtin-reused", Warning, "duplicates", "Items in different variant groups (or without one) share a gtin", "Give each product its own GTIN; variants of one product share an item_group_id", "§4.3 G06 [D]", false, false},
+
+	rIDTooLong:          {"id-too-long", Error, "limits", "id is longer than 50 characters", "Shorten the id to 50 characters", "§4.2 I02 [V] SPEC", false, false},
+	rIDCharacters:       {"id-characters", Info, "limits", "id or item_group_id holds characters other than ASCII letters, digits, _ and -", "Prefer ASCII letters, digits, _ and - in ids", "§4.2 I02, §4.4 V01 [V] SPEC", true, false},
+	rTitleTooLong:       {"title-too-long", Warning, "limits", "title is longer than 150 characters and will be truncated", "Shorten the title to 150 characters", "§4.2 I03 [V] 6324415", false, false},
+	rDescriptionTooLong: {"description-too-long", Warning, "limits", "description is longer than 5000 characters and will be truncated", "Shorten the description to 5000 characters", "§4.2 I04 [V] 6324468", false, false},
+	rTooManyImages:      {"too-many-images", Error, "limits", "More than 10 additional_image_link values", "Keep the 10 best additional images", "§4.2 I20 [V] 6324370", false, false},
+	rColorTooMany:       {"color-too-many", Error, "limits", "color names more than 3 colours", "Name up to 3 colours, primary first, separated by / (Red/Green/Black)", "§4.4 V08 [V] 6324487", false, false},
+	rColorTooLong:       {"color-too-long", Error, "limits", "color is longer than 100 characters, or one colour longer than 40", "Shorten the colour names", "§4.4 V08 [V] 6324487", false, false},
+	rItemGroupIDTooLong: {"item-group-id-too-long", Error, "limits", "item_group_id is longer than 50 characters", "Shorten item_group_id to 50 characters", "§4.4 V01 [V] 6324507", false, false},
+
+	rDuplicateID:       {"duplicate-id", Error, "duplicates", "Two items have the same id", "Make ids unique: one item per id", "§4.1 F11 [V] SPEC", false, false},
+	rDuplicateIDCase:   {"duplicate-id-case", Warning, "duplicates", "Two ids differ only in letter case", "Make ids differ by more than case", "§4.1 F11 [U]", false, false},
+	rConflictingForms:  {"conflicting-forms", Warning, "duplicates", "An attribute is given both plain (RSS/Atom) and in g: form, with different values; the g: value wins", "Keep one form, or give both the same value", "§4.5 S12 [D]", false, false},
+	rRepeatedAttribute: {"repeated-attribute", Warning, "duplicates", "A non-repeatable attribute appears more than once in an item; the extra values are discarded", "Give the attribute once per item", "§4.4 V09 [V] 6324487", false, false},
+
+	rGroupMixedCurrency:      {"group-mixed-currency", Warning, "prices", "The items of one variant group are priced in different currencies", "Price all variants of a group in one currency", "§4.1 F12 [D]", false, false},
+	rDuplicateVariants:       {"duplicate-variants", Error, "variants", "Two items of a group have identical values for every variant attribute", "Make variants differ in color, size, material, pattern, age_group or gender, or drop the duplicate", "§4.4 V02 [V] 7656106", false, true},
+	rGroupBrandMismatch:      {"group-brand-mismatch", Warning, "variants", "The variants of a group differ in brand", "Give every variant of a group the same brand", "§4.4 V04 [V] 7422498", false, true},
+	rGroupOfOne:              {"group-of-one", Info, "variants", "A variant group has a single item", "Drop item_group_id from products without variants", "§4.4 V06 [D]", false, true},
+	rGroupNoVariantAttribute: {"group-no-variant-attribute", Warning, "variants", "No item of a group carries a variant attribute (color, size, material, pattern, age_group, gender)", "Add the attributes the variants differ in", "§4.4 V03 [V] 6324507 + [D]", false, true},
+	rGroupIDCase:             {"group-id-case", Warning, "variants", "Two item_group_id values differ only in letter case: they are one group", "Spell each item_group_id one way", "§4.4 V05 [V] 7422498", false, true},
+	rPackedValue:             {"packed-value", Warning, "variants", "size or color holds a list (32,34,36): the item was not split into variants", "Send one item per size or colour, joined by item_group_id", "§4.4 V07 [D] (realfeeds #3)", false, false},
+
+	rRawMarkup:         {"raw-markup", Warning, "hygiene", "Raw HTML tags inside an XML value parse as child elements; readers keep only their text", "Escape the markup (&lt;br&gt;) or wrap the value in CDATA", "§1.5 [D] (realfeeds #1)", false, false},
+	rHTMLInText:        {"html-in-text", Warning, "hygiene", "HTML in a text attribute other than description, or unsupported HTML (tag attributes, script, style) in description", "Send plain text; description allows only simple tags without attributes", "§4.2 I05 [V] 6324468", false, false},
+	rHTMLInDescription: {"html-in-description", Info, "hygiene", "description contains HTML tags (tolerated, no longer documented)", "Prefer plain text with line breaks", "§4.2 I05 [V] 6324468", false, false},
+	rDoubleEscaped:     {"double-escaped", Warning, "hygiene", "A value shows an entity (&amp;, &gt;, &nbsp;) literally: it was escaped twice", "Escape text once (write &amp; in XML for &, nothing in text files)", "§4.2 I08 [V] ENC + [D]", false, false},
+	rControlCharacters: {"control-characters", Error, "hygiene", "A value holds control, format or private-use characters, or invalid UTF-8", "Remove the invisible characters; save the file as UTF-8", "§4.2 I07 [V] 12471631", false, false},
+	rHexColor:          {"hex-color", Error, "hygiene", "color holds a hex code instead of a colour name", "Write colour names as on the landing page (Beige/Gold/Black)", "§4.4 V08 [V] 6324487, [V3] sharpfeed", false, false},
+	rPlaceholderValue:  {"placeholder-value", Warning, "hygiene", "A value is a placeholder (undefined, null, N/A, -) or description repeats title", "Send the real value, or leave the attribute out", "§4.2 I06 [D] (realfeeds #4)", false, false},
+	rUnknownAttribute:  {"unknown-attribute", Info, "hygiene", "An attribute that is not in Google's product data specification, or is deprecated", "Rename it to a spec attribute or drop it", "§4.5 S11 [D]", false, false},
+}
+
+// Rules returns every rule, in the order --rules lists them.
+func Rules() []Rule {
+	out := make([]Rule, numRules)
+	copy(out, registry[:])
+	return out
+}
+
+// LookupRule returns the rule with the given code.
+func LookupRule(code string) (Rule, bool) {
+	if id, ok := ruleByCode(code); ok {
+		return registry[id], true
+	}
+	return Rule{}, false
+}
+
+func ruleByCode(code string) (ruleID, bool) {
+	code = strings.ToLower(strings.TrimSpace(code))
+	for i := range registry {
+		if registry[i].Code == code {
+			return ruleID(i), true
+		}
+	}
+	return 0, false
+}
+
+// WriteRules lists the rules as a table (format "text") or as JSON ("json").
+func WriteRules(w interface{ Write([]byte) (int, error) }, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(Rules())
+	}
+	var b strings.Builder
+	width := 0
+	for _, r := range registry {
+		width = max(width, len(r.Code))
+	}
+	cat := ""
+	for _, r := range registry {
+		if r.Category != cat {
+			cat = r.Category
+			fmt.Fprintf(&b, "\n%s\n", cat)
+		}
+		note := ""
+		if r.Off {
+			note = " (off by default: --enable " + r.Code + ")"
+		}
+		if r.Policy {
+			note += " (with --policy)"
+		}
+		fmt.Fprintf(&b, "  %-*s  %-7s  %s%s\n  %-*s           source: %s; fix: %s\n", width, r.Code, r.Severity, r.Summary, note, width, "", r.Source, r.Hint)
+	}
+	_, err := w.Write([]byte(strings.TrimPrefix(b.String(), "\n")))
+	return err
+}

@@ -1,0 +1,411 @@
+package lint
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// checkGTIN returns the rule a GTIN breaks and why, or ok.
+func checkGTIN(v string) (rule ruleID, msg string, ok bool) {
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return rGTINFormat, "gtin " + quote(v) + " holds characters other than digits", false
+		}
+	}
+	switch len(v) {
+	case 8, 12, 13, 14:
+	default:
+		return rGTINFormat, "gtin " + quote(v) + " has " + itoa(len(v)) + " digits; want 8, 12, 13 or 14", false
+	}
+	if !gs1CheckDigit(v) {
+		return rGTINCheckDigit, "gtin " + quote(v) + " fails the GS1 check digit (want " + string(gs1Digit(v[:len(v)-1])) + " at the end)", false
+	}
+	if len(v) == 8 {
+		return 0, "", true
+	}
+	g13 := v
+	switch len(v) {
+	case 12:
+		g13 = "0" + v
+	case 14:
+		g13 = v[1:]
+	}
+	switch {
+	case g13[0] == '2':
+		return rGTINPrefix, "gtin " + quote(v) + " has the restricted in-store prefix 2", false
+	case strings.HasPrefix(g13, "02"), strings.HasPrefix(g13, "04"):
+		return rGTINPrefix, "gtin " + quote(v) + " has the restricted prefix " + g13[:2] + " (UPC " + g13[1:2] + ")", false
+	case strings.HasPrefix(g13, "05"), strings.HasPrefix(g13, "99"):
+		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:2], false
+	case g13[:3] >= "981" && g13[:3] <= "984":
+		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:3], false
+	}
+	return 0, "", true
+}
+
+// gs1CheckDigit reports whether the last digit of v is its GS1 check digit.
+func gs1CheckDigit(v string) bool { return gs1Digit(v[:len(v)-1]) == v[len(v)-1] }
+
+// gs1Digit computes the GS1 mod-10 check digit of the digits in body.
+func gs1Digit(body string) byte {
+	sum := 0
+	for i := 0; i < len(body); i++ {
+		d := int(body[len(body)-1-i] - '0')
+		if i%2 == 0 {
+			d *= 3
+		}
+		sum += d
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// checkURL returns why v is not an absolute, encoded http(s) URL, or "".
+func checkURL(v string) string {
+	lower := strings.ToLower(v)
+	switch {
+	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
+	case strings.HasPrefix(v, "/") || !strings.Contains(v, "://") && !strings.Contains(v, ":"):
+		return "is a relative URL: write it in full, with https:// and the host"
+	default:
+		return "is not an http or https URL"
+	}
+	rest := v[strings.Index(v, "://")+3:]
+	host := rest
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if host == "" {
+		return "has no host"
+	}
+	if len(v) > 2000 {
+		return "is longer than 2000 characters"
+	}
+	if strings.Contains(v, "/.../") || strings.HasSuffix(v, "...") || strings.Contains(host, "example.com") {
+		return "is a placeholder"
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == ' ':
+			return "holds a space: encode it as %20"
+		case c < 0x20 || c == 0x7f:
+			return "holds a control character"
+		case c >= 0x80:
+			return "holds non-ASCII characters: percent-encode them"
+		}
+	}
+	return ""
+}
+
+var imageExts = map[string]bool{"jpg": true, "jpeg": true, "png": true, "gif": true, "webp": true, "bmp": true, "tif": true, "tiff": true}
+
+// imageExtension returns an image URL's file extension when it has one that
+// is not an image format Google takes, else "".
+func imageExtension(v string) string {
+	if i := strings.IndexAny(v, "?#"); i >= 0 {
+		v = v[:i]
+	}
+	seg := v[strings.LastIndexByte(v, '/')+1:]
+	dot := strings.LastIndexByte(seg, '.')
+	if dot < 0 || dot == len(seg)-1 {
+		return ""
+	}
+	ext := strings.ToLower(seg[dot+1:])
+	if len(ext) > 5 || imageExts[ext] {
+		return ""
+	}
+	for _, r := range ext {
+		if r < 'a' || r > 'z' {
+			return ""
+		}
+	}
+	return ext
+}
+
+// isoDate matches an ISO 8601 date or date-time as feeds write them:
+// 2026-03-25, 2026-03-25T13:00, with seconds, fraction, Z or an offset with or
+// without a colon.
+var isoDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$`)
+
+// parseISO parses an ISO 8601 date or date-time; ok is false when v is not one.
+func parseISO(v string) (time.Time, bool) {
+	m := isoDate.FindStringSubmatch(v)
+	if m == nil {
+		return time.Time{}, false
+	}
+	layout := "2006-01-02"
+	s := m[1] + "-" + m[2] + "-" + m[3]
+	if m[4] != "" {
+		sec := m[6]
+		if sec == "" {
+			sec = "00"
+		}
+		s += "T" + m[4] + ":" + m[5] + ":" + sec
+		layout += "T15:04:05"
+		switch z := m[7]; {
+		case z == "":
+		case z == "Z":
+			s += "Z"
+			layout += "Z07:00"
+		default:
+			z = strings.ReplaceAll(z, ":", "")
+			if len(z) == 3 {
+				z += "00"
+			}
+			s += z
+			layout += "-0700"
+		}
+	}
+	t, err := time.Parse(layout, s)
+	return t, err == nil
+}
+
+// checkDateRange returns why v is not a start/end pair of ISO 8601 date-times, or "".
+func checkDateRange(v string) string {
+	start, end, ok := strings.Cut(v, "/")
+	if !ok {
+		return "is not two ISO 8601 date-times separated by /"
+	}
+	ts, ok1 := parseISO(strings.TrimSpace(start))
+	te, ok2 := parseISO(strings.TrimSpace(end))
+	switch {
+	case !ok1:
+		return "starts with " + quote(start) + ", not an ISO 8601 date-time"
+	case !ok2:
+		return "ends with " + quote(end) + ", not an ISO 8601 date-time"
+	case !te.After(ts):
+		return "ends before it starts"
+	case len(v) > 51:
+		return "is longer than 51 characters"
+	}
+	return ""
+}
+
+// textDefects is what one pass over a value found.
+type textDefects struct {
+	control string // description of the first bad character, or ""
+	entity  string // the first literally visible entity (&amp;), or ""
+	tag     string // the first HTML-looking tag (<br>), or ""
+	badTag  string // a tag that is unsupported in a description, or ""
+}
+
+// specials marks the bytes scanText stops at.
+var specials = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = c != '\t' && c != '\n' && c != '\r'
+	}
+	t[0x7f] = true
+	t['&'] = true
+	t['<'] = true
+	for _, c := range []byte{0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4} {
+		t[c] = true
+	}
+	return t
+}()
+
+// scanText looks at a value once for control characters, visible entities
+// and HTML tags. withTags false skips the tag checks (URLs, codes).
+func scanText(v string, withTags bool) (d textDefects) {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !specials[c] {
+			continue
+		}
+		switch {
+		case c == '&':
+			if d.entity == "" {
+				if e := entityAt(v[i:]); e != "" {
+					d.entity = e
+				}
+			}
+		case c == '<':
+			if withTags && d.badTag == "" {
+				if tag, attrs, ok := tagAt(v[i:]); ok {
+					if d.tag == "" {
+						d.tag = "<" + tag + ">"
+					}
+					if attrs || !allowedTags[tag] {
+						d.badTag = "<" + tag + ">"
+						if attrs {
+							d.badTag = "<" + tag + " …> (with attributes)"
+						}
+					}
+				}
+			}
+		case c < 0x80:
+			if d.control == "" {
+				d.control = "control character U+00" + hex2(c)
+			}
+		default:
+			r, n := utf8.DecodeRuneInString(v[i:])
+			if d.control == "" {
+				switch {
+				case r == utf8.RuneError && n == 1:
+					d.control = "invalid UTF-8"
+				case unicode.Is(unicode.Cc, r):
+					d.control = "control character " + runeName(r)
+				case unicode.Is(unicode.Cf, r):
+					d.control = "format character " + runeName(r)
+				case unicode.Is(unicode.Co, r):
+					d.control = "private-use character " + runeName(r)
+				}
+			}
+			i += n - 1
+		}
+	}
+	if d.control == "" && !utf8.ValidString(v) {
+		d.control = "invalid UTF-8"
+	}
+	return d
+}
+
+// entityAt returns the entity reference at the start of s (&amp; &#39;
+// &nbsp;), or "".
+func entityAt(s string) string {
+	end := strings.IndexByte(s[:min(len(s), 12)], ';')
+	if end < 2 {
+		return ""
+	}
+	name := s[1:end]
+	if name[0] == '#' {
+		digits := name[1:]
+		if len(digits) > 0 && (digits[0] == 'x' || digits[0] == 'X') {
+			digits = digits[1:]
+		}
+		if digits == "" {
+			return ""
+		}
+		for _, r := range digits {
+			if !unicode.Is(unicode.ASCII_Hex_Digit, r) {
+				return ""
+			}
+		}
+		return s[:end+1]
+	}
+	for _, r := range name {
+		if r > 'z' || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return ""
+		}
+	}
+	if !knownEntities[strings.ToLower(name)] {
+		return ""
+	}
+	return s[:end+1]
+}
+
+var knownEntities = map[string]bool{
+	"amp": true, "lt": true, "gt": true, "quot": true, "apos": true, "nbsp": true, "ndash": true, "mdash": true,
+	"hellip": true, "laquo": true, "raquo": true, "copy": true, "reg": true, "trade": true, "euro": true,
+	"eacute": true, "egrave": true, "aacute": true, "agrave": true, "uuml": true, "ouml": true, "auml": true,
+	"szlig": true, "rsquo": true, "lsquo": true, "rdquo": true, "ldquo": true, "deg": true, "times": true,
+	"middot": true, "bull": true, "shy": true,
+}
+
+// htmlTags are the tag names taken as HTML in text values.
+var htmlTags = map[string]bool{
+	"a": true, "b": true, "br": true, "div": true, "em": true, "font": true, "h1": true, "h2": true, "h3": true,
+	"h4": true, "h5": true, "h6": true, "hr": true, "i": true, "img": true, "li": true, "ol": true, "p": true,
+	"span": true, "strong": true, "sub": true, "sup": true, "table": true, "td": true, "th": true, "tr": true,
+	"u": true, "ul": true, "dl": true, "dt": true, "dd": true, "script": true, "style": true, "canvas": true,
+	"iframe": true, "tbody": true, "thead": true, "small": true, "big": true, "center": true, "section": true,
+	"article": true, "blockquote": true, "pre": true, "code": true, "s": true, "strike": true, "del": true,
+}
+
+// allowedTags are the tags Google lists as supported in description.
+var allowedTags = map[string]bool{
+	"strong": true, "em": true, "ul": true, "ol": true, "li": true, "br": true, "sub": true, "sup": true,
+	"div": true, "span": true, "dl": true, "dt": true, "dd": true, "b": true, "i": true, "p": true,
+}
+
+// tagAt reads an HTML tag at the start of s ("<br>", "</p>", "<a href=…>").
+func tagAt(s string) (name string, attrs, ok bool) {
+	i := 1
+	if i < len(s) && s[i] == '/' {
+		i++
+	}
+	j := i
+	for j < len(s) && j-i < 12 && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || j > i && s[j] >= '0' && s[j] <= '9') {
+		j++
+	}
+	if j == i || j >= len(s) {
+		return "", false, false
+	}
+	name = strings.ToLower(s[i:j])
+	if !htmlTags[name] {
+		return "", false, false
+	}
+	switch s[j] {
+	case '>':
+		return name, false, true
+	case '/':
+		return name, false, j+1 < len(s) && s[j+1] == '>'
+	case ' ', '\t', '\n':
+		rest := strings.TrimLeft(s[j:], " \t\n")
+		if strings.HasPrefix(rest, "/>") || strings.HasPrefix(rest, ">") {
+			return name, false, true
+		}
+		if k := strings.IndexByte(rest, '>'); k > 0 && strings.IndexByte(rest[:k], '=') > 0 {
+			return name, true, true
+		}
+	}
+	return "", false, false
+}
+
+// isHexColor reports whether a colour name is a hex code (#F0E2C4, #fff, F0E2C4).
+func isHexColor(s string) bool {
+	hash := strings.HasPrefix(s, "#")
+	h := strings.TrimPrefix(s, "#")
+	if len(h) != 3 && len(h) != 6 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return hash || len(h) == 6 && digit
+}
+
+// placeholders are values that stand for "no value".
+var placeholders = map[string]bool{"undefined": true, "null": true, "nil": true, "none": true, "n/a": true, "na": true, "-": true, "--": true, "...": true, "tbd": true, "todo": true, "[object object]": true, "nan": true}
+
+func isPlaceholder(v string) bool {
+	if len(v) > 16 {
+		return false
+	}
+	return placeholders[strings.ToLower(v)]
+}
+
+// idChars reports whether s holds only ASCII letters, digits, _ and -.
+func idChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func runeName(r rune) string {
+	const digits = "0123456789ABCDEF"
+	var b []byte
+	for v := r; v > 0 || len(b) < 4; v >>= 4 {
+		b = append([]byte{digits[v&15]}, b...)
+	}
+	return "U+" + string(b)
+}
+
+func hex2(c byte) string {
+	const digits = "0123456789ABCDEF"
+	return string([]byte{digits[c>>4], digits[c&15]})
+}
