@@ -436,6 +436,21 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 	}
 }
 
+// appendUnquoted appends b with each doubled quote ("") undone.
+func appendUnquoted(dst, b []byte) []byte {
+	for {
+		i := bytes.IndexByte(b, '"')
+		if i < 0 || i+1 >= len(b) {
+			return append(dst, b...)
+		}
+		dst = append(dst, b[:i+1]...)
+		if b[i+1] == '"' {
+			i++
+		}
+		b = b[i+1:]
+	}
+}
+
 // unquote returns a field's text with doubled quotes undone.
 func (d *delimitedReader) unquote(f span) string {
 	b := d.buf[f.start:f.end]
@@ -508,12 +523,7 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 		}
 		from := len(sc)
 		if f.escaped {
-			for j := 0; j < len(b); j++ {
-				sc = append(sc, b[j])
-				if b[j] == '"' && j+1 < len(b) && b[j+1] == '"' {
-					j++
-				}
-			}
+			sc = appendUnquoted(sc, b)
 		} else {
 			sc = append(sc, b...)
 		}

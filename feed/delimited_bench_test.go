@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/feedsync/feedsync/feed/feedgen"
 )
 
 // syntheticDelimited writes a deterministic feed of n rows in the shape of
@@ -71,7 +73,10 @@ func syntheticDelimited(n int, sep byte) []byte {
 }
 
 func benchmarkDelimited(b *testing.B, sep byte) {
-	data := syntheticDelimited(20000, sep)
+	benchmarkDelimitedData(b, syntheticDelimited(20000, sep))
+}
+
+func benchmarkDelimitedData(b *testing.B, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -103,6 +108,21 @@ func benchmarkDelimited(b *testing.B, sep byte) {
 // the same CSV (records only, no Items).
 func BenchmarkDelimitedTSV(b *testing.B) { benchmarkDelimited(b, '\t') }
 func BenchmarkDelimitedCSV(b *testing.B) { benchmarkDelimited(b, ',') }
+
+// BenchmarkDelimitedFeedgen reads the shared generator's CSV and TSV (the
+// feeds `make bench` uses): every CSV row quoted, 24 columns, 1–3 shipping
+// blocks per row.
+func BenchmarkDelimitedFeedgen(b *testing.B) {
+	for _, f := range []feedgen.Format{feedgen.CSV, feedgen.TSV} {
+		b.Run(strings.ToUpper(string(f)), func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := feedgen.Write(&buf, feedgen.Options{Format: f, Items: 20000, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			benchmarkDelimitedData(b, buf.Bytes())
+		})
+	}
+}
 
 func BenchmarkEncodingCSV(b *testing.B) {
 	data := syntheticDelimited(20000, ',')
