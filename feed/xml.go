@@ -308,12 +308,47 @@ func (x *xmlReader) finishItem(line int) *Item {
 			at.Sub = subs[a.subStart:a.subEnd:a.subEnd]
 		}
 	}
-	resolvePlain(it)
+	dropShadowedPlain(it)
 	x.hasCurID = false
 	if id := it.ID(); id != "" {
 		x.lastID = id
 	}
 	return it
+}
+
+// dropShadowedPlain is resolvePlain without its map: plain attributes whose
+// name also appears in Google form are dropped. Items hold a few dozen
+// attributes, so comparing names pairwise is cheaper than hashing them.
+func dropShadowedPlain(it *Item) {
+	attrs := it.Attrs
+	shadowed := false
+	for i := range attrs {
+		if attrs[i].Plain && hasGoogleForm(attrs, attrs[i].Name) {
+			shadowed = true
+			break
+		}
+	}
+	if !shadowed {
+		return
+	}
+	out := attrs[:0]
+	for _, a := range attrs {
+		if a.Plain && hasGoogleForm(attrs, a.Name) {
+			continue
+		}
+		out = append(out, a)
+	}
+	clear(attrs[len(out):])
+	it.Attrs = out
+}
+
+func hasGoogleForm(attrs []Attr, name string) bool {
+	for i := range attrs {
+		if !attrs[i].Plain && attrs[i].Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // attrName returns the normalised attribute name for a local element name,
@@ -459,6 +494,16 @@ func (x *xmlReader) linkHref() (href, drop bool, err error) {
 func (x *xmlReader) readContent(nested bool) (off, n int, err error) {
 	s := x.s
 	start := len(x.arena)
+	// The common case, <g:price>15.00 EUR</g:price>: text, then the end tag.
+	if text, n, ok := s.simpleContent(); ok {
+		if x.arena, err = appendChars(x.arena, text, s.pos, false); err != nil {
+			return 0, 0, err
+		}
+		s.pos += n
+		s.pop()
+		off, n := x.span(start)
+		return off, n, nil
+	}
 	dead := false
 	depth := 0
 	var subName string

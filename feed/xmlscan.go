@@ -250,6 +250,34 @@ func (s *xmlScanner) truncated(pos int) error {
 	return &syntaxError{pos: pos, msg: msg}
 }
 
+// simpleContent looks past the start tag just read for the common shape of a
+// value: character data without markup, then the element's own end tag
+// (exactly "</name>"). It returns the raw text and the number of bytes text
+// and end tag take; the caller decodes the text, then advances pos by n and
+// pops the element. ok is false, and nothing is consumed, for anything else.
+func (s *xmlScanner) simpleContent() (text []byte, n int, ok bool) {
+	if s.pendingEnd {
+		return nil, 0, false
+	}
+	t := s.buf[s.pos:s.end]
+	i := bytes.IndexByte(t, '<')
+	if i < 0 {
+		return nil, 0, false
+	}
+	k := len(s.nameEnds)
+	start := 0
+	if k > 1 {
+		start = s.nameEnds[k-2]
+	}
+	name := s.names[start:s.nameEnds[k-1]]
+	e := i + 2 + len(name)
+	if e >= len(t) || t[i+1] != '/' || t[e] != '>' || string(t[i+2:e]) != string(name) {
+		return nil, 0, false
+	}
+	s.tokPos = s.pos
+	return t[:i], e + 1, true
+}
+
 // scanText returns character data up to the next '<'. A long run without one
 // is returned in pieces, cut so that no entity reference and no CR LF pair is
 // split. ok is false when more input is needed first.
