@@ -338,7 +338,7 @@ func TestFetchHTTP(t *testing.T) {
 	})
 
 	t.Run("GzipBombFile", func(t *testing.T) {
-		bomb := gzipBytes(t, bytes.Repeat([]byte("id\ttitle\n"), 2<<20)) // 18 MiB inflated
+		bomb := gzipBytes(t, bytes.Repeat([]byte("id\ttitle\n"), 1<<19)) // 4.5 MiB inflated
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(bomb) }))
 		defer srv.Close()
 		resp, err := Fetch(context.Background(), fastRequest(srv.URL+"/feed.tsv.gz"))

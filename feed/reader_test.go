@@ -61,7 +61,7 @@ func TestReaderTruncatedGzip(t *testing.T) {
 }
 
 func TestReaderGzipBomb(t *testing.T) {
-	gz := gzipBytes(t, bytes.Repeat([]byte("id\ttitle\n"), 1<<20))
+	gz := gzipBytes(t, bytes.Repeat([]byte("id\ttitle\n"), 1<<16))
 	_, _, err := func() ([]*Item, []Problem, error) {
 		r, err := NewReader(bytes.NewReader(gz), "bomb.tsv.gz", FormatAuto, MaxDecompressedBytes(64<<10))
 		if err != nil {
