@@ -162,7 +162,7 @@ func (l *Linter) Lint(r io.Reader, source string, format feed.Format, opts ...fe
 		l.files[len(l.files)-1].Items++
 		l.markupUpTo(it.Line)
 		l.item(it)
-		fs.prevLine, fs.prevID = it.Line, it.ID()
+		fs.prevLine, fs.prevID, fs.prevShadowed = it.Line, it.ID(), len(it.Shadowed) > 0
 	}
 	l.markupUpTo(int(^uint(0) >> 1))
 	l.problems(fr.Problems())
@@ -231,6 +231,7 @@ type fileState struct {
 	markup           *sniffer
 	prevLine         int
 	prevID           string
+	prevShadowed     bool // the previous item's Shadowed was filled by the reader
 	markupSeen       int
 	markupReportedAt int
 }

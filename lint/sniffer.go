@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 )
@@ -33,6 +34,17 @@ type sniffer struct {
 	elemSeq   int
 	names     map[string]string
 	hits      []markupHit
+	forms     []formHit
+}
+
+// formHit is the start of a title, link or description element, plain or
+// in the g: form, with its text (entities decoded; "" when unknown).
+type formHit struct {
+	line  int
+	name  string
+	plain bool
+	value string
+	known bool
 }
 
 type markupHit struct {
@@ -147,8 +159,9 @@ func (s *sniffer) scan(chunk []byte) {
 			s.hit(strings.ToLower(string(name)))
 			continue
 		}
+		prefixed := false
 		if j := bytes.LastIndexByte(name, ':'); j >= 0 {
-			name = name[j+1:]
+			name, prefixed = name[j+1:], true
 		}
 		e, ok := s.names[string(name)]
 		if !ok {
@@ -159,7 +172,39 @@ func (s *sniffer) scan(chunk []byte) {
 		}
 		s.elem = e
 		s.elemSeq++
+		switch e {
+		case "title", "link", "description", "summary":
+			s.form(e, !prefixed, rest)
+		}
 	}
+}
+
+// form notes a title, link or description start tag and the text after it,
+// for the conflicting-forms check.
+func (s *sniffer) form(name string, plain bool, tag []byte) {
+	if len(s.forms) >= maxMarkupHits {
+		return
+	}
+	if name == "summary" {
+		name = "description"
+	}
+	h := formHit{line: s.line, name: name, plain: plain}
+	gt := bytes.IndexByte(tag, '>')
+	if gt > 0 && tag[gt-1] != '/' {
+		text := tag[gt+1:]
+		if bytes.HasPrefix(text, []byte("<![CDATA[")) {
+			if end := bytes.Index(text, []byte("]]>")); end >= 0 {
+				h.value, h.known = string(bytes.TrimSpace(text[9:end])), true
+			}
+		} else if lt := bytes.IndexByte(text, '<'); lt >= 0 {
+			v := string(bytes.TrimSpace(text[:lt]))
+			if strings.IndexByte(v, '&') >= 0 {
+				v = html.UnescapeString(v)
+			}
+			h.value, h.known = v, v != ""
+		}
+	}
+	s.forms = append(s.forms, h)
 }
 
 // hit notes a raw HTML tag; tags inside one element share one sighting.
@@ -178,7 +223,11 @@ func (s *sniffer) hit(tag string) {
 func (l *Linter) markupUpTo(line int) {
 	f := l.f
 	sn := f.markup
-	if sn == nil || len(sn.hits) == 0 {
+	if sn == nil {
+		return
+	}
+	l.formsUpTo(line)
+	if len(sn.hits) == 0 {
 		return
 	}
 	n := 0
@@ -203,4 +252,35 @@ func (l *Linter) markupUpTo(line int) {
 		}
 	}
 	sn.hits = append(sn.hits[:0], sn.hits[n:]...)
+}
+
+// formsUpTo compares the plain and g: forms of title, link and description
+// seen before line, for the previous item. It stands in for Item.Shadowed
+// when the reader does not fill it.
+func (l *Linter) formsUpTo(line int) {
+	f := l.f
+	sn := f.markup
+	n := 0
+	for n < len(sn.forms) && sn.forms[n].line < line {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	if f.prevLine > 0 && !f.prevShadowed {
+		hits := sn.forms[:n]
+		for _, p := range hits {
+			if !p.plain || !p.known || p.line < f.prevLine {
+				continue
+			}
+			for _, g := range hits {
+				if g.plain || g.name != p.name || !g.known || g.line < f.prevLine || g.value == p.value {
+					continue
+				}
+				l.report(rConflictingForms, p.line, f.prevID, p.name, fmt.Sprintf("<%s> %q and <g:%s> %q differ; the g: value is used", p.name, clip(p.value), p.name, clip(g.value)))
+				break
+			}
+		}
+	}
+	sn.forms = append(sn.forms[:0], sn.forms[n:]...)
 }
