@@ -355,7 +355,7 @@ func (l *Linter) checkPrice(line int, id, name, val string) (feed.Price, bool) {
 		return p, false
 	}
 	if !p.HasCurrency() {
-		l.report(rPriceFormat, line, id, name, fmt.Sprintf("%s %q has no currency: write %s and an ISO 4217 code (%s USD)", name, val, p.Amount, p.Amount))
+		l.report(rPriceFormat, line, id, name, fmt.Sprintf("%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val))
 		return p, true
 	}
 	if name == "price" && (p.Amount == "0" || strings.HasPrefix(p.Amount, "-")) {

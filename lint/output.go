@@ -1,10 +1,12 @@
 package lint
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -94,6 +96,8 @@ func writeText(w io.Writer, r *Report, o WriteOptions) error {
 	sevColor := map[Severity]string{Error: ansiRed, Warning: ansiYellow, Info: ansiBlue}
 	var b strings.Builder
 	rules, groups := byRule(r)
+	// Errors first, then warnings, then infos; registry order within each.
+	slices.SortStableFunc(rules, func(a, b Rule) int { return cmp.Compare(b.Severity, a.Severity) })
 	for _, rule := range rules {
 		n := count(r, rule.Code)
 		fmt.Fprintf(&b, "%s %s (%d): %s\n", paint(ansiBold+sevColor[rule.Severity], rule.Severity.String()), paint(ansiBold, rule.Code), n, rule.Summary)
