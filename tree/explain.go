@@ -325,7 +325,11 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 	_, cur := b.priceSet(gi, g)
 	var set, other []string
 	var sales, noSale []string
+	var worse []string
 	for _, r := range vars {
+		if r.rank != tier && r.price != "" {
+			worse = append(worse, fmt.Sprintf("%s %s %s", r.itemID, r.price, rankNames[r.rank]))
+		}
 		if r.rank != tier || r.price == "" {
 			continue
 		}
@@ -348,6 +352,9 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 	}
 	if tier != rankInStock {
 		setDesc += fmt.Sprintf("; no variant is %s", rankNames[rankInStock])
+	}
+	if len(worse) > 0 {
+		setDesc += fmt.Sprintf("; left out as less available: %s", strings.Join(worse, ", "))
 	}
 	if _, ok := p.Payload[FieldPrice]; ok {
 		why[FieldPrice] = "lowest of " + setDesc
