@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 )
 
 // TestXMLRealFeedCounts reads every XML file of the real-feed folder and checks
@@ -377,4 +379,46 @@ func TestXMLBoundedMemory(t *testing.T) {
 	if got := len(r.s.buf); got != 2*xmlChunk {
 		t.Errorf("buffer grew to %d bytes for %d small items, want %d", got, n, 2*xmlChunk)
 	}
+}
+
+// slowCheckChars is checkChars written the obvious way.
+func slowCheckChars(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 || !isInCharacterRange(r) {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+func TestCheckChars(t *testing.T) {
+	for _, s := range []string{"", "plain ascii text that is long enough for words", "tab\tnl\ncr\r", "ctl\x0b", "\x00",
+		"café", "caf\xe9", "\xc0\x80", "\xed\xa0\x80", "\xef\xbf\xbe", "\xef\xbf\xbd", "\xf4\x90\x80\x80", "\xf0\x9f\x98\x80",
+		"Привет, мир! 日本語 – €", strings.Repeat("a", 40) + "\x7f" + strings.Repeat("b", 40) + "\x1f"} {
+		if got, want := firstBad(s), slowCheckChars([]byte(s)); got != want {
+			t.Errorf("checkChars(%q) = %d, want %d", s, got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("abc \t\n\r\x01\x7f\x80\xbf\xc2\xd0\xe0\xe2\xed\xef\xf0\xf4\xf5\xff")
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, rng.IntN(70))
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = 'a' + byte(rng.IntN(26))
+			}
+		}
+		if got, want := firstBad(string(b)), slowCheckChars(b); got != want {
+			t.Fatalf("checkChars(%q) = %d, want %d", b, got, want)
+		}
+	}
+}
+
+func firstBad(s string) int {
+	i, _ := checkChars([]byte(s))
+	return i
 }

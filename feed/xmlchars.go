@@ -177,23 +177,29 @@ func checkChars(b []byte) (int, string) {
 		lo = 0x0101010101010101
 		hi = 0x8080808080808080
 	)
+	// special has the high bit set in each byte that is >= 0x80 or < 0x20
+	// (w - 0x20 borrows into the high bit of a byte below 0x20).
+	special := func(w uint64) uint64 { return (w | (w-0x20*lo)&^w) & hi }
 	n := len(b)
 	i := 0
 	for i < n {
-		if i+8 <= n {
-			w := binary.LittleEndian.Uint64(b[i:])
-			// No byte >= 0x80 and none < 0x20 (w - 0x20 borrows into its high bit).
-			if (w|((w-0x20*lo)&^w))&hi == 0 {
-				i += 8
-				continue
-			}
-		}
 		c := b[i]
-		switch {
-		case c >= 0x20 && c < 0x80, c == '\t', c == '\n', c == '\r':
+		if c < 0x80 {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return i, "illegal character code " + charCode(rune(c))
+			}
 			i++
-		case c < 0x20:
-			return i, "illegal character code " + charCode(rune(c))
+			// After one ASCII byte, skip ASCII text a word, then four words, at a time.
+			if i+8 < n && special(binary.LittleEndian.Uint64(b[i:])) == 0 {
+				i += 8
+				for i+32 < n && special(binary.LittleEndian.Uint64(b[i:])|binary.LittleEndian.Uint64(b[i+8:])|
+					binary.LittleEndian.Uint64(b[i+16:])|binary.LittleEndian.Uint64(b[i+24:])) == 0 {
+					i += 32
+				}
+			}
+			continue
+		}
+		switch {
 		case c < 0xC2:
 			return i, badUTF8
 		case c < 0xE0:
