@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -180,19 +181,18 @@ func newProductWriter(out io.Writer, opts TransformOptions, topts tree.Options) 
 	bw := bufio.NewWriterSize(out, 256<<10)
 	switch opts.To {
 	case OutputCSV, OutputTSV:
-		return &delimitedWriter{w: bw, tsv: opts.To == OutputTSV, cols: tree.ItemColumns(topts), productID: topts.ProductID}
+		return &delimitedWriter{w: bw, tsv: opts.To == OutputTSV, cols: tree.ItemColumns(topts)}
 	case OutputJSONL:
 		return &jsonlWriter{w: bw}
 	}
-	return &xmlWriter{w: bw, opts: opts, productID: topts.ProductID}
+	return &xmlWriter{w: bw, opts: opts}
 }
 
 // xmlWriter writes Google RSS 2.0: the envelope by hand, each <item> built
 // with etree and written at once, so memory does not grow with the feed.
 type xmlWriter struct {
-	w         *bufio.Writer
-	opts      TransformOptions
-	productID string
+	w    *bufio.Writer
+	opts TransformOptions
 }
 
 // GoogleNS is the namespace of Google's product attributes.
@@ -211,7 +211,7 @@ func (x *xmlWriter) begin() error {
 		desc = fmt.Sprintf("Shaped by feedsync transform (policy %s)", x.opts.Policy)
 	}
 	if link == "" {
-		link = x.opts.Source
+		link = publicURL(x.opts.Source)
 	}
 	x.w.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	x.w.WriteString(`<rss version="2.0" xmlns:g="` + GoogleNS + `">` + "\n<channel>\n")
@@ -257,6 +257,17 @@ func (x *xmlWriter) end() error {
 
 func (x *xmlWriter) problems() []feed.Problem { return nil }
 
+// publicURL is an http(s) source without what may be secret (user info,
+// query, fragment), or "" for anything else.
+func publicURL(src string) string {
+	u, err := url.Parse(src)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
 // xmlName makes an attribute name a valid XML element name: characters
 // other than letters, digits, '_', '-' and '.' become '_', and a name that
 // does not start with a letter or '_' gets a leading '_'.
@@ -289,15 +300,14 @@ func xmlName(s string) string {
 // delimitedWriter writes CSV or TSV with a fixed header: every attribute
 // the policy and mapping can produce.
 type delimitedWriter struct {
-	w         *bufio.Writer
-	tsv       bool
-	csv       *csv.Writer
-	cols      []string
-	index     map[string]int
-	row       []string
-	productID string
-	dropped   map[string]bool
-	probs     []feed.Problem
+	w       *bufio.Writer
+	tsv     bool
+	csv     *csv.Writer
+	cols    []string
+	index   map[string]int
+	row     []string
+	dropped map[string]bool
+	probs   []feed.Problem
 }
 
 func (d *delimitedWriter) begin() error {

@@ -298,3 +298,22 @@ func TestWriteFileAtomicKeepsTheOldFileOnError(t *testing.T) {
 		t.Errorf("%d files in the directory, want 1 (temporary files left behind?)", len(ents))
 	}
 }
+
+func TestTransformChannelLinkKeepsSecretsOut(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "feeds", "shop.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := transformBytes(t, data, TransformOptions{To: OutputXML, Source: "https://user:pw@shop.example.com/feed.xml?token=SECRET#x"})
+	s := string(out)
+	if !strings.Contains(s, "<link>https://shop.example.com/feed.xml</link>") {
+		t.Errorf("channel link missing:\n%s", s[:300])
+	}
+	if strings.Contains(s, "SECRET") || strings.Contains(s, "pw@") {
+		t.Errorf("a secret of the source URL reached the output:\n%s", s[:300])
+	}
+	out, _ = transformBytes(t, data, TransformOptions{To: OutputXML, Source: "/srv/feeds/shop.xml"})
+	if strings.Contains(string(out), "/srv/feeds") {
+		t.Errorf("a local path became the channel link:\n%s", out[:300])
+	}
+}
