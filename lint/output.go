@@ -118,8 +118,8 @@ func writeText(w io.Writer, r *Report, o WriteOptions) error {
 		b.WriteByte('\n')
 	}
 	files := len(r.Files)
-	summary := fmt.Sprintf("%s, %s, %s in %d %s (%d items)",
-		plural(r.Errors, "error"), plural(r.Warnings, "warning"), plural(r.Infos, "info"), files, pluralWord(files, "file"), r.Items())
+	summary := fmt.Sprintf("%s, %s, %s in %d %s (%s)",
+		plural(r.Errors, "error"), plural(r.Warnings, "warning"), plural(r.Infos, "info"), files, pluralWord(files, "file"), plural(r.Items(), "item"))
 	switch {
 	case r.Fatal():
 		summary = paint(ansiBold+ansiRed, summary+"; a feed could not be read to its end")
@@ -375,7 +375,7 @@ func writeGitHub(w io.Writer, r *Report) error {
 			fmt.Fprintf(&b, "::notice title=%s::%s\n", ghProperty(c.Code), ghData(fmt.Sprintf("%d more %s findings not annotated", c.Omitted, c.Code)))
 		}
 	}
-	fmt.Fprintf(&b, "feedsync lint: %s, %s, %s (%d items)\n", plural(r.Errors, "error"), plural(r.Warnings, "warning"), plural(r.Infos, "info"), r.Items())
+	fmt.Fprintf(&b, "feedsync lint: %s, %s, %s (%s)\n", plural(r.Errors, "error"), plural(r.Warnings, "warning"), plural(r.Infos, "info"), plural(r.Items(), "item"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
