@@ -443,10 +443,10 @@ func (b *Builder) inherit(p *payload, gi int32, g *group, need uint32, c *record
 	}
 	var ds []donorRef
 	var err error
-	if b.opts.Policy == PolicyParent {
+	if b.opts.Policy == PolicyParent || g.n <= bigGroup {
 		ds, err = b.donors(g, need)
 	} else {
-		// Variants of one group lack the same fields: find the donors once.
+		// The variants of a big group: find its donors once.
 		var ok bool
 		if ds, ok = b.donorCache[gi]; !ok {
 			ds, err = b.donors(g, g.mask)

@@ -339,3 +339,34 @@ func TestExplain(t *testing.T) {
 		}
 	})
 }
+
+func TestVariantInheritanceInABigGroup(t *testing.T) {
+	var items []*feed.Item
+	for i := 0; i < 2*bigGroup; i++ {
+		avail := "in_stock"
+		if i == 0 {
+			avail = "out_of_stock"
+		}
+		kv := []string{"id", fmt.Sprintf("V%02d", i), "item_group_id", "G", "size", fmt.Sprint(i), "availability", avail}
+		switch i {
+		case 0:
+			kv = append(kv, "brand", "Out")
+		case 40, 50:
+			kv = append(kv, "brand", fmt.Sprintf("Brand %d", i))
+		}
+		items = append(items, item(i+1, kv...))
+	}
+	ps, _ := build(t, Options{Policy: PolicyVariant}, items...)
+	for id, p := range ps {
+		want := `"Brand 40"` // the lowest id among the in-stock variants that have a brand
+		switch id {
+		case "V00":
+			want = `"Out"`
+		case "V50":
+			want = `"Brand 50"`
+		}
+		if got := field(p, "brand"); got != want {
+			t.Errorf("%s brand: got %s, want %s", id, got, want)
+		}
+	}
+}

@@ -482,8 +482,22 @@ type donorRef struct {
 // It reads the records of the candidates that tie on availability.
 func (b *Builder) donors(g *group, need uint32) ([]donorRef, error) {
 	var out []donorRef
+	var repMask uint32
+	for i := g.head; i >= 0; {
+		v := b.variants.at(i)
+		if v.off == g.repOff {
+			repMask = v.mask
+			break
+		}
+		i = v.next
+	}
 	for bit, spec := range b.m.inheritSpecs {
 		if need&(1<<bit) == 0 {
+			continue
+		}
+		if repMask&(1<<bit) != 0 {
+			// The representative comes first in representative order.
+			out = append(out, donorRef{spec: spec, off: g.repOff, id: b.arena.str(g.repID)})
 			continue
 		}
 		bestRank := uint8(255)
