@@ -35,14 +35,18 @@ const MaxStringLen = 256
 type Options struct {
 	Policy Policy
 	// ProductID names the attribute that identifies a product under the variant
-	// policy (and a standalone item under both): id, gtin, mpn or any attribute.
+	// policy (and a standalone item under both): id, gtin, mpn or any attribute
+	// such as sku ("": id). Items without it are reported and skipped under
+	// both policies; when it is not id, the feed id travels as sku unless
+	// Fields maps sku.
 	ProductID string
 	// Fields maps catalog fields to feed attributes over DefaultFields
 	// ("material": "material" adds a field, "description": "" drops one,
 	// "category_name": "product_type,google_product_category" takes the first
 	// non-empty). See DefaultFields and CheckFields.
 	Fields map[string]string
-	// Now is the run's clock, for sale_price_effective_date.
+	// Now is the run's clock, for sale_price_effective_date (zero: the wall
+	// clock when NewBuilder runs).
 	Now time.Time
 	// SpillDir is where the temporary spill file goes once the items'
 	// records outgrow memory ("": the system's temporary directory).
