@@ -403,7 +403,11 @@ func (d *Daemon) syncOnce(fc *FeedConfig, log zerolog.Logger) (sum Summary, err 
 			sum.Error = err.Error()
 		}
 	}()
-	return d.syncer.Sync(d.runCtx, fc, Options{Mode: ModeSync, Log: log, UserAgent: d.opts.UserAgent})
+	ctx := d.runCtx
+	if d.opts.Metrics != nil {
+		ctx = push.WithObserver(ctx, d.opts.Metrics.ForFeed(fc.Name))
+	}
+	return d.syncer.Sync(ctx, fc, Options{Mode: ModeSync, Log: log, UserAgent: d.opts.UserAgent})
 }
 
 // record keeps the outcome and logs the run's summary line: at info on

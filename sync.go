@@ -62,6 +62,9 @@ type Summary struct {
 	Skipped     int    `json:"skipped"`     // items or rows skipped with a problem
 	Bytes       int64  `json:"bytes"`
 	Started     string `json:"started"`
+	// Unconfirmed counts products the catalog's import neither confirmed nor
+	// listed as failed: they are sent again on the next run.
+	Unconfirmed int    `json:"unconfirmed,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -259,6 +262,17 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
 	}
 
+	// Typed attributes, once per feed and catalog, before the first push.
+	if d, ok := s.Sink.(push.AttributeDeclarer); ok && opts.Mode != ModePlan && !meta.Attributes {
+		if err := d.DeclareAttributes(ctx, push.ProductAttributes); err != nil {
+			return fmt.Errorf("catalog %s: declare attributes: %w", s.Sink.Target(), err)
+		}
+		meta.Attributes = true
+		if err := s.DB.SetMeta(fc.Name, meta); err != nil {
+			return fmt.Errorf("record state: %w", err)
+		}
+	}
+
 	// Diff and push.
 	*touched = true
 	target := s.Sink.Target()
@@ -336,6 +350,10 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	close(ops)
 	sinkErr := <-sinkDone
+	var unidentified *push.UnidentifiedError
+	if errors.As(sinkErr, &unidentified) {
+		sum.Unconfirmed = unidentified.Rows
+	}
 	if err := stopC(); err != nil && sinkErr == nil {
 		sinkErr = fmt.Errorf("commit state: %w", err)
 	}

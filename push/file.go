@@ -1,13 +1,13 @@
 package push
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -20,6 +20,9 @@ import (
 // operations are acknowledged, so an acknowledged operation is on disk.
 type FileSink struct {
 	path string
+	// mu serialises batches of concurrent Applies (the daemon syncs feeds in
+	// parallel into one file): a batch goes out as one write, never interleaved.
+	mu sync.Mutex
 	// BatchSize and BatchDelay bound how many ops wait for one fsync.
 	BatchSize  int
 	BatchDelay time.Duration
@@ -81,22 +84,25 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 		return fmt.Errorf("catalog file: %w", err)
 	}
 	defer f.Close()
-	w := bufio.NewWriterSize(f, 256<<10)
+	var buf []byte
 	var pending []Op
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := w.Flush(); err != nil {
-			return fmt.Errorf("write catalog file %s: %w", s.path, err)
+		s.mu.Lock()
+		_, err := f.Write(buf)
+		if err == nil {
+			err = f.Sync()
 		}
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("fsync catalog file %s: %w", s.path, err)
+		s.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("write catalog file %s: %w", s.path, err)
 		}
 		for _, op := range pending {
 			ack(Result{Op: op})
 		}
-		pending = pending[:0]
+		pending, buf = pending[:0], buf[:0]
 		return nil
 	}
 	timer := time.NewTimer(s.BatchDelay)
@@ -112,14 +118,11 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 			if !ok {
 				return flush()
 			}
-			b, err := appendLine(nil, op)
+			b, err := appendLine(buf, op)
 			if err != nil {
 				return fmt.Errorf("product %q: %w", op.ID, err)
 			}
-			b = append(b, '\n')
-			if _, err := w.Write(b); err != nil {
-				return fmt.Errorf("write catalog file %s: %w", s.path, err)
-			}
+			buf = append(b, '\n')
 			pending = append(pending, op)
 			if len(pending) >= s.BatchSize {
 				if err := flush(); err != nil {

@@ -86,12 +86,9 @@ var _ Sink = (*UserCom)(nil)
 // NewUserCom returns a User.com sink. It sends nothing until Apply or
 // DeclareAttributes.
 func NewUserCom(cfg UserComConfig) (*UserCom, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("catalog.url %q: want the app's URL, such as https://example.user.com", cfg.URL)
-	}
-	if strings.HasSuffix(u.Path, "/api/public") {
-		u.Path = strings.TrimSuffix(u.Path, "/api/public")
+	appURL, err := normalizeAppURL(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Token == "" {
 		env := cfg.TokenEnv
@@ -107,7 +104,7 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 	default:
 		return nil, fmt.Errorf("catalog.mode %q: want import or rest", cfg.Mode)
 	}
-	cfg.URL = u.String()
+	cfg.URL = appURL
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 4
 	}
@@ -171,6 +168,27 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 // out on purpose: switching between import and rest changes how products
 // travel, not what the catalog holds, so it must not re-send every product.
 func (s *UserCom) Target() string { return "usercom:" + s.cfg.URL }
+
+// UserComTarget is the Target a User.com sink for the app at rawURL has,
+// without building one (plan needs no token).
+func UserComTarget(rawURL string) (string, error) {
+	u, err := normalizeAppURL(rawURL)
+	if err != nil {
+		return "", err
+	}
+	return "usercom:" + u, nil
+}
+
+// normalizeAppURL accepts https://app.user.com, with or without a trailing
+// slash or /api/public.
+func normalizeAppURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("catalog.url %q: want the app's URL, such as https://example.user.com", raw)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/api/public")
+	return u.String(), nil
+}
 
 // Mode is ModeImport or ModeREST.
 func (s *UserCom) Mode() string { return s.cfg.Mode }

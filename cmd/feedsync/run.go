@@ -48,7 +48,8 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 		return err
 	}
 	log := newLogger(cfg, os.Stdout, false)
-	sink, err := newSink(cfg)
+	metrics := feedsync.NewMetrics()
+	sink, err := newSink(cfg, log, metrics)
 	if err != nil {
 		return err
 	}
@@ -63,11 +64,6 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 		}
 	}()
 
-	// TODO(push): the User.com client reports requests and retries to a
-	// push.Observer (push.UserComConfig.Observer), but newSink does not take
-	// one yet; once it does, build the sink with newSink(cfg, metrics) so that
-	// feedsync_push_requests_total and feedsync_push_retries_total fill in.
-	metrics := feedsync.NewMetrics()
 	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
 		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now,
 		Reload: func() (*feedsync.Config, error) { return feedsync.LoadConfig(path) },

@@ -66,7 +66,7 @@ func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
 
 // newSink builds the configured catalog sink. The User.com client reports
 // its requests and retries to obs when given (the daemon's metrics).
-func newSink(cfg *feedsync.Config, obs ...push.Observer) (push.Sink, error) {
+func newSink(cfg *feedsync.Config, log zerolog.Logger, obs ...push.Observer) (push.Sink, error) {
 	switch cfg.Catalog.Kind {
 	case "file":
 		return push.NewFileSink(cfg.Catalog.Path), nil
@@ -83,7 +83,7 @@ func newSink(cfg *feedsync.Config, obs ...push.Observer) (push.Sink, error) {
 		s, err := push.NewUserCom(push.UserComConfig{
 			URL: c.URL, Token: token, TokenEnv: c.TokenEnv, Mode: c.Mode,
 			Rate: c.Rate, Concurrency: c.Concurrency, Timeout: time.Duration(c.Timeout), Retries: c.Retries,
-			UserAgent: userAgent(), Logger: newLogger(cfg, os.Stderr, false).With().Str("catalog", "usercom").Logger(),
+			UserAgent: userAgent(), Logger: log.With().Str("catalog", "usercom").Logger(),
 			Observer: observer,
 		})
 		if err != nil {
@@ -92,6 +92,20 @@ func newSink(cfg *feedsync.Config, obs ...push.Observer) (push.Sink, error) {
 		return s, nil
 	}
 	return nil, usagef("catalog.kind %q: want file or usercom", cfg.Catalog.Kind)
+}
+
+// planSink stands in for the configured catalog in plan: it records what
+// would be sent, with the catalog's target so hashes match, and needs no token.
+func planSink(cfg *feedsync.Config) (*push.Recorder, error) {
+	switch cfg.Catalog.Kind {
+	case "usercom":
+		t, err := push.UserComTarget(cfg.Catalog.URL)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return push.NewRecorder(t), nil
+	}
+	return push.NewRecorder(push.NewFileSink(cfg.Catalog.Path).Target()), nil
 }
 
 // selectFeeds returns the named feeds, or all when none is named.

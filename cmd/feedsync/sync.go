@@ -54,7 +54,12 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 		return err
 	}
 	log := newLogger(cfg, os.Stderr, quiet || jsonOut)
-	sink, err := newSink(cfg)
+	var sink push.Sink
+	if mode == feedsync.ModePlan {
+		sink, err = planSink(cfg)
+	} else {
+		sink, err = newSink(cfg, log)
+	}
 	if err != nil {
 		return err
 	}
@@ -124,6 +129,9 @@ func printSummary(w io.Writer, s feedsync.Summary) {
 		s.Feed, s.Items, s.Products, verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, ", %d skipped", s.Skipped)
+	}
+	if s.Unconfirmed > 0 {
+		fmt.Fprintf(w, ", %d unconfirmed (sent again next run)", s.Unconfirmed)
 	}
 	fmt.Fprintf(w, " (fetch %s, %d ms)\n", s.Fetch, s.DurationMS)
 	if s.Error != "" {
