@@ -86,3 +86,16 @@ func TestStateShowsCountsRunsAndResets(t *testing.T) {
 		t.Errorf("after reset: %+v, want 3 created", s)
 	}
 }
+
+func TestPlanNeedsNoCatalogToken(t *testing.T) {
+	dir := workspace(t, map[string]string{"books": "books.csv:variant"}, "")
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	data, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(data), "catalog: {kind: file, path: out/catalog.jsonl}", "catalog: {kind: usercom, url: 'https://shop.user.com', token_env: FEEDSYNC_TEST_NO_TOKEN}", 1)), 0o644)
+	if r := runBinary(t, nil, "plan", "-c", cfg); r.code != 0 || !strings.Contains(r.stdout, "would be 3 created") {
+		t.Errorf("plan with usercom and no token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runBinary(t, nil, "sync", "-c", cfg); r.code != 2 || !strings.Contains(r.stderr, "set FEEDSYNC_TEST_NO_TOKEN") {
+		t.Errorf("sync with usercom and no token: exit %d, want 2 and what to set\n%s", r.code, r.stderr)
+	}
+}
