@@ -241,6 +241,7 @@ func (x *xmlReader) readItem(line int) (*Item, error) {
 	x.attrs = x.attrs[:0]
 	x.subs = x.subs[:0]
 	for {
+		x.s.skipWhitespace()
 		k, err := x.s.next()
 		if err != nil {
 			return nil, err

@@ -250,6 +250,21 @@ func (s *xmlScanner) truncated(pos int) error {
 	return &syntaxError{pos: pos, msg: msg}
 }
 
+// skipWhitespace skips white space that is followed by markup, for callers
+// that ignore such text (between the children of an item, between items).
+func (s *xmlScanner) skipWhitespace() {
+	if s.pendingEnd {
+		return
+	}
+	i := s.pos
+	for i < s.end && isSpace(s.buf[i]) {
+		i++
+	}
+	if i < s.end && s.buf[i] == '<' {
+		s.pos = i
+	}
+}
+
 // simpleContent looks past the start tag just read for the common shape of a
 // value: character data without markup, then the element's own end tag
 // (exactly "</name>"). It returns the raw text and the number of bytes text
