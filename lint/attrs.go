@@ -1,6 +1,9 @@
 package lint
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // knownAttrs are the attributes of Google's product data specification
 // (FEED-SPEC §2), besides those item rules look at by name.
@@ -57,43 +60,70 @@ var apparelWords = []string{
 
 // isApparel guesses whether an item is apparel from its Google category
 // (id or path), product_type and title.
-func isApparel(gpc, productType, title string) bool {
-	if gpc != "" {
-		if apparelCategoryIDs[gpc] {
-			return true
-		}
-		l := strings.ToLower(gpc)
-		if strings.HasPrefix(l, "apparel") {
-			return true
-		}
-		if isDigits(gpc) || strings.Contains(l, ">") {
-			return false // a category that is not apparel
-		}
-	}
-	return hasWord(productType, apparelWords) || hasWord(title, apparelWords)
+func (l *Linter) isApparel(gpc, productType, title string) bool {
+	var ok bool
+	ok, l.lower = isApparelBuf(gpc, productType, title, l.lower)
+	return ok
 }
 
-// hasWord reports whether s holds one of words as a whole word, ignoring case.
-func hasWord(s string, words []string) bool {
-	if s == "" {
-		return false
+func isApparel(gpc, productType, title string) bool {
+	ok, _ := isApparelBuf(gpc, productType, title, nil)
+	return ok
+}
+
+func isApparelBuf(gpc, productType, title string, buf []byte) (bool, []byte) {
+	if gpc != "" {
+		if apparelCategoryIDs[gpc] {
+			return true, buf
+		}
+		if len(gpc) >= 7 && strings.EqualFold(gpc[:7], "apparel") {
+			return true, buf
+		}
+		if isDigits(gpc) || strings.Contains(gpc, ">") {
+			return false, buf // a category that is not apparel
+		}
 	}
-	l := strings.ToLower(s)
+	var ok bool
+	if ok, buf = hasWord(productType, apparelWords, buf); ok {
+		return true, buf
+	}
+	return hasWord(title, apparelWords, buf)
+}
+
+// hasWord reports whether s holds one of words as a whole word, ignoring
+// case; buf is scratch space for the lower-cased s, returned for reuse.
+func hasWord(s string, words []string, buf []byte) (bool, []byte) {
+	if s == "" {
+		return false, buf
+	}
+	buf = buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			buf = append(buf[:0], strings.ToLower(s)...)
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	l := buf
 	for _, w := range words {
 		for off := 0; ; {
-			i := strings.Index(l[off:], w)
+			i := bytes.Index(l[off:], []byte(w))
 			if i < 0 {
 				break
 			}
 			i += off
 			end := i + len(w)
 			if (i == 0 || !isWordByte(l[i-1])) && (end == len(l) || !isWordByte(l[end])) {
-				return true
+				return true, buf
 			}
 			off = i + 1
 		}
 	}
-	return false
+	return false, buf
 }
 
 func isWordByte(c byte) bool {

@@ -49,9 +49,9 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 		exact := maphash.String(l.seed, id)
 		if prev, ok := f.ids[key]; ok {
 			if prev.exact == exact {
-				l.report(rDuplicateID, line, id, "id", fmt.Sprintf("id %q is also the id of the item on line %d", id, prev.line))
+				l.reportf(rDuplicateID, line, id, "id", "id %q is also the id of the item on line %d", id, prev.line)
 			} else {
-				l.report(rDuplicateIDCase, line, id, "id", fmt.Sprintf("id %q differs only in letter case from the id of the item on line %d", id, prev.line))
+				l.reportf(rDuplicateIDCase, line, id, "id", "id %q differs only in letter case from the id of the item on line %d", id, prev.line)
 			}
 		} else {
 			f.ids[key] = idRec{line: int32(line), exact: exact}
@@ -66,7 +66,7 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 			key := maphash.String(l.seed, strings.TrimLeft(v.gtin, "0"))
 			if prev, ok := f.gtins[key]; ok {
 				if prev.group != groupHash || groupHash == 0 {
-					l.report(rGTINReused, line, id, "gtin", fmt.Sprintf("gtin %s is also on the item on line %d, which is not a variant of the same group", v.gtin, prev.line))
+					l.reportf(rGTINReused, line, id, "gtin", "gtin %s is also on the item on line %d, which is not a variant of the same group", v.gtin, prev.line)
 				}
 			} else {
 				f.gtins[key] = gtinRec{line: int32(line), group: groupHash}
@@ -88,7 +88,7 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 		}
 	}
 	if v.itemGroupID != "" {
-		l.group(line, id, v)
+		l.group(line, id, v, groupHash)
 	}
 }
 
@@ -116,27 +116,29 @@ func (l *Linter) foldHash(s string) uint64 {
 }
 
 // group adds an item to its variant group's record.
-func (l *Linter) group(line int, id string, v *itemView) {
+// Groups are keyed by a 64-bit hash of the lower-cased id: two ids that
+// collide would be taken for one group, a chance of about 1 in 10^8 for a
+// million groups.
+func (l *Linter) group(line int, id string, v *itemView, key uint64) {
 	f := l.f
-	key := strings.ToLower(v.itemGroupID)
 	gi, ok := f.groups[key]
 	if !ok {
 		gi = int32(len(f.recs))
-		f.groups[strings.Clone(key)] = gi
+		f.groups[key] = gi
 		f.recs = append(f.recs, groupRec{spelling: strings.Clone(v.itemGroupID), firstID: strings.Clone(id), firstLine: int32(line)})
 	}
 	g := &f.recs[gi]
 	g.n++
 	if g.spelling != v.itemGroupID && g.flags&gCaseReported == 0 && l.on[rGroupIDCase] {
 		g.flags |= gCaseReported
-		l.report(rGroupIDCase, line, id, "item_group_id", fmt.Sprintf("item_group_id %q and %q (line %d) differ only in letter case: they are one group", v.itemGroupID, g.spelling, g.firstLine))
+		l.reportf(rGroupIDCase, line, id, "item_group_id", "item_group_id %q and %q (line %d) differ only in letter case: they are one group", v.itemGroupID, g.spelling, g.firstLine)
 	}
 	if v.brand != "" {
 		if g.flags&gBrandSet == 0 {
 			g.brand, g.flags = strings.Clone(v.brand), g.flags|gBrandSet
 		} else if !strings.EqualFold(g.brand, v.brand) && g.flags&gBrandReported == 0 && l.on[rGroupBrandMismatch] {
 			g.flags |= gBrandReported
-			l.report(rGroupBrandMismatch, line, id, "brand", fmt.Sprintf("brand %q differs from %q, the brand of other variants of group %q", v.brand, g.brand, g.spelling))
+			l.reportf(rGroupBrandMismatch, line, id, "brand", "brand %q differs from %q, the brand of other variants of group %q", v.brand, g.brand, g.spelling)
 		}
 	}
 	if v.price != "" {
@@ -145,7 +147,7 @@ func (l *Linter) group(line int, id string, v *itemView) {
 				g.currency = p.Currency // ParsePrice returns a fresh upper-cased string
 			} else if p.Currency != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
 				g.flags |= gCurrencyReported
-				l.report(rGroupMixedCurrency, line, id, "price", fmt.Sprintf("price is in %s, other variants of group %q in %s", p.Currency, g.spelling, g.currency))
+				l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", p.Currency, g.spelling, g.currency)
 			}
 		}
 	}
@@ -205,9 +207,9 @@ func (l *Linter) finishGroups() {
 		g := &l.f.recs[i]
 		switch {
 		case g.n == 1:
-			l.report(rGroupOfOne, int(g.firstLine), g.firstID, "item_group_id", fmt.Sprintf("group %q has a single item", g.spelling))
+			l.reportf(rGroupOfOne, int(g.firstLine), g.firstID, "item_group_id", "group %q has a single item", g.spelling)
 		case g.flags&gVariantAttr == 0:
-			l.report(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", fmt.Sprintf("none of the %d items of group %q has color, size, material, pattern, age_group or gender", g.n, g.spelling))
+			l.reportf(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", "none of the %d items of group %q has color, size, material, pattern, age_group or gender", g.n, g.spelling)
 		}
 	}
 }

@@ -239,7 +239,7 @@ func (l *Linter) required(line int, id string, v *itemView) {
 				l.add(rEnumSpelling, line, id, "identifier_exists", fmt.Sprintf("identifier_exists %q: write %s", v.identifierExists, ie))
 			}
 		default:
-			l.report(rIdentifierExistsValue, line, id, "identifier_exists", fmt.Sprintf("identifier_exists %q: want yes, true, no or false", v.identifierExists))
+			l.reportf(rIdentifierExistsValue, line, id, "identifier_exists", "identifier_exists %q: want yes, true, no or false", v.identifierExists)
 		}
 		if noIdent && (v.gtin != "" || v.mpn != "") && l.hit(rIdentifierExistsConflict) {
 			which := "gtin"
@@ -249,7 +249,7 @@ func (l *Linter) required(line int, id string, v *itemView) {
 			l.add(rIdentifierExistsConflict, line, id, "identifier_exists", fmt.Sprintf("identifier_exists is %s but the item has a %s", v.identifierExists, which))
 		}
 	}
-	if l.on[rMissingApparel] && isApparel(v.gpc, v.productType, v.title) {
+	if l.on[rMissingApparel] && (v.color == "" || v.size == "" || v.gender == "" || v.ageGroup == "") && l.isApparel(v.gpc, v.productType, v.title) {
 		for _, a := range [...]struct{ name, val string }{{"color", v.color}, {"size", v.size}, {"gender", v.gender}, {"age_group", v.ageGroup}} {
 			if a.val == "" && l.hit(rMissingApparel) {
 				l.add(rMissingApparel, line, id, a.name, "apparel item without "+a.name)
@@ -274,7 +274,7 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 	}
 	if priceOK && saleOK && price.HasCurrency() && sale.HasCurrency() {
 		if price.Currency != sale.Currency {
-			l.report(rSalePriceCurrency, line, id, "sale_price", fmt.Sprintf("sale_price is in %s, price in %s", sale.Currency, price.Currency))
+			l.reportf(rSalePriceCurrency, line, id, "sale_price", "sale_price is in %s, price in %s", sale.Currency, price.Currency)
 		} else if amount(sale) >= amount(price) && l.hit(rSalePriceAbovePrice) {
 			l.add(rSalePriceAbovePrice, line, id, "sale_price", fmt.Sprintf("sale_price %s is not below price %s", sale, price))
 		}
@@ -283,22 +283,22 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 		canon, ok := feed.NormalizeAvailability(v.availability)
 		switch {
 		case !ok:
-			l.report(rAvailabilityValue, line, id, "availability", fmt.Sprintf("availability %q: want in_stock, out_of_stock, preorder or backorder", v.availability))
+			l.reportf(rAvailabilityValue, line, id, "availability", "availability %q: want in_stock, out_of_stock, preorder or backorder", v.availability)
 		case canon != v.availability:
-			l.report(rEnumSpelling, line, id, "availability", fmt.Sprintf("availability %q: write %s", v.availability, canon))
+			l.reportf(rEnumSpelling, line, id, "availability", "availability %q: write %s", v.availability, canon)
 		}
 		if ok && (canon == feed.Preorder || canon == feed.Backorder) && v.availabilityDate == "" {
-			l.report(rAvailabilityDateMissing, line, id, "availability_date", fmt.Sprintf("availability %s needs availability_date", canon))
+			l.reportf(rAvailabilityDateMissing, line, id, "availability_date", "availability %s needs availability_date", canon)
 		}
 	}
 	if v.condition != "" {
 		switch c := strings.ToLower(v.condition); c {
 		case "new", "refurbished", "used":
 			if c != v.condition {
-				l.report(rEnumSpelling, line, id, "condition", fmt.Sprintf("condition %q: write %s", v.condition, c))
+				l.reportf(rEnumSpelling, line, id, "condition", "condition %q: write %s", v.condition, c)
 			}
 		default:
-			l.report(rConditionValue, line, id, "condition", fmt.Sprintf("condition %q: want new, refurbished or used", v.condition))
+			l.reportf(rConditionValue, line, id, "condition", "condition %q: want new, refurbished or used", v.condition)
 		}
 	}
 	l.enum(line, id, "gender", v.gender, "male", "female", "unisex")
@@ -312,13 +312,13 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 	for _, d := range [...]struct{ name, val string }{{"availability_date", v.availabilityDate}, {"expiration_date", v.expirationDate}} {
 		if d.val != "" {
 			if _, ok := parseISO(d.val); !ok {
-				l.report(rDateFormat, line, id, d.name, fmt.Sprintf("%s %q is not an ISO 8601 date or date-time", d.name, d.val))
+				l.reportf(rDateFormat, line, id, d.name, "%s %q is not an ISO 8601 date or date-time", d.name, d.val)
 			}
 		}
 	}
 	if v.saleDate != "" {
 		if why := checkDateRange(v.saleDate); why != "" {
-			l.report(rDateRange, line, id, "sale_price_effective_date", fmt.Sprintf("sale_price_effective_date %q %s", v.saleDate, why))
+			l.reportf(rDateRange, line, id, "sale_price_effective_date", "sale_price_effective_date %q %s", v.saleDate, why)
 		}
 	}
 	if v.gtin != "" {
@@ -351,15 +351,15 @@ func (l *Linter) enum(line int, id, name, val string, allowed ...string) {
 func (l *Linter) checkPrice(line int, id, name, val string) (feed.Price, bool) {
 	p, err := feed.ParsePrice(val)
 	if err != nil {
-		l.report(rPriceFormat, line, id, name, fmt.Sprintf("%s: %v", name, err))
+		l.reportf(rPriceFormat, line, id, name, "%s: %v", name, err)
 		return p, false
 	}
 	if !p.HasCurrency() {
-		l.report(rPriceFormat, line, id, name, fmt.Sprintf("%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val))
+		l.reportf(rPriceFormat, line, id, name, "%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val)
 		return p, true
 	}
 	if name == "price" && (p.Amount == "0" || strings.HasPrefix(p.Amount, "-")) {
-		l.report(rPriceNotPositive, line, id, name, fmt.Sprintf("price %q is not above zero", val))
+		l.reportf(rPriceNotPositive, line, id, name, "price %q is not above zero", val)
 	}
 	return p, true
 }
@@ -389,43 +389,43 @@ func (l *Linter) checkImage(line int, id, name, val string) {
 
 func (l *Linter) limits(line int, id string, v *itemView) {
 	if n := utf8.RuneCountInString(v.id); n > 50 {
-		l.report(rIDTooLong, line, id, "id", fmt.Sprintf("id has %d characters; the limit is 50", n))
+		l.reportf(rIDTooLong, line, id, "id", "id has %d characters; the limit is 50", n)
 	}
 	if l.on[rIDCharacters] {
 		if v.id != "" && !idChars(v.id) {
-			l.report(rIDCharacters, line, id, "id", fmt.Sprintf("id %q holds characters other than ASCII letters, digits, _ and -", v.id))
+			l.reportf(rIDCharacters, line, id, "id", "id %q holds characters other than ASCII letters, digits, _ and -", v.id)
 		}
 		if v.itemGroupID != "" && !idChars(v.itemGroupID) {
-			l.report(rIDCharacters, line, id, "item_group_id", fmt.Sprintf("item_group_id %q holds characters other than ASCII letters, digits, _ and -", v.itemGroupID))
+			l.reportf(rIDCharacters, line, id, "item_group_id", "item_group_id %q holds characters other than ASCII letters, digits, _ and -", v.itemGroupID)
 		}
 	}
 	if n := utf8.RuneCountInString(v.itemGroupID); n > 50 {
-		l.report(rItemGroupIDTooLong, line, id, "item_group_id", fmt.Sprintf("item_group_id has %d characters; the limit is 50", n))
+		l.reportf(rItemGroupIDTooLong, line, id, "item_group_id", "item_group_id has %d characters; the limit is 50", n)
 	}
 	if len(v.title) > 150 {
 		if n := utf8.RuneCountInString(v.title); n > 150 {
-			l.report(rTitleTooLong, line, id, "title", fmt.Sprintf("title has %d characters; the limit is 150", n))
+			l.reportf(rTitleTooLong, line, id, "title", "title has %d characters; the limit is 150", n)
 		}
 	}
 	if len(v.description) > 5000 {
 		if n := utf8.RuneCountInString(v.description); n > 5000 {
-			l.report(rDescriptionTooLong, line, id, "description", fmt.Sprintf("description has %d characters; the limit is 5000", n))
+			l.reportf(rDescriptionTooLong, line, id, "description", "description has %d characters; the limit is 5000", n)
 		}
 	}
 	if v.images > 10 {
-		l.report(rTooManyImages, line, id, "additional_image_link", fmt.Sprintf("%d additional_image_link values; the limit is 10", v.images))
+		l.reportf(rTooManyImages, line, id, "additional_image_link", "%d additional_image_link values; the limit is 10", v.images)
 	}
 	if v.color != "" {
 		parts := strings.Split(v.color, "/")
 		if len(parts) > 3 {
-			l.report(rColorTooMany, line, id, "color", fmt.Sprintf("color %q names %d colours; the limit is 3", v.color, len(parts)))
+			l.reportf(rColorTooMany, line, id, "color", "color %q names %d colours; the limit is 3", v.color, len(parts))
 		}
 		if n := utf8.RuneCountInString(v.color); n > 100 {
-			l.report(rColorTooLong, line, id, "color", fmt.Sprintf("color has %d characters; the limit is 100", n))
+			l.reportf(rColorTooLong, line, id, "color", "color has %d characters; the limit is 100", n)
 		} else {
 			for _, p := range parts {
 				if n := utf8.RuneCountInString(strings.TrimSpace(p)); n > 40 {
-					l.report(rColorTooLong, line, id, "color", fmt.Sprintf("colour %q has %d characters; the limit is 40", strings.TrimSpace(p), n))
+					l.reportf(rColorTooLong, line, id, "color", "colour %q has %d characters; the limit is 40", strings.TrimSpace(p), n)
 					break
 				}
 			}
@@ -437,14 +437,14 @@ func (l *Linter) limits(line int, id string, v *itemView) {
 			}
 		}
 		if len(hex) > 0 {
-			l.report(rHexColor, line, id, "color", fmt.Sprintf("color %q holds hex codes (%s), not colour names", v.color, strings.Join(hex, ", ")))
+			l.reportf(rHexColor, line, id, "color", "color %q holds hex codes (%s), not colour names", v.color, strings.Join(hex, ", "))
 		}
 		if strings.Contains(v.color, ",") {
-			l.report(rPackedValue, line, id, "color", fmt.Sprintf("color %q is a list: one colour per item (up to 3 joined by /)", v.color))
+			l.reportf(rPackedValue, line, id, "color", "color %q is a list: one colour per item (up to 3 joined by /)", v.color)
 		}
 	}
 	if v.size != "" && (strings.Contains(v.size, ",") || strings.Count(v.size, "/") >= 2) {
-		l.report(rPackedValue, line, id, "size", fmt.Sprintf("size %q is a list: send one item per size, joined by item_group_id", clip(v.size)))
+		l.reportf(rPackedValue, line, id, "size", "size %q is a list: send one item per size, joined by item_group_id", clip(v.size))
 	}
 }
 
@@ -467,9 +467,9 @@ func (l *Linter) checkText(line int, id string, a *feed.Attr) {
 	if a.Value == "" {
 		return
 	}
-	d := scanText(a.Value, !urlAttrs[a.Name])
+	d := scanText(a.Value, !urlAttrs[a.Name], !l.f.delimited)
 	if d.control != "" {
-		l.report(rControlCharacters, line, id, a.Name, fmt.Sprintf("%s holds %s", a.Name, d.control))
+		l.reportf(rControlCharacters, line, id, a.Name, "%s holds %s", a.Name, d.control)
 	}
 	if d.entity != "" && l.hit(rDoubleEscaped) {
 		l.add(rDoubleEscaped, line, id, a.Name, fmt.Sprintf("%s shows %s literally: it was escaped twice", a.Name, d.entity))
@@ -479,11 +479,11 @@ func (l *Linter) checkText(line int, id string, a *feed.Attr) {
 	}
 	switch {
 	case a.Name != "description":
-		l.report(rHTMLInText, line, id, a.Name, fmt.Sprintf("%s holds HTML (%s)", a.Name, d.tag))
+		l.reportf(rHTMLInText, line, id, a.Name, "%s holds HTML (%s)", a.Name, d.tag)
 	case d.badTag != "":
-		l.report(rHTMLInText, line, id, a.Name, fmt.Sprintf("description holds unsupported HTML %s", d.badTag))
+		l.reportf(rHTMLInText, line, id, a.Name, "description holds unsupported HTML %s", d.badTag)
 	default:
-		l.report(rHTMLInDescription, line, id, a.Name, fmt.Sprintf("description holds HTML (%s)", d.tag))
+		l.reportf(rHTMLInDescription, line, id, a.Name, "description holds HTML (%s)", d.tag)
 	}
 }
 

@@ -12,6 +12,9 @@ import (
 	"github.com/feedsync/feedsync/tree"
 )
 
+// batchSize is how many items the reader hands to the checks at a time.
+const batchSize = 256
+
 // DefaultMaxPerRule is how many findings of one rule a Report keeps in
 // detail; the rest are counted.
 const DefaultMaxPerRule = 1000
@@ -42,7 +45,8 @@ type Linter struct {
 	order    map[string]int
 	seed     maphash.Seed
 
-	f *fileState // the feed being linted
+	f     *fileState // the feed being linted
+	lower []byte     // scratch for lower-cased text
 }
 
 // New returns a Linter, or an error naming an unknown rule code or policy.
@@ -123,6 +127,13 @@ func (l *Linter) report(id ruleID, line int, itemID, attr, msg string) {
 	}
 }
 
+// reportf is report with a message formatted only when it is kept.
+func (l *Linter) reportf(id ruleID, line int, itemID, attr, format string, args ...any) {
+	if l.hit(id) {
+		l.add(id, line, itemID, attr, fmt.Sprintf(format, args...))
+	}
+}
+
 // Unreadable records a feed that could not be opened or fetched at all.
 func (l *Linter) Unreadable(source string, err error) {
 	l.startFile(source)
@@ -148,24 +159,51 @@ func (l *Linter) Lint(r io.Reader, source string, format feed.Format, opts ...fe
 	fs.delimited = fs.format == feed.FormatCSV || fs.format == feed.FormatTSV
 	l.files[len(l.files)-1].Format = string(fs.format)
 	l.fileChecks(sn)
-	fs.markup = sn
-	var stop error
-	for {
-		it, err := fr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			stop = err
-			break
-		}
-		l.files[len(l.files)-1].Items++
-		l.markupUpTo(it.Line)
-		l.item(it)
-		fs.prevLine, fs.prevID, fs.prevShadowed = it.Line, it.ID(), len(it.Shadowed) > 0
+	// The reader (and the sniffer under it) runs on its own goroutine and
+	// hands items over in batches; the checks run on this one. On two cores
+	// linting then costs about what parsing does.
+	type batch struct {
+		items   []*feed.Item
+		pending []pending
 	}
-	l.markupUpTo(int(^uint(0) >> 1))
-	l.problems(fr.Problems())
+	batches := make(chan *batch, 4)
+	var stop error
+	var problems []feed.Problem
+	go func() {
+		defer close(batches)
+		at := &attributor{sn: sn}
+		b := &batch{}
+		for {
+			it, err := fr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				stop = err
+				break
+			}
+			b.pending = at.upTo(it.Line, b.pending)
+			at.prev = it
+			b.items = append(b.items, it)
+			if len(b.items) == batchSize {
+				batches <- b
+				b = &batch{items: make([]*feed.Item, 0, batchSize)}
+			}
+		}
+		b.pending = at.upTo(int(^uint(0)>>1), b.pending)
+		problems = fr.Problems()
+		batches <- b
+	}()
+	for b := range batches {
+		for _, it := range b.items {
+			l.item(it)
+		}
+		l.files[len(l.files)-1].Items += len(b.items)
+		for _, p := range b.pending {
+			l.report(p.rule, p.line, p.id, p.attr, p.msg)
+		}
+	}
+	l.problems(problems)
 	l.finishFile()
 	if stop != nil {
 		l.fatal(stop)
@@ -219,7 +257,7 @@ type fileState struct {
 	delimited bool
 
 	ids      map[uint64]idRec // lower-cased id hash → first item
-	groups   map[string]int32 // lower-cased item_group_id → index in recs
+	groups   map[uint64]int32 // hash of the lower-cased item_group_id → index in recs
 	recs     []groupRec
 	variants map[variantKey]variantRec
 	gtins    map[uint64]gtinRec
@@ -228,12 +266,6 @@ type fileState struct {
 	unknown  map[string]*unknownRec
 	unknownN []string // names in order of first appearance
 
-	markup           *sniffer
-	prevLine         int
-	prevID           string
-	prevShadowed     bool // the previous item's Shadowed was filled by the reader
-	markupSeen       int
-	markupReportedAt int
 }
 
 type idRec struct {
@@ -271,7 +303,7 @@ func (l *Linter) startFile(source string) *fileState {
 	l.f = &fileState{
 		name:     source,
 		ids:      map[uint64]idRec{},
-		groups:   map[string]int32{},
+		groups:   map[uint64]int32{},
 		variants: map[variantKey]variantRec{},
 		gtins:    map[uint64]gtinRec{},
 		prefix13: map[string]struct{}{},
@@ -327,7 +359,7 @@ func (l *Linter) fileChecks(sn *sniffer) {
 		if name == "" || name == base {
 			continue
 		}
-		l.report(rHeaderSpelling, line, "", name, fmt.Sprintf("header %q: write %s", raw, name))
+		l.reportf(rHeaderSpelling, line, "", name, "header %q: write %s", raw, name)
 	}
 }
 
@@ -353,7 +385,7 @@ func (l *Linter) finishFile() {
 	l.finishGroups()
 	for _, p := range f.gtin12 {
 		if _, ok := f.prefix13[p.gtin[:7]]; ok {
-			l.report(rGTINTruncated, int(p.line), p.id, "gtin", fmt.Sprintf("gtin %q has 12 digits but starts like the feed's 13-digit GTINs (%s…): probably an EAN-13 missing its last digit", p.gtin, p.gtin[:7]))
+			l.reportf(rGTINTruncated, int(p.line), p.id, "gtin", "gtin %q has 12 digits but starts like the feed's 13-digit GTINs (%s…): probably an EAN-13 missing its last digit", p.gtin, p.gtin[:7])
 		}
 	}
 	for _, name := range f.unknownN {

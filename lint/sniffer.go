@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/feedsync/feedsync/feed"
 )
 
 // headSize is how much of the start of a feed the sniffer keeps.
@@ -150,14 +153,23 @@ func (s *sniffer) scan(chunk []byte) {
 			}
 			continue
 		}
-		end := bytes.IndexAny(rest[1:min(len(rest), 80)], " \t\r\n/>")
+		end := nameEnd(rest[1:min(len(rest), 80)])
 		if end <= 0 {
 			continue
 		}
 		name := rest[1 : 1+end]
-		if bytes.IndexByte(name, ':') < 0 && len(name) <= 10 && htmlTags[strings.ToLower(string(name))] {
-			s.hit(strings.ToLower(string(name)))
-			continue
+		if len(name) <= 10 && bytes.IndexByte(name, ':') < 0 {
+			var lb [10]byte
+			for k, c := range name {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				lb[k] = c
+			}
+			if htmlTags[string(lb[:len(name)])] {
+				s.hit(string(lb[:len(name)]))
+				continue
+			}
 		}
 		prefixed := false
 		if j := bytes.LastIndexByte(name, ':'); j >= 0 {
@@ -172,23 +184,25 @@ func (s *sniffer) scan(chunk []byte) {
 		}
 		s.elem = e
 		s.elemSeq++
-		switch e {
-		case "title", "link", "description", "summary":
-			s.form(e, !prefixed, rest)
+		if !prefixed {
+			switch e {
+			case "title", "link", "description", "summary":
+				s.form(e, rest)
+			}
 		}
 	}
 }
 
-// form notes a title, link or description start tag and the text after it,
-// for the conflicting-forms check.
-func (s *sniffer) form(name string, plain bool, tag []byte) {
+// form notes a plain title, link or description start tag and the text
+// after it, for the conflicting-forms check.
+func (s *sniffer) form(name string, tag []byte) {
 	if len(s.forms) >= maxMarkupHits {
 		return
 	}
 	if name == "summary" {
 		name = "description"
 	}
-	h := formHit{line: s.line, name: name, plain: plain}
+	h := formHit{line: s.line, name: name}
 	gt := bytes.IndexByte(tag, '>')
 	if gt > 0 && tag[gt-1] != '/' {
 		text := tag[gt+1:]
@@ -207,6 +221,18 @@ func (s *sniffer) form(name string, plain bool, tag []byte) {
 	s.forms = append(s.forms, h)
 }
 
+// nameEnd returns the length of the tag name at the start of b: up to white
+// space, / or >; -1 when b holds none of them.
+func nameEnd(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n', '/', '>':
+			return i
+		}
+	}
+	return -1
+}
+
 // hit notes a raw HTML tag; tags inside one element share one sighting.
 func (s *sniffer) hit(tag string) {
 	if n := len(s.hits); n > 0 && s.hits[n-1].elemSeq == s.elemSeq {
@@ -219,68 +245,86 @@ func (s *sniffer) hit(tag string) {
 	s.hits = append(s.hits, markupHit{line: s.line, tag: tag, elem: s.elem, elemSeq: s.elemSeq, n: 1})
 }
 
-// markupUpTo gives the raw-markup sightings before line to the previous item.
-func (l *Linter) markupUpTo(line int) {
-	f := l.f
-	sn := f.markup
-	if sn == nil {
-		return
-	}
-	l.formsUpTo(line)
-	if len(sn.hits) == 0 {
-		return
-	}
+// pending is a finding the parsing side found (in the raw bytes) and the
+// checking side records, so that only one goroutine touches the Linter.
+type pending struct {
+	rule     ruleID
+	line     int
+	id, attr string
+	msg      string
+}
+
+// attributor gives the sniffer's sightings to the items they belong to. It
+// runs beside the reader: a sighting before an item's first line belongs to
+// the item before it, which is kept until then.
+type attributor struct {
+	sn   *sniffer
+	prev *feed.Item
+}
+
+// upTo turns the sightings before line into findings on the previous item.
+func (a *attributor) upTo(line int, out []pending) []pending {
+	sn := a.sn
+	out = a.formsUpTo(line, out)
 	n := 0
 	for n < len(sn.hits) && sn.hits[n].line < line {
 		n++
 	}
 	if n == 0 {
-		return
+		return out
 	}
-	if f.prevLine > 0 {
-		seen := map[string]bool{}
+	if a.prev != nil {
+		var seen []string
 		for _, h := range sn.hits[:n] {
-			if h.line < f.prevLine || seen[h.elem] {
+			if h.line < a.prev.Line || slices.Contains(seen, h.elem) {
 				continue
 			}
-			seen[h.elem] = true
+			seen = append(seen, h.elem)
 			msg := fmt.Sprintf("raw HTML <%s> inside <%s> is read as XML child elements, not text", h.tag, h.elem)
 			if h.n > 1 {
 				msg = fmt.Sprintf("raw HTML tags (<%s> and %d more) inside <%s> are read as XML child elements, not text", h.tag, h.n-1, h.elem)
 			}
-			l.report(rRawMarkup, h.line, f.prevID, h.elem, msg)
+			out = append(out, pending{rule: rRawMarkup, line: h.line, id: strings.Clone(a.prev.ID()), attr: h.elem, msg: msg})
 		}
 	}
 	sn.hits = append(sn.hits[:0], sn.hits[n:]...)
+	return out
 }
 
-// formsUpTo compares the plain and g: forms of title, link and description
-// seen before line, for the previous item. It stands in for Item.Shadowed
-// when the reader does not fill it.
-func (l *Linter) formsUpTo(line int) {
-	f := l.f
-	sn := f.markup
+// formsUpTo compares the plain title, link and description seen before
+// line with the g: value of the previous item. It stands in for
+// Item.Shadowed when the reader does not fill it.
+func (a *attributor) formsUpTo(line int, out []pending) []pending {
+	sn := a.sn
 	n := 0
 	for n < len(sn.forms) && sn.forms[n].line < line {
 		n++
 	}
 	if n == 0 {
-		return
+		return out
 	}
-	if f.prevLine > 0 && !f.prevShadowed {
-		hits := sn.forms[:n]
-		for _, p := range hits {
-			if !p.plain || !p.known || p.line < f.prevLine {
+	if it := a.prev; it != nil && len(it.Shadowed) == 0 {
+		for _, p := range sn.forms[:n] {
+			if p.line < it.Line || !p.known {
 				continue
 			}
-			for _, g := range hits {
-				if g.plain || g.name != p.name || !g.known || g.line < f.prevLine || g.value == p.value {
-					continue
-				}
-				l.report(rConflictingForms, p.line, f.prevID, p.name, fmt.Sprintf("<%s> %q and <g:%s> %q differ; the g: value is used", p.name, clip(p.value), p.name, clip(g.value)))
-				break
+			g, ok := googleValue(it, p.name)
+			if ok && g != p.value {
+				out = append(out, pending{rule: rConflictingForms, line: p.line, id: strings.Clone(it.ID()), attr: p.name,
+					msg: fmt.Sprintf("<%s> %q and <g:%s> %q differ; the g: value is used", p.name, clip(p.value), p.name, clip(g))})
 			}
 		}
 	}
 	sn.forms = append(sn.forms[:0], sn.forms[n:]...)
+	return out
+}
+
+// googleValue returns the value of the g: form of an attribute.
+func googleValue(it *feed.Item, name string) (string, bool) {
+	for i := range it.Attrs {
+		if a := &it.Attrs[i]; a.Name == name && !a.Plain {
+			return a.Value, true
+		}
+	}
+	return "", false
 }

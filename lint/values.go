@@ -64,9 +64,8 @@ func gs1Digit(body string) byte {
 
 // checkURL returns why v is not an absolute, encoded http(s) URL, or "".
 func checkURL(v string) string {
-	lower := strings.ToLower(v)
 	switch {
-	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
+	case len(v) > 7 && strings.EqualFold(v[:7], "http://"), len(v) > 8 && strings.EqualFold(v[:8], "https://"):
 	case strings.HasPrefix(v, "/") || !strings.Contains(v, "://") && !strings.Contains(v, ":"):
 		return "is a relative URL: write it in full, with https:// and the host"
 	default:
@@ -206,9 +205,29 @@ var specials = func() (t [256]bool) {
 	return t
 }()
 
+// leadBytes start the UTF-8 sequences scanText must decode: C1 controls and
+// U+00AD (0xC2), format characters (0xE2, 0xEF), private use (0xEE, 0xEF,
+// 0xF3, 0xF4).
+var leadBytes = [...]byte{'&', '<', 0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4}
+
 // scanText looks at a value once for control characters, visible entities
-// and HTML tags. withTags false skips the tag checks (URLs, codes).
-func scanText(v string, withTags bool) (d textDefects) {
+// and HTML tags. withTags false skips the tag checks (URLs, codes). checked
+// says the reader already refused C0 controls and invalid UTF-8 (XML does),
+// so a value without any of leadBytes is clean and found so with a few
+// vectorised byte searches.
+func scanText(v string, withTags, checked bool) (d textDefects) {
+	if checked {
+		clean := true
+		for _, c := range leadBytes {
+			if strings.IndexByte(v, c) >= 0 {
+				clean = false
+				break
+			}
+		}
+		if clean {
+			return d
+		}
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !specials[c] {
@@ -256,7 +275,7 @@ func scanText(v string, withTags bool) (d textDefects) {
 			i += n - 1
 		}
 	}
-	if d.control == "" && !utf8.ValidString(v) {
+	if d.control == "" && !checked && !utf8.ValidString(v) {
 		d.control = "invalid UTF-8"
 	}
 	return d
