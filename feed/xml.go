@@ -39,6 +39,14 @@ const maxInterned = 4096
 //     attribute (RSS title/link/description, Atom title/summary/id and
 //     link href), dropped when the item has the Google form of it;
 //   - elements of other vocabularies are skipped.
+//
+// Where it differs from encoding/xml (the reference of the differential tests
+// and fuzzers), it is more lenient, never stricter: characters XML forbids
+// (invalid UTF-8, control characters) in a kept value skip that item with a
+// Problem instead of stopping the feed, and are not looked for in text that is
+// not kept; names are not checked beyond the bytes that end them; "]]>" in
+// character data is accepted; UTF-16 is recognised without a byte order mark.
+// Only an XML declaration at the start of the document selects the encoding.
 type xmlReader struct {
 	s        *xmlScanner
 	source   string
