@@ -99,7 +99,7 @@ func decodeXMLInput(br *bufio.Reader) (io.Reader, error) {
 	switch {
 	case bytes.HasPrefix(head, utf8BOM):
 		_, _ = br.Discard(3)
-		head = head[3:]
+		head, _ = br.Peek(512)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()), nil
 	case bytes.HasPrefix(head, []byte{'<', 0}):
