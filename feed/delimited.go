@@ -99,6 +99,7 @@ type delimitedReader struct {
 	plain   []span
 	scratch []byte
 	offs    []int
+	subPool []Attr // room for the current item's sub-attributes
 }
 
 func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
@@ -505,7 +506,7 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 	row := d.buf[base:fields[len(fields)-1].end]
 	sc := d.scratch[:0]
 	offs := d.offs[:0]
-	attrs := 0
+	attrs, subs := 0, 0 // upper bounds of the attributes and sub-attributes
 	for i, f := range fields {
 		b := trimSpace(d.buf[f.start:f.end])
 		if len(b) == 0 || d.cols[i].name == "" {
@@ -513,8 +514,15 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 			continue
 		}
 		attrs++
+		commas := 0
+		if c := &d.cols[i]; c.repeat || c.sub != nil {
+			commas = bytes.Count(b, []byte{','})
+		}
 		if d.cols[i].repeat {
-			attrs += bytes.Count(b, []byte{','})
+			attrs += commas
+		}
+		if n := len(d.cols[i].sub); n > 0 {
+			subs += (commas + 1) * n
 		}
 		if !escaped {
 			from := f.start + (len(d.buf[f.start:f.end]) - len(trimLeftSpace(d.buf[f.start:f.end]))) - base
@@ -534,7 +542,11 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 	}
 	d.scratch, d.offs = sc, offs
 	all := string(row)
-	it := &Item{Line: line, Attrs: make([]Attr, 0, attrs)}
+	// One allocation holds the attributes and, after them, their sub-attributes.
+	// Attrs is capped at its own part so that an append by the caller copies.
+	block := make([]Attr, attrs+subs)
+	it := &Item{Line: line, Attrs: block[:0:attrs]}
+	d.subPool = block[attrs:]
 	for i := range fields {
 		from, to := offs[2*i], offs[2*i+1]
 		if from == to {
@@ -569,7 +581,10 @@ func (d *delimitedReader) attr(c *column, v string, line int, it *Item) Attr {
 	if c.sub == nil || strings.IndexByte(v, ':') < 0 {
 		return Attr{Name: c.name, Value: v}
 	}
-	a, err := ParseSubAttr(c.name, v, c.sub)
+	a, err := parseSubAttr(c.name, v, c.sub, d.subPool[:0:len(c.sub)])
+	if err == nil {
+		d.subPool = d.subPool[len(c.sub):]
+	}
 	if err != nil {
 		d.problems = append(d.problems, Problem{Line: line, ItemID: it.Get("id"), Msg: err.Error() + ": kept as one value"})
 		return Attr{Name: c.name, Value: v}
@@ -584,10 +599,15 @@ func (d *delimitedReader) attr(c *column, v string, line int, it *Item) Attr {
 // the last part (a product_detail value "16:9"); one with fewer parts is an
 // error.
 func ParseSubAttr(name, v string, names []string) (Attr, error) {
+	return parseSubAttr(name, v, names, make([]Attr, 0, len(names)))
+}
+
+// parseSubAttr is ParseSubAttr appending the parts to sub.
+func parseSubAttr(name, v string, names []string, sub []Attr) (Attr, error) {
 	if c := strings.Count(v, ":") + 1; c < len(names) {
 		return Attr{}, fmt.Errorf("%s %q has %d parts, want %d (%s)", name, v, c, len(names), strings.Join(names, ":"))
 	}
-	a := Attr{Name: name, Sub: make([]Attr, 0, len(names))}
+	a := Attr{Name: name, Sub: sub}
 	rest := v
 	for i, n := range names {
 		p := rest
