@@ -430,6 +430,9 @@ func (c *Config) validate() []string {
 		if f.Heartbeat != "" && !strings.HasPrefix(f.Heartbeat, "http://") && !strings.HasPrefix(f.Heartbeat, "https://") {
 			bad(at+".heartbeat", "%q: want an http:// or https:// URL", f.Heartbeat)
 		}
+		if err := tree.CheckFields(f.Fields); err != nil {
+			bad(at+".fields", "%v", err)
+		}
 		if _, err := ParseSize(f.MaxSize); err != nil {
 			bad(at+".max_size", "%v", err)
 		}

@@ -60,6 +60,7 @@ type Summary struct {
 	Mode        Mode   `json:"mode"`
 	Unavailable int    `json:"unavailable"` // products marked out of stock because they left the feed
 	Skipped     int    `json:"skipped"`     // items or rows skipped with a problem
+	Problems    int    `json:"problems"`    // problems reported (skipped items, duplicate variants, bad sale dates…)
 	Bytes       int64  `json:"bytes"`
 	Started     string `json:"started"`
 	// Unconfirmed counts products the catalog's import neither confirmed nor
@@ -80,6 +81,8 @@ type Options struct {
 	UserAgent string
 	// OnProblem is told of every skipped item (nil: they are logged).
 	OnProblem func(feed.Problem)
+	// OnBuilt is handed the builder once every item was added (plan --explain).
+	OnBuilt func(*tree.Builder)
 	// OnTruncated is told of every product whose string fields were cut to
 	// the catalog's limit (plan reports them).
 	OnTruncated func(id string, fields []string)
@@ -224,6 +227,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return err
 	}
 	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID, Fields: fc.Fields, Now: now()})
+	defer b.Close()
 	for {
 		it, err := r.Next()
 		if err == io.EOF {
@@ -243,13 +247,17 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sum.Bytes = body.BytesRead()
 	sum.Items = b.Items()
 	problems := append(append([]feed.Problem(nil), r.Problems()...), b.Problems()...)
-	sum.Skipped = len(problems)
+	sum.Problems = len(problems)
+	sum.Skipped = len(r.Problems()) + b.Skipped()
 	for _, p := range problems {
 		if opts.OnProblem != nil {
 			opts.OnProblem(p)
 		} else {
 			log.Warn().Int("line", p.Line).Str("item", p.ItemID).Msg(p.Msg)
 		}
+	}
+	if opts.OnBuilt != nil {
+		opts.OnBuilt(b)
 	}
 	bodySum := body.Sum()
 	bodyHex := hex.EncodeToString(bodySum[:])
@@ -317,6 +325,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
 			log.Warn().Int("line", p.Lines[0]).Str("product", p.ID).Msg("duplicate custom_id: product skipped")
 			sum.Skipped++
+			sum.Problems++
 			return nil
 		}
 		seen[p.ID] = struct{}{}

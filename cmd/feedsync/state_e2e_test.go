@@ -99,3 +99,15 @@ func TestPlanNeedsNoCatalogToken(t *testing.T) {
 		t.Errorf("sync with usercom and no token: exit %d, want 2 and what to set\n%s", r.code, r.stderr)
 	}
 }
+
+func TestPlanExplain(t *testing.T) {
+	dir := workspace(t, map[string]string{"shop": "shop.xml:parent"}, "")
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	r := runBinary(t, nil, "plan", "-c", cfg, "--explain", "TEE-BASIC")
+	if r.code != 0 || !strings.Contains(r.stdout, "price           19.9") || !strings.Contains(r.stdout, "lowest of 2 in_stock variants") {
+		t.Errorf("plan --explain: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runBinary(t, nil, "plan", "-c", cfg, "--explain", "NO-SUCH"); r.code != 1 || !strings.Contains(r.stderr, "NO-SUCH") {
+		t.Errorf("plan --explain of an unknown id: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/feedsync/feedsync"
 	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/tree"
 )
 
 var syncHelp = map[feedsync.Mode][2]string{
@@ -22,11 +23,12 @@ var syncHelp = map[feedsync.Mode][2]string{
 
 func newSyncCmd(mode feedsync.Mode) *cobra.Command {
 	var jsonOut, quiet, allowMassDelete, fullScan bool
+	var explain string
 	c := &cobra.Command{
 		Use:   syncHelp[mode][0],
 		Short: syncHelp[mode][1],
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan})
+			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan, explain})
 		},
 	}
 	addConfigFlag(c)
@@ -35,13 +37,19 @@ func newSyncCmd(mode feedsync.Mode) *cobra.Command {
 	if mode != feedsync.ModePlan {
 		c.Flags().BoolVar(&allowMassDelete, "allow-mass-delete", false, "allow this run to remove more products than max_delete")
 	}
+	if mode == feedsync.ModePlan {
+		c.Flags().StringVar(&explain, "explain", "", "show, for one product (custom_id, or item_group_id under parent), the variants it came from and why each derived field has its value")
+	}
 	if mode != feedsync.ModeResync {
 		c.Flags().BoolVar(&fullScan, "full-scan", false, "read and diff the whole feed even when the server says 304 or the body is unchanged")
 	}
 	return c
 }
 
-type syncFlags struct{ jsonOut, quiet, allowMassDelete, fullScan bool }
+type syncFlags struct {
+	jsonOut, quiet, allowMassDelete, fullScan bool
+	explain                                   string
+}
 
 func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags) error {
 	jsonOut, quiet := f.jsonOut, f.quiet
@@ -83,8 +91,31 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 			s.Sink = rec
 		}
 		truncated := map[string][]string{}
-		sum, err := s.Sync(ctx, fc, feedsync.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan, Log: flog, UserAgent: userAgent(),
-			OnTruncated: func(id string, fields []string) { truncated[id] = fields }})
+		var explained *tree.Explanation
+		var explainErr error
+		opts := feedsync.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(),
+			OnTruncated: func(id string, fields []string) { truncated[id] = fields }}
+		if f.explain != "" {
+			opts.OnBuilt = func(b *tree.Builder) { explained, explainErr = b.Explain(f.explain) }
+		}
+		sum, err := s.Sync(ctx, fc, opts)
+		if f.explain != "" {
+			if err == nil && explainErr == nil {
+				if jsonOut {
+					if err := json.NewEncoder(out).Encode(explained); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(out, "%s: %s\n", fc.Name, explained.String())
+				}
+				continue
+			}
+			if err == nil {
+				failed++
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", fc.Name, explainErr)
+				continue
+			}
+		}
 		if err != nil {
 			failed++
 			flog.Error().Msg(err.Error())
