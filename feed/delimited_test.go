@@ -340,6 +340,8 @@ func FuzzDelimited(f *testing.F) {
 		"id,description\nM1,\"one\r\ntwo\"\r\nM2,x",
 		"id\tshipping(country:price)\tshipping\nS\tUS:1 USD,CA:2 CAD\tUS:CA:G:1 USD\n",
 		"\ufeffid\tid\n\"\t\"\"\n",
+		"id,shipping,installment\nA,\"US:CA:G:1 USD,\"\"x:y,z\"\",CA:QC:E:2 CAD\",6:1,5 EUR\n",
+		"id\ttax\tproduct_detail\nB\t\"a:b:c:d,e\",x:y:z:w\t:::,::,s:n:v:1:2\n",
 	} {
 		f.Add([]byte(s))
 	}
