@@ -157,7 +157,7 @@ func (p *Publisher) begin(name string) (*Edition, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	return &Edition{p: p, name: name, f: f, h: h, out: io.MultiWriter(f, h)}, nil
+	return &Edition{p: p, name: name, f: f, h: h, out: io.MultiWriter(f, h), seen: map[string]struct{}{}}, nil
 }
 
 // Edition is one feed being published.
@@ -170,15 +170,34 @@ type Edition struct {
 	w        productWriter
 	products int
 	done     bool
+	err      error               // the first write error, returned again by Commit
+	seen     map[string]struct{} // lower-cased custom_ids written
 }
 
-// Add writes one product.
+// Add writes one product. A product whose custom_id (compared
+// case-insensitively) was written already is left out, as transform does. A
+// write error is kept: later Adds do nothing and Commit returns it, so a
+// caller in the middle of a sync may ignore Add's error.
 func (e *Edition) Add(p *tree.Product) error {
-	if e.done {
+	switch {
+	case e.done:
 		return errors.New("publish: Add after Commit or Abort")
+	case e.err != nil:
+		return e.err
+	case e.w == nil:
+		return errors.New("publish: Add to an edition not started by Begin")
+	}
+	key := strings.ToLower(p.ID)
+	if _, dup := e.seen[key]; dup {
+		return nil
+	}
+	e.seen[key] = struct{}{}
+	if err := e.w.write(p); err != nil {
+		e.err = fmt.Errorf("publish %s: %w", e.name, err)
+		return e.err
 	}
 	e.products++
-	return e.w.write(p)
+	return nil
 }
 
 // Products is the number of products added.
@@ -197,6 +216,11 @@ func (e *Edition) Problems() []feed.Problem {
 func (e *Edition) Commit() (changed bool, err error) {
 	if e.done {
 		return false, errors.New("publish: Commit after Commit or Abort")
+	}
+	if e.err != nil {
+		err := e.err
+		e.Abort()
+		return false, err
 	}
 	if e.w != nil {
 		if err := e.w.end(); err != nil {

@@ -196,3 +196,32 @@ func TestPublisherReaderNeverSeesHalfAFile(t *testing.T) {
 		}
 	}
 }
+
+func TestPublisherEditionSkipsDuplicatesAndAborts(t *testing.T) {
+	p, err := NewPublisher(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.Begin("shop", TransformOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"A", "a", "B"} {
+		if err := e.Add(&tree.Product{ID: id, Payload: map[string]any{"custom_id": id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.Products() != 2 {
+		t.Errorf("%d products written, want 2 (a repeats A)", e.Products())
+	}
+	e.Abort()
+	if _, err := os.Stat(p.Path("shop")); !os.IsNotExist(err) {
+		t.Errorf("an aborted edition was published: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(p.Path("shop"))); len(ents) != 0 {
+		t.Errorf("%d files left after Abort", len(ents))
+	}
+	if _, err := e.Commit(); err == nil {
+		t.Error("Commit after Abort succeeded")
+	}
+}
