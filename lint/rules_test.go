@@ -359,3 +359,16 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestHTMLTagListsAgree(t *testing.T) {
+	n := 0
+	for name := range htmlTags {
+		if htmlTag([]byte(name)) != name {
+			t.Errorf("htmlTag misses %q", name)
+		}
+		n++
+	}
+	if htmlTag([]byte("item")) != "" || htmlTag([]byte("title")) != "" {
+		t.Error("htmlTag takes feed elements for HTML")
+	}
+}

@@ -33,9 +33,9 @@ type sniffer struct {
 	carry     []byte // an incomplete tag at the end of the last chunk
 	inCDATA   bool
 	inComment bool
-	elem      string // local name of the innermost non-HTML element opened
+	elemBuf   [32]byte // local name of the innermost non-HTML element opened
+	elemLen   int
 	elemSeq   int
-	names     map[string]string
 	hits      []markupHit
 	forms     []formHit
 }
@@ -89,7 +89,6 @@ func (s *sniffer) start() {
 	h = bytes.TrimLeft(h, " \t\r\n")
 	s.xml = len(h) > 0 && h[0] == '<'
 	s.line = 1
-	s.names = map[string]string{}
 }
 
 // scan looks for tags in one chunk of XML.
@@ -158,7 +157,11 @@ func (s *sniffer) scan(chunk []byte) {
 			continue
 		}
 		name := rest[1 : 1+end]
-		if len(name) <= 10 && bytes.IndexByte(name, ':') < 0 {
+		prefixed := false
+		if j := bytes.LastIndexByte(name, ':'); j >= 0 {
+			name, prefixed = name[j+1:], true
+		}
+		if !prefixed && len(name) <= 10 {
 			var lb [10]byte
 			for k, c := range name {
 				if 'A' <= c && c <= 'Z' {
@@ -166,32 +169,35 @@ func (s *sniffer) scan(chunk []byte) {
 				}
 				lb[k] = c
 			}
-			if htmlTags[string(lb[:len(name)])] {
-				s.hit(string(lb[:len(name)]))
+			if tag := htmlTag(lb[:len(name)]); tag != "" {
+				s.hit(tag)
 				continue
 			}
-		}
-		prefixed := false
-		if j := bytes.LastIndexByte(name, ':'); j >= 0 {
-			name, prefixed = name[j+1:], true
-		}
-		e, ok := s.names[string(name)]
-		if !ok {
-			e = strings.ToLower(string(name))
-			if len(s.names) < 4096 {
-				s.names[e] = e
-			}
-		}
-		s.elem = e
-		s.elemSeq++
-		if !prefixed {
-			switch e {
+			switch string(lb[:len(name)]) {
 			case "title", "link", "description", "summary":
-				s.form(e, rest)
+				s.form(string(lb[:len(name)]), rest)
 			}
 		}
+		// The element's name is kept as bytes; it becomes a string only
+		// when a raw tag is seen inside it.
+		s.elemLen = copy(s.elemBuf[:], name)
+		s.elemSeq++
 	}
 }
+
+// htmlTag returns the tag name if lower is one of htmlTags, else "".
+func htmlTag(lower []byte) string {
+	switch string(lower) {
+	case "a", "b", "br", "div", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p",
+		"span", "strong", "sub", "sup", "table", "td", "th", "tr", "u", "ul", "dl", "dt", "dd", "script", "style", "canvas",
+		"iframe", "tbody", "thead", "small", "big", "center", "section", "article", "blockquote", "pre", "code", "s", "strike", "del":
+		return string(lower)
+	}
+	return ""
+}
+
+// elem returns the local name of the innermost non-HTML element opened.
+func (s *sniffer) elem() string { return strings.ToLower(string(s.elemBuf[:s.elemLen])) }
 
 // form notes a plain title, link or description start tag and the text
 // after it, for the conflicting-forms check.
@@ -242,7 +248,7 @@ func (s *sniffer) hit(tag string) {
 	if len(s.hits) >= maxMarkupHits {
 		return
 	}
-	s.hits = append(s.hits, markupHit{line: s.line, tag: tag, elem: s.elem, elemSeq: s.elemSeq, n: 1})
+	s.hits = append(s.hits, markupHit{line: s.line, tag: tag, elem: s.elem(), elemSeq: s.elemSeq, n: 1})
 }
 
 // pending is a finding the parsing side found (in the raw bytes) and the
