@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +93,24 @@ func TestTransformCommand(t *testing.T) {
 		var sum struct{ Items, Products int }
 		if err := json.Unmarshal([]byte(r.stderr), &sum); err != nil || sum.Items != 5 || sum.Products != 3 {
 			t.Errorf("--json summary on stderr %q: %+v %v", r.stderr, sum, err)
+		}
+	})
+	t.Run("FromAURL", func(t *testing.T) {
+		data, err := os.ReadFile(shop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(data) }))
+		defer srv.Close()
+		r := runBinary(t, nil, "transform", "--policy", "parent", "--to", "jsonl", srv.URL+"/feed.xml?token=SECRET")
+		if r.code != 0 {
+			t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+		if n := strings.Count(r.stdout, `{"op":"upsert"`); n != 3 {
+			t.Errorf("%d upsert lines, want 3:\n%s", n, r.stdout)
+		}
+		if strings.Contains(r.stdout+r.stderr, "SECRET") {
+			t.Errorf("the URL's query reached the output")
 		}
 	})
 	t.Run("UsageErrors", func(t *testing.T) {
