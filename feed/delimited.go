@@ -565,30 +565,29 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 				var part string
 				part, rest = nextRepeat(rest)
 				if part != "" {
-					it.Attrs = append(it.Attrs, d.attr(c, part, line, it))
+					it.Attrs = append(it.Attrs, d.attr(c, part))
 				}
 			}
 			continue
 		}
-		it.Attrs = append(it.Attrs, d.attr(c, v, line, it))
+		it.Attrs = append(it.Attrs, d.attr(c, v))
 	}
 	return it
 }
 
 // attr makes the attribute for one value of column c, splitting a
-// sub-attribute value (US:CA:Ground:5.00 USD) into its parts.
-func (d *delimitedReader) attr(c *column, v string, line int, it *Item) Attr {
+// sub-attribute value (US:CA:Ground:5.00 USD) into its parts. A value that
+// does not split (too few parts) is kept whole, with no Sub: lint reports it
+// with ParseSubAttr's message; it is not a skipped row.
+func (d *delimitedReader) attr(c *column, v string) Attr {
 	if c.sub == nil || strings.IndexByte(v, ':') < 0 {
 		return Attr{Name: c.name, Value: v}
 	}
 	a, err := parseSubAttr(c.name, v, c.sub, d.subPool[:0:len(c.sub)])
-	if err == nil {
-		d.subPool = d.subPool[len(c.sub):]
-	}
 	if err != nil {
-		d.problems = append(d.problems, Problem{Line: line, ItemID: it.Get("id"), Msg: err.Error() + ": kept as one value"})
 		return Attr{Name: c.name, Value: v}
 	}
+	d.subPool = d.subPool[len(c.sub):]
 	return a
 }
 

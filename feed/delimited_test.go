@@ -210,10 +210,9 @@ func TestDelimited(t *testing.T) {
 			want: "@2 id=S1 shipping{country=AT price=6.49 EUR} product_detail{section_name=Display attribute_name=Ratio attribute_value=16:9}\n",
 		},
 		{
-			name:     "ShippingTooFewParts",
-			in:       "id\tshipping\nS1\tUS:5.00 USD\n",
-			want:     "@2 id=S1 shipping=US:5.00 USD\n",
-			problems: []string{`line 2 (item "S1"): shipping "US:5.00 USD" has 2 parts, want 4 (country:region:service:price): kept as one value`},
+			name: "ShippingTooFewParts",
+			in:   "id\tshipping\nS1\tUS:5.00 USD\n",
+			want: "@2 id=S1 shipping=US:5.00 USD\n",
 		},
 		{
 			name: "TaxAndInstallment",
@@ -416,4 +415,20 @@ func FuzzDelimitedMatchesEncodingCSV(f *testing.F) {
 			t.Fatalf("%q:\n got %q\nwant %q", in, got, want)
 		}
 	})
+}
+
+func TestParseSubAttr(t *testing.T) {
+	a, err := ParseSubAttr("shipping", "US::Ground:5.00 USD", subAttrNames["shipping"])
+	if err != nil || dumpAttr(a) != "shipping{country=US service=Ground price=5.00 USD}" {
+		t.Errorf("got %s, %v", dumpAttr(a), err)
+	}
+	for _, v := range []string{"US:5.00 USD", ":::"} {
+		if _, err := ParseSubAttr("shipping", v, subAttrNames["shipping"]); err == nil {
+			t.Errorf("%q: want an error", v)
+		}
+	}
+	_, err = ParseSubAttr("shipping", "US:5.00 USD", subAttrNames["shipping"])
+	if want := `shipping "US:5.00 USD" has 2 parts, want 4 (country:region:service:price)`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
 }
