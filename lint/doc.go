@@ -9,13 +9,19 @@
 // feed and tree stay about reading and shaping, and nothing that syncs a
 // catalog pays for linting.
 //
-// Data enters as a byte stream (Linter.Lint) or as items (Linter.Check) and
-// leaves as a Report. Linting streams: item rules run on each item as it is
-// read and are then done with it; feed-wide checks (duplicate ids, variant
+// Data enters as a byte stream (Linter.Lint, one call per feed) and leaves as
+// a Report, which Write renders. Linting streams: the reader runs on its own
+// goroutine and hands items over in batches; item rules run on each item and
+// are then done with it; feed-wide checks (duplicate ids, variant
 // groups) keep compact records — a hash and a line per id, a few strings per
 // variant — never items. Findings are kept up to a cap per rule and counted
 // beyond it, so a million items with the same defect cost a counter, not a
 // million findings.
+//
+// The XML reader turns raw HTML tags inside a value into text and trims
+// values, so what only the bytes show (raw markup, the plain form of a
+// title beside its g: form, a byte order mark, header spelling) is seen by a
+// sniffer on the byte stream, on the reader's side.
 //
 // Every rule has a stable code, a severity, a one-line fix hint and its
 // source in FEED-SPEC.md; a fact the spec marks unverified [U] is at most a
