@@ -199,6 +199,8 @@ func TestRules(t *testing.T) {
 		{code: "duplicate-id", bad: rss(item("id", "A1"), item("id", "A1", "gtin", "036000291452")), good: rss(item("id", "A1"), item("id", "A2", "gtin", "036000291452"))},
 		{code: "duplicate-id-case", bad: rss(item("id", "A1"), item("id", "a1", "gtin", "036000291452")), good: rss(item("id", "A1"), item("id", "A2", "gtin", "036000291452"))},
 		{code: "conflicting-forms", bad: rss(item("raw", "<title>Kettle</title>")), good: rss(item("raw", "<title>Steel kettle 1.7 l</title>"))},
+		{code: "conflicting-forms", bad: rss(item("raw", "<description><![CDATA[Boils]]></description>")),
+			good: rss(item("description", "Boils fast", "raw", "<description>Boils<br/>fast</description>", "raw", "<title> Steel kettle 1.7 l </title>"))},
 		{code: "repeated-attribute", bad: rss(item("color", "Red", "+color", "Blue")), good: rss(item("color", "Red/Blue"))},
 
 		{code: "group-mixed-currency", bad: rss(variant("V1", "G", "color", "Red"), variant("V2", "G", "color", "Blue", "price", "15.00 EUR")),

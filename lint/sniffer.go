@@ -45,7 +45,6 @@ type sniffer struct {
 type formHit struct {
 	line  int
 	name  string
-	plain bool
 	value string
 	known bool
 }
@@ -161,8 +160,8 @@ func (s *sniffer) scan(chunk []byte) {
 		if j := bytes.LastIndexByte(name, ':'); j >= 0 {
 			name, prefixed = name[j+1:], true
 		}
-		if !prefixed && len(name) <= 10 {
-			var lb [10]byte
+		if !prefixed && len(name) <= 11 {
+			var lb [11]byte
 			for k, c := range name {
 				if 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
@@ -216,7 +215,8 @@ func (s *sniffer) form(name string, tag []byte) {
 			if end := bytes.Index(text, []byte("]]>")); end >= 0 {
 				h.value, h.known = string(bytes.TrimSpace(text[9:end])), true
 			}
-		} else if lt := bytes.IndexByte(text, '<'); lt >= 0 {
+		} else if lt := bytes.IndexByte(text, '<'); lt >= 0 && bytes.HasPrefix(text[lt:], []byte("</")) {
+			// Only text that runs to the end tag: markup inside makes the value unknown.
 			v := string(bytes.TrimSpace(text[:lt]))
 			if strings.IndexByte(v, '&') >= 0 {
 				v = html.UnescapeString(v)
