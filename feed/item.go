@@ -18,6 +18,12 @@ type Attr struct {
 
 // Item is one product or variant of a feed: its attributes in document order
 // (a repeated attribute appears once per value) and the 1-based line where it starts.
+//
+// The readers build an item's values as substrings of one string per item, and
+// its Sub slices inside its Attrs allocation: one or two allocations per item
+// instead of dozens. Keeping any value keeps that string alive, so a consumer
+// that keeps a few short values of many items (an id, a price) should
+// strings.Clone them.
 type Item struct {
 	Line  int
 	Attrs []Attr
