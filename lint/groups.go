@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/tree"
 )
 
 // groupRec is what the group checks remember of one item_group_id: a few
@@ -44,7 +45,11 @@ type variantRec struct {
 // and reports what they show at once.
 func (l *Linter) feedWide(line int, id string, v *itemView) {
 	f := l.f
-	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase]) {
+	var groupHash uint64
+	if v.itemGroupID != "" {
+		groupHash = l.foldHash(v.itemGroupID)
+	}
+	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision]) {
 		key := l.foldHash(id)
 		exact := maphash.String(l.seed, id)
 		if prev, ok := f.ids[key]; ok {
@@ -54,12 +59,8 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 				l.reportf(rDuplicateIDCase, line, id, "id", "id %q differs only in letter case from the id of the item on line %d", id, prev.line)
 			}
 		} else {
-			f.ids[key] = idRec{line: int32(line), exact: exact}
+			f.ids[key] = idRec{line: int32(line), exact: exact, group: groupHash}
 		}
-	}
-	var groupHash uint64
-	if v.itemGroupID != "" {
-		groupHash = l.foldHash(v.itemGroupID)
 	}
 	if v.gtin != "" && isDigits(v.gtin) {
 		if l.on[rGTINReused] {
@@ -203,8 +204,15 @@ func describeVariant(v *itemView) string {
 
 // finishGroups reports what needs every group complete.
 func (l *Linter) finishGroups() {
+	parent := l.opts.Policy == tree.PolicyParent && l.on[rParentIDCollision]
 	for i := range l.f.recs {
 		g := &l.f.recs[i]
+		if parent {
+			key := l.foldHash(g.spelling)
+			if it, ok := l.f.ids[key]; ok && it.group != key {
+				l.reportf(rParentIDCollision, int(g.firstLine), g.firstID, "item_group_id", "group %q becomes product %q under the parent policy, but the item on line %d, outside the group, has that id", g.spelling, g.spelling, it.line)
+			}
+		}
 		switch {
 		case g.n == 1:
 			l.reportf(rGroupOfOne, int(g.firstLine), g.firstID, "item_group_id", "group %q has a single item", g.spelling)

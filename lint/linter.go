@@ -271,6 +271,7 @@ type fileState struct {
 type idRec struct {
 	line  int32
 	exact uint64
+	group uint64 // hash of the lower-cased item_group_id; 0 without one
 }
 
 type gtinRec struct {

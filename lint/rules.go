@@ -125,6 +125,7 @@ const (
 	rGroupOfOne
 	rGroupNoVariantAttribute
 	rGroupIDCase
+	rParentIDCollision
 	rPackedValue
 
 	rRawMarkup
@@ -201,6 +202,7 @@ var registry = [numRules]Rule{
 	rGroupOfOne:              {"group-of-one", Info, "variants", "A variant group has a single item", "Drop item_group_id from products without variants", "§4.4 V06 [D]", false, true},
 	rGroupNoVariantAttribute: {"group-no-variant-attribute", Warning, "variants", "No item of a group carries a variant attribute (color, size, material, pattern, age_group, gender)", "Add the attributes the variants differ in", "§4.4 V03 [V] 6324507 + [D]", false, true},
 	rGroupIDCase:             {"group-id-case", Warning, "variants", "Two item_group_id values differ only in letter case: they are one group", "Spell each item_group_id one way", "§4.4 V05 [V] 7422498", false, true},
+	rParentIDCollision:       {"parent-id-collision", Error, "variants", "With --policy parent a group becomes the product item_group_id, but an item outside the group has that id: two products would share it", "Rename the group or the item so that group ids and item ids differ", "§3 [V] 6324507 (unique item_group_id) + [D]", false, true},
 	rPackedValue:             {"packed-value", Warning, "variants", "size or color holds a list (32,34,36): the item was not split into variants", "Send one item per size or colour, joined by item_group_id", "§4.4 V07 [D] (realfeeds #3)", false, false},
 
 	rRawMarkup:         {"raw-markup", Warning, "hygiene", "Raw HTML tags inside an XML value parse as child elements; readers keep only their text", "Escape the markup (&lt;br&gt;) or wrap the value in CDATA", "§1.5 [D] (realfeeds #1)", false, false},

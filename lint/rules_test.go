@@ -212,6 +212,8 @@ func TestRules(t *testing.T) {
 		{code: "group-of-one", bad: rss(variant("V1", "G", "color", "Red")), good: rss(variant("V1", "G", "color", "Red"), variant("V2", "G", "color", "Blue")), opts: Options{Policy: tree.PolicyVariant}},
 		{code: "group-no-variant-attribute", bad: rss(variant("V1", "G"), variant("V2", "G")), good: rss(variant("V1", "G", "size", "S"), variant("V2", "G")), opts: Options{Policy: tree.PolicyVariant}},
 		{code: "group-id-case", bad: rss(variant("V1", "G1", "color", "Red"), variant("V2", "g1", "color", "Blue")), good: rss(variant("V1", "G1", "color", "Red"), variant("V2", "G1", "color", "Blue")), opts: Options{Policy: tree.PolicyVariant}},
+		{code: "parent-id-collision", bad: rss(item("id", "G", "gtin", "036000291452"), variant("V1", "G", "color", "Red"), variant("V2", "G", "color", "Blue")),
+			good: rss(item("id", "G-1", "gtin", "036000291452"), variant("V1", "G", "color", "Red"), variant("G", "G", "color", "Blue")), opts: Options{Policy: tree.PolicyParent}},
 		{code: "packed-value", bad: rss(item("size", "32,34,36")), good: rss(item("size", "32"))},
 		{code: "packed-value", bad: rss(item("size", "M/M/L/XL")), good: rss(item("size", "S/M"))},
 
@@ -277,6 +279,16 @@ func TestPolicyRulesNeedAPolicy(t *testing.T) {
 	}
 	if n := codes(lintString(t, src, Options{Policy: tree.PolicyParent}))["duplicate-variants"]; n != 1 {
 		t.Errorf("with --policy parent: %d duplicate-variants findings, want 1", n)
+	}
+}
+
+func TestParentIDCollisionOnlyUnderParent(t *testing.T) {
+	src := rss(item("id", "G", "gtin", "036000291452"), item("id", "V1", "item_group_id", "G", "color", "Red", "-gtin", "mpn", "M1"))
+	if n := codes(lintString(t, src, Options{Policy: tree.PolicyVariant}))["parent-id-collision"]; n != 0 {
+		t.Errorf("variant policy: %d parent-id-collision findings", n)
+	}
+	if n := codes(lintString(t, src, Options{Policy: tree.PolicyParent}))["parent-id-collision"]; n != 1 {
+		t.Errorf("parent policy: %d parent-id-collision findings, want 1", n)
 	}
 }
 
