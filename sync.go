@@ -81,6 +81,14 @@ type Options struct {
 	UserAgent string
 	// OnProblem is told of every skipped item (nil: they are logged).
 	OnProblem func(feed.Problem)
+	// WrapBody wraps the feed's bytes before parsing (progress bars).
+	WrapBody func(io.Reader) io.Reader
+	// OnRead is told the item count once the whole feed was read.
+	OnRead func(items int)
+	// OnProduct is handed every product, unchanged ones too (publish).
+	OnProduct func(*tree.Product)
+	// OnPushed is told of acknowledged operations.
+	OnPushed func(n int)
 	// OnBuilt is handed the builder once every item was added (plan --explain).
 	OnBuilt func(*tree.Builder)
 	// OnTruncated is told of every product whose string fields were cut to
@@ -213,7 +221,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	if resp.NotModified {
 		sum.Fetch = FetchNotModified
-		log.Info().Msg("feed not modified since the last run (304)")
+		log.Debug().Msg("feed not modified since the last run (304)")
 		return s.succeed(fc.Name, meta, fingerprint, meta.BodySHA256, resp, opts.Mode, now())
 	}
 	body := resp.Body
@@ -221,7 +229,11 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 
 	// Parse and build products. Nothing is pushed before the whole feed is read:
 	// a broken feed stops here with the state untouched.
-	r, err := feed.NewReader(body, fc.URL, format)
+	var in io.Reader = body
+	if opts.WrapBody != nil {
+		in = opts.WrapBody(body)
+	}
+	r, err := feed.NewReader(in, fc.URL, format)
 	if err != nil {
 		sum.Fetch = "failed"
 		return err
@@ -240,7 +252,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		}
 		b.Add(it)
 	}
-	if _, err := io.Copy(io.Discard, body); err != nil {
+	if _, err := io.Copy(io.Discard, in); err != nil {
 		sum.Fetch = "failed"
 		return err
 	}
@@ -256,6 +268,9 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			log.Warn().Int("line", p.Line).Str("item", p.ItemID).Msg(p.Msg)
 		}
 	}
+	if opts.OnRead != nil {
+		opts.OnRead(b.Items())
+	}
 	if opts.OnBuilt != nil {
 		opts.OnBuilt(b)
 	}
@@ -264,9 +279,15 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sum.Fetch = FetchChanged
 	if shortcuts && bodyHex == meta.BodySHA256 {
 		sum.Fetch = FetchUnchangedBody
-		_ = b.Finish(func(*tree.Product) error { sum.Products++; return nil })
+		_ = b.Finish(func(p *tree.Product) error {
+			sum.Products++
+			if opts.OnProduct != nil {
+				opts.OnProduct(p)
+			}
+			return nil
+		})
 		sum.Unchanged = sum.Products
-		log.Info().Msg("feed body unchanged since the last successful run")
+		log.Debug().Msg("feed body unchanged since the last successful run")
 		return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
 	}
 
@@ -289,7 +310,11 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sinkCtx, cancelSink := context.WithCancel(ctx)
 	defer cancelSink()
 	sinkDone := make(chan error, 1)
-	go func() { sinkDone <- s.Sink.Apply(sinkCtx, ops, c.ack) }()
+	ack := c.ack
+	if opts.OnPushed != nil {
+		ack = func(r push.Result) { c.ack(r); opts.OnPushed(1) }
+	}
+	go func() { sinkDone <- s.Sink.Apply(sinkCtx, ops, ack) }()
 	stopC := c.start()
 
 	send := func(op push.Op) error {
@@ -329,6 +354,9 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			return nil
 		}
 		seen[p.ID] = struct{}{}
+		if opts.OnProduct != nil {
+			opts.OnProduct(p)
+		}
 		sum.Products++
 		if len(p.Truncated) > 0 && opts.OnTruncated != nil {
 			opts.OnTruncated(p.ID, p.Truncated)

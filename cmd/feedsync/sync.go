@@ -98,7 +98,21 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 		if f.explain != "" {
 			opts.OnBuilt = func(b *tree.Builder) { explained, explainErr = b.Explain(f.explain) }
 		}
+		reading, pushing := progress(noProgress{}), progress(noProgress{})
+		opts.WrapBody = func(r io.Reader) io.Reader {
+			reading = newProgress(cmd, localSize(fc.URL), fc.Name+": reading feed", unitBytes)
+			return reading.Reader(r)
+		}
+		opts.OnRead = func(int) {
+			reading.Done()
+			if mode != feedsync.ModePlan {
+				pushing = newProgress(cmd, -1, fc.Name+": pushing products", unitProducts)
+			}
+		}
+		opts.OnPushed = func(n int) { pushing.Add(n) }
 		sum, err := s.Sync(ctx, fc, opts)
+		reading.Done()
+		pushing.Done()
 		if f.explain != "" {
 			if err == nil && explainErr == nil {
 				if jsonOut {
