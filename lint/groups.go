@@ -51,7 +51,7 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 	}
 	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision]) {
 		key := l.foldHash(id)
-		exact := maphash.String(l.seed, id)
+		exact := uint32(maphash.String(l.seed, id))
 		if prev, ok := f.ids[key]; ok {
 			if prev.exact == exact {
 				l.reportf(rDuplicateID, line, id, "id", "id %q is also the id of the item on line %d", id, prev.line)
@@ -59,18 +59,18 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 				l.reportf(rDuplicateIDCase, line, id, "id", "id %q differs only in letter case from the id of the item on line %d", id, prev.line)
 			}
 		} else {
-			f.ids[key] = idRec{line: int32(line), exact: exact, group: groupHash}
+			f.ids[key] = idRec{line: int32(line), exact: exact, group: group32(groupHash)}
 		}
 	}
 	if v.gtin != "" && isDigits(v.gtin) {
 		if l.on[rGTINReused] {
 			key := maphash.String(l.seed, strings.TrimLeft(v.gtin, "0"))
 			if prev, ok := f.gtins[key]; ok {
-				if prev.group != groupHash || groupHash == 0 {
+				if prev.group != group32(groupHash) || groupHash == 0 {
 					l.reportf(rGTINReused, line, id, "gtin", "gtin %s is also on the item on line %d, which is not a variant of the same group", v.gtin, prev.line)
 				}
 			} else {
-				f.gtins[key] = gtinRec{line: int32(line), group: groupHash}
+				f.gtins[key] = gtinRec{line: int32(line), group: group32(groupHash)}
 			}
 		}
 		if l.on[rGTINTruncated] {
@@ -91,6 +91,14 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 	if v.itemGroupID != "" {
 		l.group(line, id, v, groupHash)
 	}
+}
+
+// group32 keeps 32 bits of a group hash, never 0 for a group.
+func group32(h uint64) uint32 {
+	if h == 0 {
+		return 0
+	}
+	return uint32(h>>32) | 1
 }
 
 // foldHash hashes s lower-cased, without allocating for ASCII.
@@ -209,7 +217,7 @@ func (l *Linter) finishGroups() {
 		g := &l.f.recs[i]
 		if parent {
 			key := l.foldHash(g.spelling)
-			if it, ok := l.f.ids[key]; ok && it.group != key {
+			if it, ok := l.f.ids[key]; ok && it.group != group32(key) {
 				l.reportf(rParentIDCollision, int(g.firstLine), g.firstID, "item_group_id", "group %q becomes product %q under the parent policy, but the item on line %d, outside the group, has that id", g.spelling, g.spelling, it.line)
 			}
 		}

@@ -268,15 +268,17 @@ type fileState struct {
 
 }
 
+// idRec is 12 bytes per item: the first line, 32 bits of the exact id's hash
+// (to tell a case-only duplicate) and of the group's (for the parent policy).
 type idRec struct {
 	line  int32
-	exact uint64
-	group uint64 // hash of the lower-cased item_group_id; 0 without one
+	exact uint32
+	group uint32 // 32 bits of the lower-cased item_group_id's hash; 0 without one
 }
 
 type gtinRec struct {
 	line  int32
-	group uint64 // hash of the lower-cased item_group_id; 0 without one
+	group uint32 // as in idRec
 }
 
 type pendingGTIN struct {
