@@ -28,6 +28,9 @@ type Config struct {
 	Catalog CatalogConfig `yaml:"catalog"`
 	Lint    LintConfig    `yaml:"lint"`
 	Feeds   []FeedConfig  `yaml:"feeds"`
+	// PublishDir holds the shaped feeds of feeds with publish: true; default
+	// "published" beside the state file.
+	PublishDir string `yaml:"publish_dir"`
 
 	// Path is the file the configuration was read from; relative paths in it
 	// are relative to its directory.
@@ -95,6 +98,9 @@ type FeedConfig struct {
 	// Heartbeat is requested (GET) after each successful run of the daemon:
 	// a dead man's switch for monitoring. Optional.
 	Heartbeat string `yaml:"heartbeat"`
+	// Publish makes the daemon serve this feed's latest shaped products as a
+	// Google RSS feed at /feeds/<name>.xml on metrics.listen.
+	Publish bool `yaml:"publish"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -300,6 +306,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				return
 			}
 			v.SetInt(int64(i))
+		case reflect.Bool:
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				d.fail(path, "%q: want true or false", s)
+				return
+			}
+			v.SetBool(b)
 		case reflect.Float64:
 			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 			if err != nil {
@@ -546,6 +559,10 @@ func (c *Config) resolvePaths(dir string) {
 		return filepath.Join(dir, p)
 	}
 	c.State = abs(c.State)
+	if c.PublishDir == "" {
+		c.PublishDir = filepath.Join(filepath.Dir(c.State), "published")
+	}
+	c.PublishDir = abs(c.PublishDir)
 	c.Catalog.Path = abs(c.Catalog.Path)
 	for i := range c.Feeds {
 		if !isRemote(c.Feeds[i].URL) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"slices"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
+	"github.com/feedsync/feedsync/tree"
 )
 
 // HeartbeatTimeout bounds one heartbeat request.
@@ -42,6 +44,9 @@ type DaemonOptions struct {
 	Reload func() (*Config, error)
 	// HTTPClient requests heartbeats; nil: a client with HeartbeatTimeout.
 	HTTPClient *http.Client
+	// Publisher keeps and serves the shaped feeds of feeds with publish: true;
+	// nil serves none.
+	Publisher *Publisher
 }
 
 // Daemon runs each configured feed on its cron schedule, never two runs of
@@ -407,7 +412,34 @@ func (d *Daemon) syncOnce(fc *FeedConfig, log zerolog.Logger) (sum Summary, err 
 	if d.opts.Metrics != nil {
 		ctx = push.WithObserver(ctx, d.opts.Metrics.ForFeed(fc.Name))
 	}
-	return d.syncer.Sync(ctx, fc, Options{Mode: ModeSync, Log: log, UserAgent: d.opts.UserAgent})
+	opts := Options{Mode: ModeSync, Log: log, UserAgent: d.opts.UserAgent}
+	pub := d.opts.Publisher
+	if !fc.Publish || pub == nil {
+		return d.syncer.Sync(ctx, fc, opts)
+	}
+	// Publish: every product of the run goes into a new edition, which
+	// replaces the served feed atomically only when the run succeeded.
+	ed, err := pub.Begin(fc.Name, TransformOptions{Policy: tree.Policy(fc.Policy), ProductID: fc.ProductID, Fields: fc.Fields})
+	if err != nil {
+		return Summary{Feed: fc.Name, Error: err.Error()}, err
+	}
+	defer ed.Abort()
+	opts.OnProduct = func(p *tree.Product) {
+		if err := ed.Add(p); err != nil {
+			log.Warn().Str("product", p.ID).Err(err).Msg("publish: product left out")
+		}
+	}
+	if _, serr := os.Stat(pub.Path(fc.Name)); serr != nil {
+		opts.FullScan = true // no edition yet: a 304 would leave nothing to serve
+	}
+	sum, err = d.syncer.Sync(ctx, fc, opts)
+	if err == nil && ed.Products() > 0 {
+		if _, err = ed.Commit(); err != nil {
+			err = fmt.Errorf("publish %s: %w", fc.Name, err)
+			sum.Error = err.Error()
+		}
+	}
+	return sum, err
 }
 
 // record keeps the outcome and logs the run's summary line: at info on
@@ -522,6 +554,10 @@ func (d *Daemon) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /status", d.serveStatus)
+	if d.opts.Publisher != nil {
+		mux.Handle("GET /feeds/", d.opts.Publisher)
+		mux.Handle("HEAD /feeds/", d.opts.Publisher)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "feedsync run\n\n/metrics  Prometheus metrics\n/healthz  200 while every feed's last run succeeded, else 503 naming the failing feeds\n/livez    200 while the process runs\n/status   each feed's last run and next run (JSON)\n")

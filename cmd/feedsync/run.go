@@ -64,8 +64,17 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 		}
 	}()
 
+	var publisher *feedsync.Publisher
+	for _, f := range cfg.Feeds {
+		if f.Publish {
+			if publisher, err = feedsync.NewPublisher(cfg.PublishDir); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
-		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now,
+		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now, Publisher: publisher,
 		Reload: func() (*feedsync.Config, error) { return feedsync.LoadConfig(path) },
 	})
 	if err != nil {
