@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -52,16 +53,19 @@ type xmlReader struct {
 	source   string
 	format   Format
 	problems []Problem
-	lastID   string
+	lastID   []byte // id of the last item read, for errors
 	curID    []byte // id of the item being read, once seen
 	hasCurID bool
 	err      error // sticky: a reader that failed once fails again
-	done     bool
+
+	cur  *xmlBatch // the batch whose items Next hands out
+	pos  int       // the next item of cur
+	next *xmlBatch // a parsed batch not yet finished
 
 	names map[string]internEntry // raw local name → normalised attribute name
 	cache [256]internEntry       // a direct-mapped cache in front of names
 
-	// Per-item scratch, reused.
+	// The batch being parsed: values, attributes and sub-attributes.
 	arena []byte
 	attrs []pendingAttr
 	subs  []pendingAttr
@@ -145,7 +149,7 @@ func (x *xmlReader) Problems() []Problem { return x.problems }
 // fail turns a scanner or character error into a *ParseError and makes it sticky.
 func (x *xmlReader) fail(err error) error {
 	var se *syntaxError
-	pe := &ParseError{Source: x.source, ItemID: x.lastID, Err: err}
+	pe := &ParseError{Source: x.source, ItemID: string(x.lastID), Err: err}
 	if x.hasCurID {
 		pe.ItemID = string(x.curID)
 	}
@@ -173,39 +177,122 @@ func (x *xmlReader) isItem() bool {
 	return false
 }
 
+// Next returns the next item. Items are parsed in batches: while the items of
+// one batch are handed out, nothing runs in the background; when a batch is
+// used up, a goroutine turns the next parsed batch into Items (character
+// checks, strings, attribute slices) while this one parses the batch after it,
+// so the two cores of a small machine share the work. Every goroutine ends
+// with its batch: an abandoned Reader leaves nothing running.
 func (x *xmlReader) Next() (*Item, error) {
-	if x.err != nil {
-		return nil, x.err
-	}
-	if x.done {
-		return nil, io.EOF
-	}
 	for {
+		if c := x.cur; c != nil && x.pos < len(c.items) {
+			it := c.items[x.pos]
+			c.items[x.pos] = nil
+			x.pos++
+			return it, nil
+		}
+		if x.cur != nil && x.cur.err != nil {
+			return nil, x.cur.err
+		}
+		if x.cur != nil && x.cur.eof {
+			return nil, io.EOF
+		}
+		if x.next == nil { // first call: nothing parsed yet
+			x.next = newXMLBatch()
+			x.parseBatch(x.next)
+		}
+		fin := x.next
+		fin.wg.Add(1)
+		go fin.finish()
+		x.next = nil
+		if !fin.eof && fin.err == nil {
+			b := x.cur
+			if b == nil {
+				b = newXMLBatch()
+			}
+			x.parseBatch(b)
+			x.next = b
+		}
+		fin.wg.Wait()
+		x.problems = append(x.problems, fin.problems...)
+		fin.problems = fin.problems[:0]
+		x.cur, x.pos = fin, 0
+	}
+}
+
+// xmlBatch is a run of parsed items: their values in one arena, their
+// attributes as spans of it; finish turns them into Items.
+type xmlBatch struct {
+	arena []byte
+	attrs []pendingAttr
+	subs  []pendingAttr
+	raw   []rawItem
+	err   error // the feed stops after this batch with this error
+	eof   bool  // the feed ends after this batch
+
+	items    []*Item
+	problems []Problem
+	wg       sync.WaitGroup
+}
+
+func newXMLBatch() *xmlBatch {
+	return &xmlBatch{
+		arena: make([]byte, 0, batchBytes+batchBytes/4),
+		attrs: make([]pendingAttr, 0, batchItems*32),
+		subs:  make([]pendingAttr, 0, batchItems*8),
+		raw:   make([]rawItem, 0, batchItems),
+		items: make([]*Item, 0, batchItems),
+	}
+}
+
+// rawItem is a parsed item: its line and its spans of the batch's arena,
+// attributes and sub-attributes.
+type rawItem struct {
+	line                 int
+	arenaStart, arenaEnd int
+	attrStart, attrEnd   int
+}
+
+// Batches end after this many items or arena bytes, whichever comes first.
+const (
+	batchItems = 128
+	batchBytes = 256 << 10
+)
+
+// parseBatch parses items into b until it is full, the feed ends or fails.
+func (x *xmlReader) parseBatch(b *xmlBatch) {
+	x.arena, x.attrs, x.subs = b.arena[:0], b.attrs[:0], b.subs[:0]
+	b.raw, b.items = b.raw[:0], b.items[:0]
+	defer func() { b.arena, b.attrs, b.subs = x.arena, x.attrs, x.subs }()
+	if x.err != nil {
+		b.err = x.err
+		return
+	}
+	for len(b.raw) < batchItems && len(x.arena) < batchBytes {
+		x.s.skipWhitespace()
 		k, err := x.s.next()
 		if err != nil {
-			return nil, x.fail(err)
+			b.err = x.fail(err)
+			return
 		}
 		switch k {
 		case tokEOF:
-			x.done = true
-			return nil, io.EOF
+			b.eof = true
+			return
 		case tokText:
 			if err := x.checkText(); err != nil {
-				return nil, x.fail(err)
+				b.err = x.fail(err)
+				return
 			}
 		case tokStart:
 			if !x.isItem() {
 				continue
 			}
 			line, _ := x.s.lineAt(x.s.tokPos)
-			it, err := x.readItem(line)
-			if err != nil {
-				return nil, x.fail(err)
+			if err := x.readItem(b, line); err != nil {
+				b.err = x.fail(err)
+				return
 			}
-			if it == nil { // skipped with a problem
-				continue
-			}
-			return it, nil
 		}
 	}
 }
@@ -241,87 +328,118 @@ func (x *xmlReader) appendTok(dst []byte, k tokKind) ([]byte, error) {
 	return appendChars(dst, x.s.text, x.s.tokPos, k == tokCDATA)
 }
 
-// readItem reads the children of an item up to its end tag. It returns nil
-// and records a problem when the item holds characters XML does not allow.
-func (x *xmlReader) readItem(line int) (*Item, error) {
+// readItem reads the children of an item up to its end tag and adds it to b.
+func (x *xmlReader) readItem(b *xmlBatch, line int) error {
 	x.hasCurID = false
-	x.arena = x.arena[:0]
-	x.attrs = x.attrs[:0]
-	x.subs = x.subs[:0]
+	r := rawItem{line: line, arenaStart: len(x.arena), attrStart: len(x.attrs)}
 	for {
 		x.s.skipWhitespace()
 		k, err := x.s.next()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch k {
 		case tokEOF:
-			return nil, x.s.truncated(x.s.end)
+			return x.s.truncated(x.s.end)
 		case tokEnd:
-			return x.finishItem(line), nil
+			r.arenaEnd, r.attrEnd = len(x.arena), len(x.attrs)
+			b.raw = append(b.raw, r)
+			x.noteID(r)
+			return nil
 		case tokText:
 			if err := x.checkText(); err != nil {
-				return nil, err
+				return err
 			}
 		case tokStart:
 			if err := x.readAttr(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 }
 
-// finishItem builds the Item from the arena and the pending attributes.
-func (x *xmlReader) finishItem(line int) *Item {
-	if bad, msg := checkChars(x.arena); bad >= 0 {
+// noteID remembers the id of the item just read, for errors further on.
+func (x *xmlReader) noteID(r rawItem) {
+	if x.hasCurID {
+		x.lastID = append(x.lastID[:0], x.curID...)
+		x.hasCurID = false
+		return
+	}
+	for _, a := range x.attrs[r.attrStart:r.attrEnd] {
+		if a.name == "id" {
+			x.lastID = append(x.lastID[:0], x.arena[a.off:a.off+a.n]...)
+			return
+		}
+	}
+}
+
+// finish builds the Items of the batch; an item holding characters XML does
+// not allow is skipped with a problem. It runs on its own goroutine and
+// touches nothing but the batch.
+func (b *xmlBatch) finish() {
+	defer b.wg.Done()
+	for _, r := range b.raw {
+		if it := b.finishItem(r); it != nil {
+			b.items = append(b.items, it)
+		}
+	}
+}
+
+func (b *xmlBatch) finishItem(r rawItem) *Item {
+	arena := b.arena[r.arenaStart:r.arenaEnd]
+	attrs := b.attrs[r.attrStart:r.attrEnd]
+	if bad, msg := checkChars(arena); bad >= 0 {
+		bad += r.arenaStart
 		id := ""
-		for _, a := range x.attrs {
+		for _, a := range attrs {
 			if a.name == "id" && !a.plain {
-				id = string(x.arena[a.off : a.off+a.n])
+				id = string(b.arena[a.off : a.off+a.n])
 				break
 			}
 		}
 		name := ""
-		for _, a := range x.attrs {
+		for _, a := range attrs {
 			if bad >= a.off && bad < a.off+a.n {
 				name = a.name
 			}
-		}
-		for _, a := range x.subs {
-			if bad >= a.off && bad < a.off+a.n {
-				name = a.name
+			for _, sa := range b.subs[a.subStart:a.subEnd] {
+				if bad >= sa.off && bad < sa.off+sa.n {
+					name = sa.name
+				}
 			}
 		}
 		if name != "" {
 			msg += " in " + name
 		}
-		x.problems = append(x.problems, Problem{Line: line, ItemID: id, Msg: "item skipped: " + msg})
+		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Msg: "item skipped: " + msg})
 		return nil
 	}
-	str := string(x.arena)
-	it := &Item{Line: line}
-	if len(x.attrs) > 0 {
-		it.Attrs = make([]Attr, len(x.attrs))
+	str := string(arena)
+	base := r.arenaStart
+	it := &Item{Line: r.line}
+	if len(attrs) > 0 {
+		it.Attrs = make([]Attr, len(attrs))
+	}
+	nsub := 0
+	for _, a := range attrs {
+		nsub += a.subEnd - a.subStart
 	}
 	var subs []Attr
-	if len(x.subs) > 0 {
-		subs = make([]Attr, len(x.subs))
-		for i, a := range x.subs {
-			subs[i] = Attr{Name: a.name, Value: str[a.off : a.off+a.n]}
-		}
+	if nsub > 0 {
+		subs = make([]Attr, 0, nsub)
 	}
-	for i, a := range x.attrs {
+	for i, a := range attrs {
 		at := &it.Attrs[i]
-		at.Name, at.Value, at.Plain = a.name, str[a.off:a.off+a.n], a.plain
+		at.Name, at.Value, at.Plain = a.name, str[a.off-base:a.off-base+a.n], a.plain
 		if a.subEnd > a.subStart {
-			at.Sub = subs[a.subStart:a.subEnd:a.subEnd]
+			start := len(subs)
+			for _, sa := range b.subs[a.subStart:a.subEnd] {
+				subs = append(subs, Attr{Name: sa.name, Value: str[sa.off-base : sa.off-base+sa.n]})
+			}
+			at.Sub = subs[start:len(subs):len(subs)]
 		}
 	}
 	dropShadowedPlain(it)
-	x.hasCurID = false
-	if id := it.ID(); id != "" {
-		x.lastID = id
-	}
 	return it
 }
 
