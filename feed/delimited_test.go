@@ -283,18 +283,33 @@ func TestDelimitedEmpty(t *testing.T) {
 	}
 }
 
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) {
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	return c.r.Read(p)
+}
+
 func TestDelimitedLongRow(t *testing.T) {
-	long := strings.Repeat("x", 3*delimitedBufSize)
+	long := strings.Repeat("x", delimitedBufSize+delimitedBufSize/2) // grows the window
 	in := "id\tdescription\nL1\t" + long + "\nL2\tshort\n"
-	items, problems := mustReadAll(t, in)
-	if len(items) != 2 || len(problems) != 0 {
-		t.Fatalf("got %d items, problems %v; want 2 items", len(items), problems)
-	}
-	if got := items[0].Get("description"); got != long {
-		t.Errorf("long description: got %d bytes, want %d", len(got), len(long))
-	}
-	if items[1].Line != 3 {
-		t.Errorf("line of the row after the long one: got %d, want 3", items[1].Line)
+	for _, r := range []io.Reader{strings.NewReader(in), chunkReader{strings.NewReader(in), 4093}} {
+		items, problems, err := readAll(t, r, FormatAuto)
+		if err != nil || len(items) != 2 || len(problems) != 0 {
+			t.Fatalf("got %d items, problems %v, error %v; want 2 items", len(items), problems, err)
+		}
+		if got := items[0].Get("description"); got != long {
+			t.Errorf("long description: got %d bytes, want %d", len(got), len(long))
+		}
+		if items[1].Line != 3 {
+			t.Errorf("line of the row after the long one: got %d, want 3", items[1].Line)
+		}
 	}
 }
 
