@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -421,4 +422,25 @@ func TestCheckChars(t *testing.T) {
 func firstBad(s string) int {
 	i, _ := checkChars([]byte(s))
 	return i
+}
+
+// TestXMLNoGoroutineOutlivesNext: the goroutine that finishes a batch ends
+// before Next returns, so a Reader abandoned midway leaves nothing running.
+func TestXMLNoGoroutineOutlivesNext(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString(rssHead)
+	for i := 0; i < 3*batchItems; i++ {
+		doc.WriteString("<item><g:id>X</g:id></item>\n")
+	}
+	doc.WriteString("</channel></rss>")
+	before := runtime.NumGoroutine()
+	r := newXMLReader(bufio.NewReader(strings.NewReader(doc.String())), "x.xml", FormatRSS)
+	for i := 0; i < batchItems+5; i++ {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Fatalf("after Next %d: %d goroutines, want %d", i+1, n, before)
+		}
+	}
 }
