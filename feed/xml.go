@@ -235,13 +235,15 @@ type xmlBatch struct {
 	wg       sync.WaitGroup
 }
 
+// newXMLBatch returns an empty batch. Its buffers start small (a feed may
+// hold one item) and keep the size they grow to, as batches are reused.
 func newXMLBatch() *xmlBatch {
 	return &xmlBatch{
-		arena: make([]byte, 0, batchBytes+batchBytes/4),
-		attrs: make([]pendingAttr, 0, batchItems*32),
-		subs:  make([]pendingAttr, 0, batchItems*8),
-		raw:   make([]rawItem, 0, batchItems),
-		items: make([]*Item, 0, batchItems),
+		arena: make([]byte, 0, 16<<10),
+		attrs: make([]pendingAttr, 0, 256),
+		subs:  make([]pendingAttr, 0, 64),
+		raw:   make([]rawItem, 0, 16),
+		items: make([]*Item, 0, 16),
 	}
 }
 
