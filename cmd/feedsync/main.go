@@ -43,6 +43,7 @@ func run(args []string) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.Execute()
+	stopProfiles()
 	if err == nil {
 		return exitOK
 	}
@@ -91,6 +92,7 @@ errors); 2 usage or configuration error.`,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagError{err} })
 	root.SetVersionTemplate("{{.Version}}\n")
+	addProfileFlags(root)
 	root.AddCommand(
 		newSyncCmd(feedsync.ModeSync),
 		newSyncCmd(feedsync.ModeResync),
