@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,17 +44,19 @@ type Record struct {
 	State      State
 	LastError  string
 	// Payload is the last acknowledged payload, used to mark a product that left
-	// the feed as unavailable with its last known fields.
+	// the feed as unavailable with its last known fields, and by plan to say
+	// which fields change. It lives in a bucket of its own, so that the diff's
+	// lookups read only the compact records.
 	Payload []byte
 }
 
 // Acknowledged reports whether the catalog ever accepted this product.
 func (r *Record) Acknowledged() bool { return r.Hash != [32]byte{} }
 
-const recordVersion = 1
+const recordVersion = 2
 
 func (r *Record) marshal() []byte {
-	b := make([]byte, 0, 1+32+8+8+1+binary.MaxVarintLen64*2+len(r.LastError)+len(r.Payload))
+	b := make([]byte, 0, 1+32+8+8+1+binary.MaxVarintLen64+len(r.LastError))
 	b = append(b, recordVersion)
 	b = append(b, r.Hash[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.FirstSeen.Unix()))
@@ -61,14 +64,12 @@ func (r *Record) marshal() []byte {
 	b = append(b, byte(r.State))
 	b = binary.AppendUvarint(b, uint64(len(r.LastError)))
 	b = append(b, r.LastError...)
-	b = binary.AppendUvarint(b, uint64(len(r.Payload)))
-	b = append(b, r.Payload...)
 	return b
 }
 
 var errCorrupt = errors.New("corrupt product record")
 
-func (r *Record) unmarshal(b []byte, withPayload bool) error {
+func (r *Record) unmarshal(b []byte) error {
 	if len(b) < 1+32+8+8+1 || b[0] != recordVersion {
 		return errCorrupt
 	}
@@ -82,15 +83,6 @@ func (r *Record) unmarshal(b []byte, withPayload bool) error {
 		return errCorrupt
 	}
 	r.LastError = string(b[k : k+int(n)])
-	b = b[k+int(n):]
-	if !withPayload {
-		return nil
-	}
-	n, k = binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
-		return errCorrupt
-	}
-	r.Payload = bytes.Clone(b[k : k+int(n)])
 	return nil
 }
 
@@ -140,7 +132,7 @@ func (l *Lookup) Get(id string) (Record, bool, error) {
 		return Record{}, false, nil
 	}
 	var r Record
-	if err := r.unmarshal(v, false); err != nil {
+	if err := r.unmarshal(v); err != nil {
 		return Record{}, false, fmt.Errorf("product %q: %w", id, err)
 	}
 	return r, true, nil
@@ -170,19 +162,28 @@ func (db *DB) Commit(feed string, acks []Ack) error {
 	if len(acks) == 0 {
 		return nil
 	}
+	// Keys in order touch each page once.
+	sorted := make([]*Ack, len(acks))
+	for i := range acks {
+		sorted[i] = &acks[i]
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	return db.update(feed, func(fb *bolt.Bucket) error {
-		pb := fb.Bucket(bucketProducts)
-		for _, a := range acks {
+		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
+		for _, a := range sorted {
 			key := []byte(a.ID)
 			if a.Delete && a.Err == "" {
 				if err := pb.Delete(key); err != nil {
+					return err
+				}
+				if err := yb.Delete(key); err != nil {
 					return err
 				}
 				continue
 			}
 			var r Record
 			if v := pb.Get(key); v != nil {
-				if err := r.unmarshal(v, true); err != nil {
+				if err := r.unmarshal(v); err != nil {
 					r = Record{} // rewrite a corrupt record from this ack
 				}
 			}
@@ -195,7 +196,10 @@ func (db *DB) Commit(feed string, acks []Ack) error {
 					r.State = Failed
 				}
 			} else {
-				r.Hash, r.Payload, r.State, r.LastError, r.LastPushed = a.Hash, a.Payload, a.State, "", a.At
+				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
+				if err := yb.Put(key, a.Payload); err != nil {
+					return err
+				}
 			}
 			if err := pb.Put(key, r.marshal()); err != nil {
 				return err
@@ -219,14 +223,16 @@ func (db *DB) Missing(feed string, seen func(id string) bool) ([]Entry, error) {
 		if fb == nil {
 			return nil
 		}
+		yb := fb.Bucket(bucketPayloads)
 		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
 			if seen(string(k)) {
 				return nil
 			}
 			e := Entry{ID: string(k)}
-			if err := e.unmarshal(v, true); err != nil {
+			if err := e.unmarshal(v); err != nil {
 				return fmt.Errorf("product %q: %w", k, err)
 			}
+			e.Payload = bytes.Clone(yb.Get(k))
 			out = append(out, e)
 			return nil
 		})
@@ -272,7 +278,7 @@ func (db *DB) Each(feed string, fn func(Entry) error) error {
 		}
 		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
 			e := Entry{ID: string(k)}
-			if err := e.unmarshal(v, false); err != nil {
+			if err := e.unmarshal(v); err != nil {
 				return fmt.Errorf("product %q: %w", k, err)
 			}
 			return fn(e)
@@ -305,7 +311,11 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 			return nil
 		}
 		found = true
-		return r.unmarshal(v, true)
+		if err := r.unmarshal(v); err != nil {
+			return err
+		}
+		r.Payload = bytes.Clone(fb.Bucket(bucketPayloads).Get([]byte(id)))
+		return nil
 	})
 	return r, found, err
 }

@@ -15,7 +15,7 @@ import (
 
 // FormatVersion is the layout of the state file. Open refuses a file written
 // with another version rather than misreading it.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // ErrLocked means another process holds the state file.
 var ErrLocked = errors.New("in use by another feedsync process")
@@ -27,6 +27,7 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketFeeds    = []byte("feeds")
 	bucketProducts = []byte("products")
+	bucketPayloads = []byte("payloads")
 	bucketRuns     = []byte("runs")
 	keyVersion     = []byte("format_version")
 	keyFeedMeta    = []byte("meta")
@@ -166,6 +167,9 @@ func (db *DB) update(feed string, fn func(fb *bolt.Bucket) error) error {
 			return err
 		}
 		if _, err := fb.CreateBucketIfNotExists(bucketProducts); err != nil {
+			return err
+		}
+		if _, err := fb.CreateBucketIfNotExists(bucketPayloads); err != nil {
 			return err
 		}
 		if _, err := fb.CreateBucketIfNotExists(bucketRuns); err != nil {
