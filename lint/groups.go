@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"strings"
 
-	"github.com/feedsync/feedsync/feed"
 	"github.com/feedsync/feedsync/tree"
 )
 
@@ -150,14 +149,12 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64) {
 			l.reportf(rGroupBrandMismatch, line, id, "brand", "brand %q differs from %q, the brand of other variants of group %q", v.brand, g.brand, g.spelling)
 		}
 	}
-	if v.price != "" {
-		if p, err := feed.ParsePrice(v.price); err == nil && p.HasCurrency() {
-			if g.currency == "" {
-				g.currency = p.Currency // ParsePrice returns a fresh upper-cased string
-			} else if p.Currency != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
-				g.flags |= gCurrencyReported
-				l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", p.Currency, g.spelling, g.currency)
-			}
+	if cur := v.currency; cur != "" {
+		if g.currency == "" {
+			g.currency = cur // ParsePrice returns a fresh upper-cased string
+		} else if cur != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
+			g.flags |= gCurrencyReported
+			l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", cur, g.spelling, g.currency)
 		}
 	}
 	hasVariant := v.color != "" || v.size != "" || v.material != "" || v.pattern != "" || v.ageGroup != "" || v.gender != ""

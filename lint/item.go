@@ -19,6 +19,7 @@ type itemView struct {
 	adult, isBundle                                                           string
 	present                                                                   uint32 // attrBit of each required attribute seen
 	images                                                                    int
+	currency                                                                  string // of price, once parsed
 }
 
 // Bits of itemView.present, also used to find repeated attributes.
@@ -53,10 +54,13 @@ const (
 	bSizeSystem
 )
 
-// urlAttrs are checked as URLs and not for HTML.
-var urlAttrs = map[string]bool{
-	"link": true, "image_link": true, "additional_image_link": true, "mobile_link": true,
-	"lifestyle_image_link": true, "virtual_model_link": true, "ads_redirect": true,
+// isURLAttr reports whether an attribute holds a URL: checked as one, not for HTML.
+func isURLAttr(name string) bool {
+	switch name {
+	case "link", "image_link", "additional_image_link", "mobile_link", "lifestyle_image_link", "virtual_model_link", "ads_redirect":
+		return true
+	}
+	return false
 }
 
 // item runs the item rules on one item and feeds the feed-wide records.
@@ -268,6 +272,7 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 	var priceOK, saleOK bool
 	if v.price != "" {
 		price, priceOK = l.checkPrice(line, id, "price", v.price)
+		v.currency = price.Currency
 	}
 	if v.salePrice != "" {
 		sale, saleOK = l.checkPrice(line, id, "sale_price", v.salePrice)
@@ -467,7 +472,7 @@ func (l *Linter) checkText(line int, id string, a *feed.Attr) {
 	if a.Value == "" {
 		return
 	}
-	d := scanText(a.Value, !urlAttrs[a.Name], !l.f.delimited)
+	d := scanText(a.Value, !isURLAttr(a.Name), !l.f.delimited)
 	if d.control != "" {
 		l.reportf(rControlCharacters, line, id, a.Name, "%s holds %s", a.Name, d.control)
 	}

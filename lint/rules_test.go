@@ -386,3 +386,33 @@ func TestHTMLTagListsAgree(t *testing.T) {
 		t.Error("htmlTag takes feed elements for HTML")
 	}
 }
+
+func TestHasControl(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"", false}, {"Steel kettle – 1.7 l, 2000 W ~ ☕ Кипятильник", false}, {"Steel kettle 1.7 l\t2000 W", true},
+		{"Steel kettle 1.7 l\x7f2000 W", true}, {"abcdefg\n", true}, {"abcdefgh\x01", true}, {"\xff\xfe\x80\x9f\xc2\x85abc", false},
+	} {
+		if got := hasControl(tc.s); got != tc.want {
+			t.Errorf("hasControl(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestParseISO(t *testing.T) {
+	for _, tc := range []struct {
+		s  string
+		ok bool
+	}{
+		{"2026-03-25", true}, {"2026-03-25T13:00", true}, {"2026-03-25T13:00+0000", true}, {"2026-03-25T13:00:59Z", true},
+		{"2026-05-09T00:00:00+00:00", true}, {"2026-05-09T00:00:00.123-08:00", true}, {"2026-05-09 10:00", true}, {"2026-05-09T10:00+01", true},
+		{"25.03.2026", false}, {"2026-3-25", false}, {"2026-13-01", false}, {"2026-03-25T25:00", false}, {"2026-03-25T13:00X", false},
+		{"2026-03-25T13:00+0", false}, {"2026-03-25T13", false}, {"", false},
+	} {
+		if _, ok := parseISO(tc.s); ok != tc.ok {
+			t.Errorf("parseISO(%q) ok = %v, want %v", tc.s, ok, tc.ok)
+		}
+	}
+}

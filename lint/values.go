@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -124,38 +123,55 @@ func imageExtension(v string) string {
 	return ext
 }
 
-// isoDate matches an ISO 8601 date or date-time as feeds write them:
-// 2026-03-25, 2026-03-25T13:00, with seconds, fraction, Z or an offset with or
-// without a colon.
-var isoDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$`)
-
-// parseISO parses an ISO 8601 date or date-time; ok is false when v is not one.
+// parseISO parses an ISO 8601 date or date-time as feeds write them —
+// 2026-03-25, 2026-03-25T13:00, with seconds, a fraction, Z or an offset with
+// or without a colon (+0000, -08:00, +01) — and reports whether v is one.
 func parseISO(v string) (time.Time, bool) {
-	m := isoDate.FindStringSubmatch(v)
-	if m == nil {
+	num := func(s string) bool { return s != "" && isDigits(s) }
+	if len(v) < 10 || !num(v[0:4]) || v[4] != '-' || !num(v[5:7]) || v[7] != '-' || !num(v[8:10]) {
 		return time.Time{}, false
 	}
-	layout := "2006-01-02"
-	s := m[1] + "-" + m[2] + "-" + m[3]
-	if m[4] != "" {
-		sec := m[6]
-		if sec == "" {
-			sec = "00"
+	s, layout := v[:10], "2006-01-02"
+	rest := v[10:]
+	if rest != "" {
+		if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 6 || !num(rest[1:3]) || rest[3] != ':' || !num(rest[4:6]) {
+			return time.Time{}, false
 		}
-		s += "T" + m[4] + ":" + m[5] + ":" + sec
+		hm := rest[1:6]
+		rest = rest[6:]
+		sec := "00"
+		if len(rest) >= 3 && rest[0] == ':' && num(rest[1:3]) {
+			sec, rest = rest[1:3], rest[3:]
+			if len(rest) > 1 && rest[0] == '.' {
+				j := 1
+				for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+					j++
+				}
+				if j == 1 {
+					return time.Time{}, false
+				}
+				rest = rest[j:]
+			}
+		}
+		s += "T" + hm + ":" + sec
 		layout += "T15:04:05"
-		switch z := m[7]; {
-		case z == "":
-		case z == "Z":
+		switch {
+		case rest == "":
+		case rest == "Z":
 			s += "Z"
 			layout += "Z07:00"
-		default:
-			z = strings.ReplaceAll(z, ":", "")
-			if len(z) == 3 {
+		case rest[0] == '+' || rest[0] == '-':
+			z := strings.Replace(rest[1:], ":", "", 1)
+			if len(z) == 2 {
 				z += "00"
 			}
-			s += z
+			if len(z) != 4 || !num(z) {
+				return time.Time{}, false
+			}
+			s += rest[:1] + z
 			layout += "-0700"
+		default:
+			return time.Time{}, false
 		}
 	}
 	t, err := time.Parse(layout, s)
@@ -216,69 +232,126 @@ var leadBytes = [...]byte{'&', '<', 0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4}
 // so a value without any of leadBytes is clean and found so with a few
 // vectorised byte searches.
 func scanText(v string, withTags, checked bool) (d textDefects) {
-	if checked {
-		clean := true
-		for _, c := range leadBytes {
-			if strings.IndexByte(v, c) >= 0 {
-				clean = false
+	if !checked {
+		// Delimited text: check UTF-8 and C0 controls with fast passes,
+		// then go on as for XML.
+		if !utf8.ValidString(v) {
+			d.control = "invalid UTF-8"
+		} else {
+			checked = !hasControl(v)
+		}
+	}
+	if !checked {
+		d.slowScan(v, withTags)
+		return d
+	}
+	// Visit only the bytes that matter, found with vectorised searches.
+	for _, c := range leadBytes {
+		for off := 0; off < len(v); {
+			j := strings.IndexByte(v[off:], c)
+			if j < 0 {
 				break
 			}
-		}
-		if clean {
-			return d
-		}
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !specials[c] {
-			continue
-		}
-		switch {
-		case c == '&':
-			if d.entity == "" {
-				if e := entityAt(v[i:]); e != "" {
-					d.entity = e
-				}
+			i := off + j
+			off = i + 1
+			if c < 0x80 {
+				d.byteAt(v, i, withTags)
+				continue
 			}
-		case c == '<':
-			if withTags && d.badTag == "" {
-				if tag, attrs, ok := tagAt(v[i:]); ok {
-					if d.tag == "" {
-						d.tag = "<" + tag + ">"
-					}
-					if attrs || !allowedTags[tag] {
-						d.badTag = "<" + tag + ">"
-						if attrs {
-							d.badTag = "<" + tag + " …> (with attributes)"
-						}
-					}
-				}
-			}
-		case c < 0x80:
 			if d.control == "" {
-				d.control = "control character U+00" + hex2(c)
+				r, _ := utf8.DecodeRuneInString(v[i:])
+				d.runeAt(r)
 			}
-		default:
-			r, n := utf8.DecodeRuneInString(v[i:])
-			if d.control == "" {
-				switch {
-				case r == utf8.RuneError && n == 1:
-					d.control = "invalid UTF-8"
-				case unicode.Is(unicode.Cc, r):
-					d.control = "control character " + runeName(r)
-				case unicode.Is(unicode.Cf, r):
-					d.control = "format character " + runeName(r)
-				case unicode.Is(unicode.Co, r):
-					d.control = "private-use character " + runeName(r)
-				}
-			}
-			i += n - 1
 		}
-	}
-	if d.control == "" && !checked && !utf8.ValidString(v) {
-		d.control = "invalid UTF-8"
 	}
 	return d
+}
+
+// slowScan looks at every byte: for text that may hold C0 controls or
+// invalid UTF-8.
+func (d *textDefects) slowScan(v string, withTags bool) {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < 0x80 {
+			if specials[c] {
+				d.byteAt(v, i, withTags)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if d.control == "" {
+			if r == utf8.RuneError && n == 1 {
+				d.control = "invalid UTF-8"
+			} else if specials[c] {
+				d.runeAt(r)
+			}
+		}
+		i += n
+	}
+}
+
+// runeAt notes a control, format or private-use character.
+func (d *textDefects) runeAt(r rune) {
+	switch {
+	case d.control != "":
+	case unicode.Is(unicode.Cc, r):
+		d.control = "control character " + runeName(r)
+	case unicode.Is(unicode.Cf, r):
+		d.control = "format character " + runeName(r)
+	case unicode.Is(unicode.Co, r):
+		d.control = "private-use character " + runeName(r)
+	}
+}
+
+// byteAt looks at the ASCII special byte at v[i].
+func (d *textDefects) byteAt(v string, i int, withTags bool) {
+	switch c := v[i]; {
+	case c == '&':
+		if d.entity == "" {
+			d.entity = entityAt(v[i:])
+		}
+	case c == '<':
+		if withTags && d.badTag == "" {
+			if tag, attrs, ok := tagAt(v[i:]); ok {
+				if d.tag == "" {
+					d.tag = "<" + tag + ">"
+				}
+				if attrs || !allowedTags[tag] {
+					d.badTag = "<" + tag + ">"
+					if attrs {
+						d.badTag = "<" + tag + " …> (with attributes)"
+					}
+				}
+			}
+		}
+	default:
+		if d.control == "" {
+			d.control = "control character U+00" + hex2(c)
+		}
+	}
+}
+
+// hasControl reports whether v holds a byte below 0x20 or 0x7F (tab and
+// line breaks included), eight bytes at a time.
+func hasControl(v string) bool {
+	const lo, hi, one = 0x2020202020202020, 0x8080808080808080, 0x0101010101010101
+	const del = 0x7f7f7f7f7f7f7f7f
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		x := w ^ del // a zero byte where w has 0x7F
+		if (w-lo)&^w&hi != 0 || (x-one)&^x&hi != 0 {
+			return true
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // entityAt returns the entity reference at the start of s (&amp; &#39;
@@ -353,7 +426,7 @@ func tagAt(s string) (name string, attrs, ok bool) {
 		return "", false, false
 	}
 	name = strings.ToLower(s[i:j])
-	if !htmlTags[name] {
+	if htmlTag([]byte(name)) == "" {
 		return "", false, false
 	}
 	switch s[j] {
@@ -401,7 +474,15 @@ func isPlaceholder(v string) bool {
 	if len(v) > 16 {
 		return false
 	}
-	return placeholders[strings.ToLower(v)]
+	var b [16]byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return placeholders[string(b[:len(v)])]
 }
 
 // idChars reports whether s holds only ASCII letters, digits, _ and -.
