@@ -48,12 +48,17 @@ const (
 type Request struct {
 	URL          string            // a path, file://, http:// or https://; user info is sent as basic auth
 	Headers      map[string]string // extra HTTP headers (auth); their values never appear in errors
-	Timeout      time.Duration     // each attempt, from request to last body byte; 0 means none
+	Timeout      time.Duration     // the whole fetch: every attempt, the waits between them and the body; 0 means none
 	MaxBytes     int64             // 0 means DefaultMaxBytes
 	ETag         string            // validators of the last successful fetch; empty to fetch unconditionally
 	LastModified string
 	Client       *http.Client // nil means http.DefaultTransport; its CheckRedirect is kept if set
 	UserAgent    string
+
+	// AttemptTimeout bounds one attempt's wait for the response headers, so
+	// that a hung server leaves time for a retry. 0 means Timeout divided
+	// among the attempts (none when Timeout is 0).
+	AttemptTimeout time.Duration
 
 	MaxRedirects int           // 0 means DefaultMaxRedirects; negative means none followed
 	Retries      int           // retries of a transient failure; 0 means DefaultRetries, negative none
@@ -105,7 +110,7 @@ func (b *Body) Read(p []byte) (int, error) {
 		if b.expected >= 0 && b.n != b.expected {
 			return n, fmt.Errorf("%w: got %d of %d bytes", ErrShortBody, b.n, b.expected)
 		}
-	case b.ctx != nil && errors.Is(b.ctx.Err(), context.DeadlineExceeded) && b.timeout > 0:
+	case b.ctx != nil && errors.Is(context.Cause(b.ctx), errFetchTimeout):
 		return n, fmt.Errorf("reading the feed: the download took longer than the feed's timeout (%s) after %d bytes: %w", b.timeout, b.n, context.DeadlineExceeded)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		if b.expected >= 0 {
@@ -212,13 +217,24 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	if backoff <= 0 {
 		backoff = DefaultRetryBackoff
 	}
+	attemptTimeout := req.AttemptTimeout
+	if attemptTimeout <= 0 && req.Timeout > 0 {
+		attemptTimeout = req.Timeout / time.Duration(retries+1)
+	}
+	var cancel context.CancelFunc
+	if req.Timeout > 0 {
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, errFetchTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	for attempt := 1; ; attempt++ {
-		resp, wait, err := fetchOnce(ctx, client, req, name)
+		resp, wait, err := fetchOnce(ctx, cancel, client, req, name, attemptTimeout)
 		if err == nil {
 			resp.Attempts = attempt
 			return resp, nil
 		}
 		if wait < 0 || attempt > retries || ctx.Err() != nil {
+			cancel()
 			if attempt > 1 && wait >= 0 {
 				return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
 			}
@@ -226,6 +242,7 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 		}
 		d := jitter(min(backoff<<(attempt-1), maxRetryBackoff))
 		if wait > maxRetryAfter {
+			cancel()
 			return nil, fmt.Errorf("%w: the server asks to retry after %s, longer than feedsync waits within a run (%s)", err, wait.Round(time.Second), maxRetryAfter)
 		}
 		d = max(d, wait)
@@ -233,7 +250,8 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%w (retry cancelled: %w)", err, ctx.Err())
+			cancel()
+			return nil, fmt.Errorf("%w (no retry: %w)", err, context.Cause(ctx))
 		case <-t.C:
 		}
 	}
@@ -248,14 +266,25 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// fetchOnce makes one request. On failure wait is the least time to wait
+// errFetchTimeout and errAttemptTimeout are the causes of the contexts that
+// bound a whole fetch and one attempt's wait for headers.
+var (
+	errFetchTimeout   = errors.New("the feed's timeout expired")
+	errAttemptTimeout = errors.New("no response headers in time")
+)
+
+// fetchOnce makes one request under ctx (the whole fetch; fetchCancel ends
+// it and is handed to the Body). On failure wait is the least time to wait
 // before a retry (0 when the server said nothing), or -1 when retrying cannot help.
-func fetchOnce(ctx context.Context, client *http.Client, req Request, name string) (*Response, time.Duration, error) {
-	var cancel context.CancelFunc
-	if req.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-	} else {
-		ctx, cancel = context.WithCancel(ctx)
+func fetchOnce(fetchCtx context.Context, fetchCancel context.CancelFunc, client *http.Client, req Request, name string, attemptTimeout time.Duration) (*Response, time.Duration, error) {
+	ctx, attemptCancel := context.WithCancelCause(fetchCtx)
+	cancel := func() { attemptCancel(nil) }
+	var headerTimer *time.Timer
+	if attemptTimeout > 0 {
+		headerTimer = time.AfterFunc(attemptTimeout, func() { attemptCancel(errAttemptTimeout) })
+	}
+	stopTimer := func() bool { // reports whether the timer had fired
+		return headerTimer != nil && !headerTimer.Stop()
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
 	if err != nil {
@@ -275,15 +304,23 @@ func fetchOnce(ctx context.Context, client *http.Client, req Request, name strin
 		hr.Header.Set("If-Modified-Since", req.LastModified)
 	}
 	resp, err := client.Do(hr)
+	if stopTimer() && err == nil {
+		// The headers came as the attempt's time ran out: the body would fail.
+		resp.Body.Close()
+		err = context.Canceled
+	}
 	if err != nil {
+		cause := context.Cause(ctx)
 		cancel()
 		err = cleanURLError(err)
 		wait := time.Duration(0)
-		if !transient(err) {
+		switch {
+		case errors.Is(cause, errAttemptTimeout):
+			err = fmt.Errorf("no response within %s: %w", attemptTimeout, context.DeadlineExceeded)
+		case errors.Is(cause, errFetchTimeout):
+			err = fmt.Errorf("no response within the feed's timeout (%s): %w", req.Timeout, context.DeadlineExceeded)
+		case !transient(err):
 			wait = -1
-		}
-		if errors.Is(err, context.DeadlineExceeded) && req.Timeout > 0 {
-			err = fmt.Errorf("no answer within the feed's timeout (%s): %w", req.Timeout, err)
 		}
 		return nil, wait, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -292,6 +329,7 @@ func fetchOnce(ctx context.Context, client *http.Client, req Request, name strin
 	case resp.StatusCode == http.StatusNotModified:
 		resp.Body.Close()
 		cancel()
+		fetchCancel()
 		out.NotModified = true
 		return out, 0, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
@@ -318,8 +356,8 @@ func fetchOnce(ctx context.Context, client *http.Client, req Request, name strin
 	if resp.Uncompressed {
 		expected = -1
 	}
-	out.Body = newBody(resp.Body, max, expected, cancel)
-	out.Body.ctx, out.Body.timeout = ctx, req.Timeout
+	out.Body = newBody(resp.Body, max, expected, func() { cancel(); fetchCancel() })
+	out.Body.ctx, out.Body.timeout = fetchCtx, req.Timeout
 	return out, 0, nil
 }
 

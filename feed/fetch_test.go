@@ -416,15 +416,37 @@ func TestFetchHTTP(t *testing.T) {
 		}))
 		defer srv.Close()
 		req := fastRequest(srv.URL)
-		req.Timeout = 100 * time.Millisecond
+		req.AttemptTimeout = 100 * time.Millisecond
 		req.Retries = 1
 		start := time.Now()
 		_, err := Fetch(context.Background(), req)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timeout (100ms)") {
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no response within 100ms") {
 			t.Errorf("got %v, want a timeout naming the limit", err)
 		}
 		if el := time.Since(start); el > 2*time.Second || hits.Load() != 2 {
 			t.Errorf("took %s with %d hits; want two quick attempts", el, hits.Load())
+		}
+	})
+
+	t.Run("TimeoutBoundsTheWholeFetch", func(t *testing.T) {
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}))
+		defer srv.Close()
+		req := fastRequest(srv.URL)
+		req.Timeout = 300 * time.Millisecond // 4 attempts of 75ms each
+		start := time.Now()
+		_, err := Fetch(context.Background(), req)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got %v, want a timeout", err)
+		}
+		if el := time.Since(start); el > time.Second || hits.Load() < 2 {
+			t.Errorf("took %s with %d hits; want retries within the 300ms", el, hits.Load())
 		}
 	})
 
