@@ -240,7 +240,11 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 			}
 			return nil, err
 		}
-		d := jitter(min(backoff<<(attempt-1), maxRetryBackoff))
+		d := backoff
+		for i := 1; i < attempt && d < maxRetryBackoff; i++ {
+			d *= 2
+		}
+		d = jitter(min(d, maxRetryBackoff))
 		if wait > maxRetryAfter {
 			cancel()
 			return nil, fmt.Errorf("%w: the server asks to retry after %s, longer than feedsync waits within a run (%s)", err, wait.Round(time.Second), maxRetryAfter)
