@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -164,6 +165,41 @@ func BenchmarkLint(b *testing.B) {
 			b.ReportMetric(float64(benchItems())*float64(b.N)/b.Elapsed().Seconds(), "items/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 			b.ReportMetric(float64(len(r.Findings)), "findings-kept")
+		})
+	}
+}
+
+// BenchmarkItemChecks measures the checks alone, on items already in
+// memory: the cost the checking goroutine adds per item.
+func BenchmarkItemChecks(b *testing.B) {
+	for _, format := range []feedgen.Format{feedgen.RSS, feedgen.TSV} {
+		b.Run(string(format), func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := feedgen.Write(&buf, feedgen.Options{Format: format, Items: 20000, Seed: 1}); err != nil {
+				b.Fatal(err)
+			}
+			r, err := feed.NewReader(&buf, "bench", feed.FormatAuto)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var items []*feed.Item
+			for {
+				it, err := r.Next()
+				if err != nil {
+					break
+				}
+				items = append(items, it)
+			}
+			b.ResetTimer()
+			for range b.N {
+				l, _ := New(Options{Policy: tree.PolicyVariant})
+				l.startFile("bench")
+				l.f.delimited = format == feedgen.TSV || format == feedgen.CSV
+				for _, it := range items {
+					l.item(it)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/item")
 		})
 	}
 }
