@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +221,26 @@ func TestLintRealFeedsThroughTheBinary(t *testing.T) {
 	r = runBinary(t, env, "lint", filepath.Join(dir, "podrazdenacica-cz_rss_multishipping.xml"))
 	if r.code != 0 {
 		t.Fatalf("podrazdenacica: code %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestLintURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed.xml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = io.WriteString(w, strings.Replace(lintCleanFeed, "15.00 USD", "15.00", 1))
+	}))
+	defer srv.Close()
+	_, env := lintFiles(t, nil)
+	r := runBinary(t, env, "lint", "--format", "github", srv.URL+"/feed.xml")
+	if r.code != 1 || !strings.Contains(r.stdout, "title=price-format::") {
+		t.Fatalf("code %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runBinary(t, env, "lint", srv.URL+"/gone.xml")
+	if r.code != 2 || !strings.Contains(r.stdout, "unreadable") || !strings.Contains(r.stdout, "404") {
+		t.Fatalf("404: code %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
