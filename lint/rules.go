@@ -98,6 +98,7 @@ const (
 	rDateFormat
 	rDateRange
 	rURLFormat
+	rURLEncoding
 	rImageExtension
 	rGTINFormat
 	rGTINCheckDigit
@@ -174,7 +175,8 @@ var registry = [numRules]Rule{
 	rEnumValue:               {"enum-value", Warning, "format", "gender, age_group, adult, is_bundle, size_type or size_system has a value outside its list", "Use a listed value (gender: male, female, unisex; age_group: newborn, infant, toddler, kids, adult)", "§4.4 V11 [U]", false, false},
 	rDateFormat:              {"date-format", Warning, "format", "availability_date or expiration_date is not an ISO 8601 date or date-time", "Write 2026-03-25 or 2026-03-25T13:00+0000", "§4.2 I14 [U]/[V3]", false, false},
 	rDateRange:               {"date-range-format", Error, "format", "sale_price_effective_date is not start/end in ISO 8601, or ends before it starts", "Write 2026-03-01T13:00-0800/2026-03-11T15:30-0800", "§4.2 I11 [V3]", false, false},
-	rURLFormat:               {"url-format", Error, "format", "A URL is not an absolute, encoded http(s) URL of at most 2000 characters (relative path, spaces, non-ASCII, placeholder)", "Write the full URL (https://shop.example/p/1), percent-encoding spaces and non-ASCII", "§4.2 I17 [V] 6324370 + [D]", false, false},
+	rURLFormat:               {"url-format", Error, "format", "A URL is not an absolute http(s) URL of at most 2000 characters (relative path, placeholder), or an image URL holds spaces or non-ASCII characters", "Write the full URL (https://shop.example/p/1), percent-encoding spaces and non-ASCII", "§4.2 I17 [V] 6324370 + [D]", false, false},
+	rURLEncoding:             {"url-encoding", Warning, "format", "A landing-page URL (link, mobile_link, ads_redirect) holds spaces or non-ASCII characters", "Percent-encode spaces and non-ASCII characters (%20, %D0%BC…)", "§4.2 I17, §2.1 link [U] SPEC", false, false},
 	rImageExtension:          {"image-extension", Warning, "format", "An image URL's extension is not one of JPEG, WebP, PNG, GIF, BMP, TIFF", "Link the image file itself in a supported format", "§4.2 I19 [V] 6324370", true, false},
 	rGTINFormat:              {"gtin-format", Error, "format", "gtin is not 8, 12, 13 or 14 digits", "Send the GTIN's digits only, with leading zeros (UPC 12, EAN 13, ITF 14)", "§4.3 G01 [V] 7000891", false, false},
 	rGTINCheckDigit:          {"gtin-check-digit", Error, "format", "gtin fails the GS1 check digit", "Copy the GTIN from the package; do not invent one", "§4.3 G02 [V] 7000891", false, false},
