@@ -3,6 +3,7 @@ package lint
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -255,20 +256,27 @@ func WriteRules(w interface{ Write([]byte) (int, error) }, format string) error 
 	for _, r := range registry {
 		width = max(width, len(r.Code))
 	}
-	cat := ""
+	var cats []string
 	for _, r := range registry {
-		if r.Category != cat {
-			cat = r.Category
-			fmt.Fprintf(&b, "\n%s\n", cat)
+		if !slices.Contains(cats, r.Category) {
+			cats = append(cats, r.Category)
 		}
-		note := ""
-		if r.Off {
-			note = " (off by default: --enable " + r.Code + ")"
+	}
+	for _, cat := range cats {
+		fmt.Fprintf(&b, "\n%s\n", cat)
+		for _, r := range registry {
+			if r.Category != cat {
+				continue
+			}
+			note := ""
+			if r.Off {
+				note = " (off by default: --enable " + r.Code + ")"
+			}
+			if r.Policy {
+				note += " (with --policy)"
+			}
+			fmt.Fprintf(&b, "  %-*s  %-7s  %s%s\n  %-*s           source: %s; fix: %s\n", width, r.Code, r.Severity, r.Summary, note, width, "", r.Source, r.Hint)
 		}
-		if r.Policy {
-			note += " (with --policy)"
-		}
-		fmt.Fprintf(&b, "  %-*s  %-7s  %s%s\n  %-*s           source: %s; fix: %s\n", width, r.Code, r.Severity, r.Summary, note, width, "", r.Source, r.Hint)
 	}
 	_, err := w.Write([]byte(strings.TrimPrefix(b.String(), "\n")))
 	return err
