@@ -6,6 +6,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -338,11 +340,24 @@ func ruleName(code string) string {
 	return b.String()
 }
 
-// artifactURI makes a file path a relative URI reference (slashes, no ./).
+// artifactURI makes a file path a URI reference: relative paths stay
+// relative (slashes, no ./), which code scanning resolves against the
+// checkout; absolute paths become file:// URIs; URLs stay as they are.
 func artifactURI(file string) string {
-	file = strings.ReplaceAll(file, `\`, "/")
+	if strings.Contains(file, "://") {
+		return file
+	}
+	abs := filepath.IsAbs(file)
+	file = filepath.ToSlash(file)
 	file = strings.TrimPrefix(file, "./")
-	return strings.ReplaceAll(file, " ", "%20")
+	u := (&url.URL{Path: file}).EscapedPath()
+	if abs {
+		if !strings.HasPrefix(u, "/") {
+			u = "/" + u // a Windows drive path
+		}
+		return "file://" + u
+	}
+	return u
 }
 
 func sarifMessage(f Finding) string {

@@ -218,3 +218,16 @@ func TestGitHubEscaping(t *testing.T) {
 		t.Errorf("got %q, want prefix %q", buf.String(), want)
 	}
 }
+
+func TestArtifactURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"testdata/mixed.rss":         "testdata/mixed.rss",
+		"./public/google feed.xml":   "public/google%20feed.xml",
+		"/home/runner/work/feed.xml": "file:///home/runner/work/feed.xml",
+		"https://shop.test/feed.xml": "https://shop.test/feed.xml",
+	} {
+		if got := artifactURI(in); got != want {
+			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
