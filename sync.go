@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -233,27 +235,16 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	if opts.WrapBody != nil {
 		in = opts.WrapBody(body)
 	}
-	r, err := feed.NewReader(in, fc.URL, format)
+	r, err := feed.NewReader(in, fc.URL, format, feed.MaxDecompressedBytes(maxSize))
 	if err != nil {
 		sum.Fetch = "failed"
 		return err
 	}
 	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID, Fields: fc.Fields, Now: now()})
 	defer b.Close()
-	for {
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			sum.Fetch = "failed"
-			sum.Items = b.Items()
-			return err
-		}
-		b.Add(it)
-	}
-	if _, err := io.Copy(io.Discard, in); err != nil {
+	if err := buildProducts(ctx, r, in, b); err != nil {
 		sum.Fetch = "failed"
+		sum.Items = b.Items()
 		return err
 	}
 	sum.Bytes = body.BytesRead()
@@ -331,54 +322,29 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			return err
 		}
 	}
+	d := &differ{db: s.DB, feed: fc.Name, target: target, policy: fc.Policy, resync: opts.Mode == ModeResync, ops: ops, send: send}
 	seen := make(map[string]struct{})
-	lookup := s.DB.Lookup(fc.Name)
-	defer lookup.Close()
-	// sendDiff never blocks while holding the lookup's read transaction: a
-	// commit in the ack path may be waiting for it.
-	sendDiff := func(op push.Op) error {
-		select {
-		case ops <- op:
-			return nil
-		default:
-		}
-		lookup.Close()
-		return send(op)
-	}
-	diffErr := b.Finish(func(p *tree.Product) error {
-		if _, dup := seen[p.ID]; dup {
-			problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
-			log.Warn().Int("line", p.Lines[0]).Str("product", p.ID).Msg("duplicate custom_id: product skipped")
-			sum.Skipped++
-			sum.Problems++
-			return nil
-		}
-		seen[p.ID] = struct{}{}
-		if opts.OnProduct != nil {
-			opts.OnProduct(p)
-		}
-		sum.Products++
-		if len(p.Truncated) > 0 && opts.OnTruncated != nil {
-			opts.OnTruncated(p.ID, p.Truncated)
-		}
-		payload := p.JSON()
-		h := productHash(payload, target, fc.Policy)
-		rec, ok, err := lookup.Get(p.ID)
-		if err != nil {
-			return err
-		}
-		kind := push.Update
-		switch {
-		case !ok || !rec.Acknowledged():
-			kind = push.Create
-		case opts.Mode == ModeResync, rec.Hash != h, rec.State != store.Live:
-		default:
-			sum.Unchanged++
-			return nil
-		}
-		return sendDiff(push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}})
+	diffErr := d.run(func(emit func(*tree.Product) error) error {
+		return b.Finish(func(p *tree.Product) error {
+			if _, dup := seen[p.ID]; dup {
+				problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
+				log.Warn().Int("line", p.Lines[0]).Str("product", p.ID).Msg("duplicate custom_id: product skipped")
+				sum.Skipped++
+				sum.Problems++
+				return nil
+			}
+			seen[p.ID] = struct{}{}
+			sum.Products++
+			if len(p.Truncated) > 0 && opts.OnTruncated != nil {
+				opts.OnTruncated(p.ID, p.Truncated)
+			}
+			if opts.OnProduct != nil {
+				opts.OnProduct(p)
+			}
+			return emit(p)
+		})
 	})
-	lookup.Close()
+	sum.Unchanged = int(d.unchanged.Load())
 
 	// Removal, behind its guards.
 	var removeErr error
@@ -406,6 +372,152 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", sum.Failed, fc.Name)
 	}
 	return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+}
+
+// buildProducts reads every item into the builder. The reader runs in a
+// goroutine of its own, handing items over in batches, so that parsing and
+// grouping use both cores. The rest of the body is drained (a body shorter
+// than announced is an error) once the last item was read.
+func buildProducts(ctx context.Context, r feed.Reader, body io.Reader, b *tree.Builder) error {
+	type batch struct {
+		items []*feed.Item
+		err   error
+	}
+	const batchSize = 256
+	batches := make(chan batch, 8)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(batches)
+		buf := make([]*feed.Item, 0, batchSize)
+		flush := func(err error) bool {
+			select {
+			case batches <- batch{buf, err}:
+				buf = make([]*feed.Item, 0, batchSize)
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for {
+			it, err := r.Next()
+			if err == io.EOF {
+				_, err = io.Copy(io.Discard, body)
+				flush(err) // the last batch, with the drain's outcome
+				return
+			}
+			if err != nil {
+				flush(err)
+				return
+			}
+			buf = append(buf, it)
+			if len(buf) == batchSize && !flush(nil) {
+				return
+			}
+		}
+	}()
+	for bt := range batches {
+		for _, it := range bt.items {
+			b.Add(it)
+		}
+		if bt.err != nil {
+			return bt.err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// differ turns products into operations: it encodes each payload, hashes it
+// and looks up the stored hash, on as many workers as there are cores. Only
+// changed products become operations.
+type differ struct {
+	db        *store.DB
+	feed      string
+	target    string
+	policy    string
+	resync    bool
+	ops       chan push.Op
+	send      func(push.Op) error
+	unchanged atomic.Int64
+}
+
+// run feeds the products that produce emits to the workers and waits for them.
+func (d *differ) run(produce func(emit func(*tree.Product) error) error) error {
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	work := make(chan *tree.Product, 64*workers)
+	quit := make(chan struct{})
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	var stopOnce sync.Once
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.work(work); err != nil {
+				errs <- err
+				stopOnce.Do(func() { close(quit) })
+			}
+		}()
+	}
+	err := produce(func(p *tree.Product) error {
+		select {
+		case work <- p:
+			return nil
+		case <-quit:
+			return errors.New("diff stopped")
+		}
+	})
+	close(work)
+	wg.Wait()
+	select {
+	case werr := <-errs:
+		return werr
+	default:
+	}
+	return err
+}
+
+func (d *differ) work(work <-chan *tree.Product) error {
+	lookup := d.db.Lookup(d.feed)
+	defer lookup.Close()
+	var failed error
+	for p := range work {
+		if failed != nil {
+			continue // drain
+		}
+		payload := p.JSON()
+		h := productHash(payload, d.target, d.policy)
+		rec, ok, err := lookup.Get(p.ID)
+		if err != nil {
+			failed = err
+			continue
+		}
+		kind := push.Update
+		switch {
+		case !ok || !rec.Acknowledged():
+			kind = push.Create
+		case d.resync, rec.Hash != h, rec.State != store.Live:
+		default:
+			d.unchanged.Add(1)
+			continue
+		}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}}
+		// Never block while holding the lookup's read transaction: a commit
+		// in the ack path may be waiting for it.
+		select {
+		case d.ops <- op:
+			continue
+		default:
+		}
+		lookup.Close()
+		if err := d.send(op); err != nil {
+			failed = err
+		}
+	}
+	return failed
 }
 
 // remove applies on_missing to the stored products this run did not see.
