@@ -63,8 +63,46 @@ func isURLAttr(name string) bool {
 	return false
 }
 
-// item runs the item rules on one item and feeds the feed-wide records.
+// attrDefect is what scanText found in one attribute value of an item.
+type attrDefect struct {
+	item int // index of the item in its batch
+	name string
+	d    textDefects
+}
+
+// scanItems runs the character-level checks on items and returns what
+// they found. It touches no Linter state, so it runs on its own goroutine.
+func scanItems(items []*feed.Item, delimited bool, out []attrDefect) []attrDefect {
+	for i, it := range items {
+		for j := range it.Attrs {
+			a := &it.Attrs[j]
+			out = scanAttr(out, i, a, delimited)
+			for k := range a.Sub {
+				out = scanAttr(out, i, &a.Sub[k], delimited)
+			}
+		}
+	}
+	return out
+}
+
+func scanAttr(out []attrDefect, i int, a *feed.Attr, delimited bool) []attrDefect {
+	if a.Value == "" {
+		return out
+	}
+	if d := scanText(a.Value, !isURLAttr(a.Name), !delimited); d != (textDefects{}) {
+		out = append(out, attrDefect{item: i, name: a.Name, d: d})
+	}
+	return out
+}
+
+// item runs the item rules on one item, scanning its text here.
 func (l *Linter) item(it *feed.Item) {
+	l.itemScanned(it, scanItems([]*feed.Item{it}, l.f.delimited, nil))
+}
+
+// itemScanned runs the item rules on one item whose text scanItems has
+// looked at already, and feeds the feed-wide records.
+func (l *Linter) itemScanned(it *feed.Item, defects []attrDefect) {
 	var v itemView
 	repeated := uint32(0)
 	line := it.Line
@@ -162,10 +200,9 @@ func (l *Linter) item(it *feed.Item) {
 			}
 			v.present |= bit
 		}
-		l.checkText(line, id, a)
-		for j := range a.Sub {
-			l.checkText(line, id, &a.Sub[j])
-		}
+	}
+	for _, d := range defects {
+		l.textFindings(line, id, d.name, d.d)
 	}
 	if repeated != 0 {
 		l.repeatedAttrs(line, id, it, repeated)
@@ -477,28 +514,24 @@ func (l *Linter) hygiene(line int, id string, v *itemView) {
 	}
 }
 
-// checkText runs the character-level checks on one attribute value.
-func (l *Linter) checkText(line int, id string, a *feed.Attr) {
-	if a.Value == "" {
-		return
-	}
-	d := scanText(a.Value, !isURLAttr(a.Name), !l.f.delimited)
+// textFindings reports what scanText found in one attribute value.
+func (l *Linter) textFindings(line int, id, name string, d textDefects) {
 	if d.control != "" {
-		l.reportf(rControlCharacters, line, id, a.Name, "%s holds %s", a.Name, d.control)
+		l.reportf(rControlCharacters, line, id, name, "%s holds %s", name, d.control)
 	}
-	if d.entity != "" && l.hit(rDoubleEscaped) {
-		l.add(rDoubleEscaped, line, id, a.Name, fmt.Sprintf("%s shows %s literally: it was escaped twice", a.Name, d.entity))
+	if d.entity != "" {
+		l.reportf(rDoubleEscaped, line, id, name, "%s shows %s literally: it was escaped twice", name, d.entity)
 	}
 	if d.tag == "" {
 		return
 	}
 	switch {
-	case a.Name != "description":
-		l.reportf(rHTMLInText, line, id, a.Name, "%s holds HTML (%s)", a.Name, d.tag)
+	case name != "description":
+		l.reportf(rHTMLInText, line, id, name, "%s holds HTML (%s)", name, d.tag)
 	case d.badTag != "":
-		l.reportf(rHTMLInText, line, id, a.Name, "description holds unsupported HTML %s", d.badTag)
+		l.reportf(rHTMLInText, line, id, name, "description holds unsupported HTML %s", d.badTag)
 	default:
-		l.reportf(rHTMLInDescription, line, id, a.Name, "description holds HTML (%s)", d.tag)
+		l.reportf(rHTMLInDescription, line, id, name, "description holds HTML (%s)", d.tag)
 	}
 }
 

@@ -162,15 +162,21 @@ func (l *Linter) Lint(r io.Reader, source string, format feed.Format, opts ...fe
 	// The reader (and the sniffer under it) runs on its own goroutine and
 	// hands items over in batches; the checks run on this one. On two cores
 	// linting then costs about what parsing does.
+	// Three goroutines: the reader (and the sniffer under it) hands items
+	// over in batches; a second one runs the character-level checks, the
+	// costliest per byte; this one runs the item rules and keeps the
+	// feed-wide records. On two cores linting costs about what parsing does.
 	type batch struct {
 		items   []*feed.Item
 		pending []pending
+		defects []attrDefect
 	}
-	batches := make(chan *batch, 4)
+	read := make(chan *batch, 4)
+	scanned := make(chan *batch, 4)
 	var stop error
 	var problems []feed.Problem
 	go func() {
-		defer close(batches)
+		defer close(read)
 		at := &attributor{sn: sn}
 		b := &batch{}
 		for {
@@ -186,17 +192,30 @@ func (l *Linter) Lint(r io.Reader, source string, format feed.Format, opts ...fe
 			at.prev = it
 			b.items = append(b.items, it)
 			if len(b.items) == batchSize {
-				batches <- b
+				read <- b
 				b = &batch{items: make([]*feed.Item, 0, batchSize)}
 			}
 		}
 		b.pending = at.upTo(int(^uint(0)>>1), b.pending)
 		problems = fr.Problems()
-		batches <- b
+		read <- b
 	}()
-	for b := range batches {
-		for _, it := range b.items {
-			l.item(it)
+	go func() {
+		defer close(scanned)
+		for b := range read {
+			b.defects = scanItems(b.items, fs.delimited, b.defects)
+			scanned <- b
+		}
+	}()
+	for b := range scanned {
+		d := b.defects
+		for i, it := range b.items {
+			n := 0
+			for n < len(d) && d[n].item == i {
+				n++
+			}
+			l.itemScanned(it, d[:n])
+			d = d[n:]
 		}
 		l.files[len(l.files)-1].Items += len(b.items)
 		for _, p := range b.pending {

@@ -232,6 +232,11 @@ var leadBytes = [...]byte{'&', '<', 0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4}
 // so a value without any of leadBytes is clean and found so with a few
 // vectorised byte searches.
 func scanText(v string, withTags, checked bool) (d textDefects) {
+	if len(v) <= 64 {
+		// Short values: one pass costs less than several searches.
+		d.slowScan(v, withTags)
+		return d
+	}
 	if !checked {
 		// Delimited text: check UTF-8 and C0 controls with fast passes,
 		// then go on as for XML.
