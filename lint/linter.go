@@ -159,9 +159,6 @@ func (l *Linter) Lint(r io.Reader, source string, format feed.Format, opts ...fe
 	fs.delimited = fs.format == feed.FormatCSV || fs.format == feed.FormatTSV
 	l.files[len(l.files)-1].Format = string(fs.format)
 	l.fileChecks(sn)
-	// The reader (and the sniffer under it) runs on its own goroutine and
-	// hands items over in batches; the checks run on this one. On two cores
-	// linting then costs about what parsing does.
 	// Three goroutines: the reader (and the sniffer under it) hands items
 	// over in batches; a second one runs the character-level checks, the
 	// costliest per byte; this one runs the item rules and keeps the
