@@ -419,16 +419,16 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 	str := string(arena)
 	base := r.arenaStart
 	it := &Item{Line: r.line}
-	if len(attrs) > 0 {
-		it.Attrs = make([]Attr, len(attrs))
-	}
 	nsub := 0
 	for _, a := range attrs {
 		nsub += a.subEnd - a.subStart
 	}
+	// One allocation for the attributes and, after them, their sub-attributes.
 	var subs []Attr
-	if nsub > 0 {
-		subs = make([]Attr, 0, nsub)
+	if len(attrs) > 0 {
+		all := make([]Attr, len(attrs)+nsub)
+		it.Attrs = all[:len(attrs):len(attrs)]
+		subs = all[len(attrs):len(attrs)]
 	}
 	for i, a := range attrs {
 		at := &it.Attrs[i]
