@@ -242,6 +242,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID, Fields: fc.Fields, Now: now()})
 	defer b.Close()
+	parseStart := time.Now()
 	if err := buildProducts(ctx, r, in, b); err != nil {
 		sum.Fetch = "failed"
 		sum.Items = b.Items()
@@ -259,6 +260,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			log.Warn().Int("line", p.Line).Str("item", p.ItemID).Msg(p.Msg)
 		}
 	}
+	log.Debug().Int("items", b.Items()).Dur("took", time.Since(parseStart)).Msg("feed read and grouped")
 	if opts.OnRead != nil {
 		opts.OnRead(b.Items())
 	}
@@ -322,6 +324,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 			return err
 		}
 	}
+	diffStart := time.Now()
 	d := &differ{db: s.DB, feed: fc.Name, target: target, policy: fc.Policy, resync: opts.Mode == ModeResync, ops: ops, send: send}
 	seen := make(map[string]struct{})
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
@@ -345,6 +348,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		})
 	})
 	sum.Unchanged = int(d.unchanged.Load())
+	log.Debug().Int("products", sum.Products).Int("unchanged", sum.Unchanged).Dur("took", time.Since(diffStart)).Msg("products built and diffed")
 
 	// Removal, behind its guards.
 	var removeErr error
