@@ -64,3 +64,23 @@ fuzz:
 		echo "--- $$f ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./feed || exit 1; \
 	done
+
+# End-to-end speed: the real binary on the 1M-item feeds (generated once into
+# testdata/bench): first sync, no-change sync (--full-scan, so the whole
+# pipeline runs), TSV no-change, and 1% changed; median wall time, MB/s,
+# items/s and peak RSS against the targets. Not part of `make test`.
+.PHONY: bench-e2e profile soak
+bench-e2e: $(BENCH_DIR)/feed-1m.xml $(BENCH_DIR)/feed-1m.tsv
+	$(GO) test -tags benche2e -run TestBenchE2E -count=1 -timeout 60m -v ./cmd/feedsync | grep -v '^=== \|^--- \|^PASS\|^ok '
+
+# CPU and heap profiles of the no-change bench scenario, into out/profile/.
+profile: build $(BENCH_DIR)/feed-1m.xml
+	@mkdir -p out/profile
+	@printf 'state: profile.db\nlog: {level: warn}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %s, policy: parent}\n' "$(CURDIR)/$(BENCH_DIR)/feed-1m.xml" > out/profile/feedsync.yaml
+	@test -f out/profile/profile.db || ./$(BIN) sync -c out/profile/feedsync.yaml -q
+	./$(BIN) sync -c out/profile/feedsync.yaml --full-scan --cpuprofile out/profile/cpu.prof --memprofile out/profile/heap.prof
+	@echo "go tool pprof -top bin/feedsync out/profile/cpu.prof   (and heap.prof)"
+
+# The long soak of the User.com client: 10,000 products through a fake failing 20% of requests.
+soak:
+	FEEDSYNC_SOAK=1 $(GO) test -race -count=1 -run TestSoak -v -timeout 20m ./push/

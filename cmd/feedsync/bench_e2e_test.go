@@ -1,0 +1,252 @@
+//go:build benche2e
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestBenchE2E is `make bench-e2e`: the whole sync of the 1M-item synthetic
+// feeds, timed as a user would time it (the real binary, wall clock, peak
+// RSS from the kernel), against the targets of the end-to-end speed issue.
+// It needs testdata/bench/feed-1m.xml and feed-1m.tsv (make bench-e2e
+// generates them). BENCH_RUNS sets how many runs each median takes (3).
+func TestBenchE2E(t *testing.T) {
+	benchDir := filepath.Join("..", "..", "testdata", "bench")
+	xmlFeed, tsvFeed := filepath.Join(benchDir, "feed-1m.xml"), filepath.Join(benchDir, "feed-1m.tsv")
+	for _, f := range []string{xmlFeed, tsvFeed} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("%s is missing: run make bench-e2e", f)
+		}
+	}
+	runs := 3
+	if n, err := fmt.Sscan(os.Getenv("BENCH_RUNS"), &runs); n != 1 || err != nil {
+		runs = 3
+	}
+	dir := t.TempDir()
+	xmlChanged := filepath.Join(dir, "feed-1m-changed.xml")
+	wantXML := changeOnePercent(t, xmlFeed, xmlChanged)
+
+	var rows []benchRow
+	scenario := func(name string, feedPath string, args []string, fresh bool, target float64, rssTarget int64, check func(benchSummary)) {
+		var walls []float64
+		var rss int64
+		var last benchSummary
+		for i := 0; i < runs; i++ {
+			work := filepath.Join(dir, name)
+			if fresh {
+				os.RemoveAll(work)
+			}
+			os.MkdirAll(work, 0o755)
+			cfg := filepath.Join(work, "feedsync.yaml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", mustAbs(feedPath))), 0o644)
+			if !fresh && i == 0 {
+				// The state a no-change run starts from: one full sync.
+				if r := runTimed(t, cfg, "sync"); r.err != nil {
+					t.Fatalf("%s: priming sync: %v", name, r.err)
+				}
+			}
+			r := runTimed(t, cfg, append([]string{"sync"}, args...)...)
+			if r.err != nil {
+				t.Fatalf("%s: %v\n%s", name, r.err, r.stderr)
+			}
+			walls = append(walls, r.wall.Seconds())
+			rss = max(rss, r.maxRSS)
+			last = r.sum
+			if check != nil {
+				check(r.sum)
+			}
+		}
+		sort.Float64s(walls)
+		med := walls[len(walls)/2]
+		st, _ := os.Stat(feedPath)
+		rows = append(rows, benchRow{name: name, wall: med, mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024,
+			target: target, rssTarget: rssTarget, sum: last})
+	}
+
+	scenario("xml-first-sync", xmlFeed, []string{"--json"}, true, 20, 0, func(s benchSummary) {
+		if s.Created != s.Products || s.Products == 0 {
+			t.Errorf("first sync: %+v", s)
+		}
+	})
+	scenario("xml-no-change", xmlFeed, []string{"--json", "--full-scan"}, false, 12, 512, func(s benchSummary) {
+		if s.Created+s.Updated != 0 || s.Unchanged != s.Products {
+			t.Errorf("no-change sync sent products: %+v", s)
+		}
+	})
+	scenario("tsv-no-change", tsvFeed, []string{"--json", "--full-scan"}, false, 8, 512, func(s benchSummary) {
+		if s.Created+s.Updated != 0 {
+			t.Errorf("no-change TSV sync sent products: %+v", s)
+		}
+	})
+	benchChanged(t, dir, xmlFeed, xmlChanged, wantXML, runs, &rows)
+
+	fmt.Println()
+	fmt.Println("scenario            wall s   target   MB/s   items/s    peak RSS MB  target  result")
+	for _, r := range rows {
+		ok := "ok"
+		if r.target > 0 && r.wall > r.target || r.rssTarget > 0 && r.rssMB > r.rssTarget {
+			ok = "MISSED"
+		}
+		tgt, rtgt := "-", "-"
+		if r.target > 0 {
+			tgt = fmt.Sprintf("≤%.0f", r.target)
+		}
+		if r.rssTarget > 0 {
+			rtgt = fmt.Sprintf("≤%d", r.rssTarget)
+		}
+		fmt.Printf("%-18s %7.2f  %7s  %5.0f  %8.0f  %11d  %6s  %s  (%d created, %d updated, %d unchanged)\n",
+			r.name, r.wall, tgt, r.mbs, r.items, r.rssMB, rtgt, ok, r.sum.Created, r.sum.Updated, r.sum.Unchanged)
+	}
+	var noChange, changed float64
+	for _, r := range rows {
+		switch r.name {
+		case "xml-no-change":
+			noChange = r.wall
+		case "xml-1pct-changed":
+			changed = r.wall
+		}
+	}
+	fmt.Printf("1%% changed: %d updates (want %d); %.2f s against %.2f s with no change: the difference is the push time\n", wantXML, wantXML, changed, noChange)
+	fmt.Printf("(median of %d runs each; %s)\n", runs, time.Now().UTC().Format(time.RFC3339))
+}
+
+// benchChanged times a sync of a feed where 1% of the products changed,
+// from the state of the unchanged feed each time: exactly that many updates.
+func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs int, rows *[]benchRow) {
+	var walls []float64
+	var rss int64
+	var last benchSummary
+	work := filepath.Join(dir, "xml-1pct")
+	for i := 0; i < runs; i++ {
+		os.RemoveAll(work)
+		os.MkdirAll(work, 0o755)
+		cfg := filepath.Join(work, "feedsync.yaml")
+		write := func(p string) {
+			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", mustAbs(p))), 0o644)
+		}
+		write(feedPath)
+		if r := runTimed(t, cfg, "sync"); r.err != nil {
+			t.Fatalf("priming: %v", r.err)
+		}
+		write(changedPath)
+		r := runTimed(t, cfg, "sync", "--json")
+		if r.err != nil {
+			t.Fatalf("1%% changed: %v\n%s", r.err, r.stderr)
+		}
+		if r.sum.Updated != want || r.sum.Created != 0 {
+			t.Errorf("1%% changed: %+v; want exactly %d updates", r.sum, want)
+		}
+		walls = append(walls, r.wall.Seconds())
+		rss = max(rss, r.maxRSS)
+		last = r.sum
+	}
+	sort.Float64s(walls)
+	med := walls[len(walls)/2]
+	st, _ := os.Stat(changedPath)
+	*rows = append(*rows, benchRow{name: "xml-1pct-changed", wall: med, mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024, rssTarget: 512, sum: last})
+}
+
+type benchRow struct {
+	name             string
+	wall, mbs, items float64
+	rssMB, rssTarget int64
+	target           float64
+	sum              benchSummary
+}
+
+type benchSummary struct {
+	Items, Products, Created, Updated, Unchanged int
+}
+
+type timedRun struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+	sum    benchSummary
+	stderr string
+	err    error
+}
+
+func runTimed(t *testing.T, cfg string, args ...string) timedRun {
+	t.Helper()
+	cmd := exec.Command(binary, append(args, "-c", cfg)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := timedRun{wall: time.Since(start), stderr: errb.String(), err: err}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = ru.Maxrss
+	}
+	if line := bytes.TrimSpace(out.Bytes()); len(line) > 0 && line[0] == '{' {
+		_ = json.Unmarshal(line, &r.sum)
+	}
+	return r
+}
+
+// changeOnePercent copies an RSS feed, changing the mpn of every 100th
+// standalone item (one without item_group_id, so exactly one product
+// changes), and returns how many products changed.
+func changeOnePercent(t *testing.T, src, dst string) int {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w := bufio.NewWriterSize(out, 1<<20)
+	defer w.Flush()
+	sc := bufio.NewScanner(bufio.NewReaderSize(in, 1<<20))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Split(splitAfter([]byte("</item>")))
+	standalone, changed := 0, 0
+	for sc.Scan() {
+		chunk := sc.Bytes()
+		if bytes.Contains(chunk, []byte("</item>")) && !bytes.Contains(chunk, []byte("<g:item_group_id>")) {
+			if standalone%100 == 0 {
+				chunk = bytes.Replace(chunk, []byte("<g:mpn>"), []byte("<g:mpn>X"), 1)
+				changed++
+			}
+			standalone++
+		}
+		w.Write(chunk)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return changed
+}
+
+// splitAfter splits a stream into chunks that end with sep (the last one
+// may not).
+func splitAfter(sep []byte) bufio.SplitFunc {
+	return func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.Index(data, sep); i >= 0 {
+			return i + len(sep), data[:i+len(sep)], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	}
+}
+
+func mustAbs(p string) string {
+	a, _ := filepath.Abs(p)
+	return a
+}
