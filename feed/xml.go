@@ -26,9 +26,11 @@ const (
 const maxInterned = 4096
 
 // xmlReader streams <item> (RSS) or <entry> (Atom) elements with an
-// xmlScanner. Each item's values are collected into one byte arena and turned
-// into one string when the item ends; attribute values are substrings of it,
-// so an item costs a handful of allocations whatever its number of attributes.
+// xmlScanner. Items are parsed in batches: values go into one byte arena per
+// batch, attributes are spans of it. Finishing a batch (see xmlBatch.finish)
+// turns each item's span into one string, its attribute values into
+// substrings of it, and its attributes and sub-attributes into one slice, so
+// an item costs three allocations whatever its number of attributes.
 //
 // What it reads, element by element:
 //   - an element in the Google namespace (any prefix, or the default
