@@ -403,9 +403,6 @@ func (c *Config) validate() []string {
 	if cat.Retries < 0 {
 		bad("catalog.retries", "%d: want 0 or more", cat.Retries)
 	}
-	if len(c.Feeds) == 0 {
-		bad("feeds", "no feeds configured")
-	}
 	names := map[string]int{}
 	for i := range c.Feeds {
 		f := &c.Feeds[i]
@@ -569,6 +566,15 @@ func (c *Config) resolvePaths(dir string) {
 			c.Feeds[i].URL = abs(c.Feeds[i].URL)
 		}
 	}
+}
+
+// RequireFeeds is the check of the commands that sync: a config for lint
+// alone may have no feeds.
+func (c *Config) RequireFeeds() error {
+	if len(c.Feeds) == 0 {
+		return &ConfigError{Path: c.Path, Problems: []string{"feeds: no feeds configured"}}
+	}
+	return nil
 }
 
 // Feed returns the named feed's configuration.

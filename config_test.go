@@ -39,7 +39,6 @@ func TestConfigErrorsNameKeyAndValue(t *testing.T) {
 		{"BadRate", "catalog: {rate: fast}\nfeeds: [{name: a, url: x}]\n", `catalog.rate: "fast": want a number`},
 		{"BadTimeout", "catalog: {timeout: 30}\nfeeds: [{name: a, url: x}]\n", `catalog.timeout: "30": want a duration`},
 		{"BadKind", "catalog: {kind: sftp}\nfeeds: [{name: a, url: x}]\n", `catalog.kind: "sftp": want file or usercom`},
-		{"NoFeeds", "state: x.db\n", "feeds: no feeds configured"},
 		{"FeedsNotAList", "feeds: {name: a}\n", "feeds: want a list"},
 		{"DeleteNeedsRest", "catalog: {kind: usercom, url: 'https://x.user.com', mode: import}\nfeeds: [{name: a, url: x, on_missing: delete}]\n", `feeds[0].on_missing: "delete" needs catalog.mode rest`},
 		{"SyntaxError", "feeds: [\n", "did not find expected node content"},
@@ -66,6 +65,19 @@ func TestConfigExpandsEnvironment(t *testing.T) {
 	}
 	if got := cfg.Feeds[0].Headers["Authorization"]; got != "Bearer s3cret" {
 		t.Errorf("got %q, want the expanded token", got)
+	}
+}
+
+func TestConfigWithoutFeedsServesLintButNotSync(t *testing.T) {
+	cfg, err := ParseConfig([]byte("lint: {max_warnings: 3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lint.MaxWarnings != 3 {
+		t.Errorf("lint section: %+v", cfg.Lint)
+	}
+	if err := cfg.RequireFeeds(); err == nil || !strings.Contains(err.Error(), "feeds: no feeds configured") {
+		t.Errorf("RequireFeeds: %v", err)
 	}
 }
 

@@ -47,6 +47,9 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.RequireFeeds(); err != nil {
+		return err
+	}
 	log := newLogger(cfg, os.Stdout, false)
 	metrics := feedsync.NewMetrics()
 	sink, err := newSink(cfg, log, metrics)
@@ -75,7 +78,13 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 	}
 	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
 		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now, Publisher: publisher,
-		Reload: func() (*feedsync.Config, error) { return feedsync.LoadConfig(path) },
+		Reload: func() (*feedsync.Config, error) {
+			c, err := feedsync.LoadConfig(path)
+			if err == nil {
+				err = c.RequireFeeds()
+			}
+			return c, err
+		},
 	})
 	if err != nil {
 		return err

@@ -110,6 +110,9 @@ func planSink(cfg *feedsync.Config) (*push.Recorder, error) {
 
 // selectFeeds returns the named feeds, or all when none is named.
 func selectFeeds(cfg *feedsync.Config, names []string) ([]*feedsync.FeedConfig, error) {
+	if err := cfg.RequireFeeds(); err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		out := make([]*feedsync.FeedConfig, len(cfg.Feeds))
 		for i := range cfg.Feeds {
