@@ -448,8 +448,8 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 }
 
 // dropShadowedPlain is resolvePlain without its map: plain attributes whose
-// name also appears in Google form are dropped. Items hold a few dozen
-// attributes, so comparing names pairwise is cheaper than hashing them.
+// name also appears in Google form move to Item.Shadowed. Items hold a few
+// dozen attributes, so comparing names pairwise is cheaper than hashing them.
 func dropShadowedPlain(it *Item) {
 	attrs := it.Attrs
 	shadowed := false
@@ -465,6 +465,7 @@ func dropShadowedPlain(it *Item) {
 	out := attrs[:0]
 	for _, a := range attrs {
 		if a.Plain && hasGoogleForm(attrs, a.Name) {
+			it.Shadowed = append(it.Shadowed, a)
 			continue
 		}
 		out = append(out, a)

@@ -55,6 +55,9 @@ func describeItem(it *Item) string {
 			fmt.Fprintf(&b, "    %s plain=%v %q sub=%d\n", s.Name, s.Plain, s.Value, len(s.Sub))
 		}
 	}
+	for _, a := range it.Shadowed {
+		fmt.Fprintf(&b, "  shadowed %s plain=%v %q\n", a.Name, a.Plain, a.Value)
+	}
 	return b.String()
 }
 

@@ -18,8 +18,9 @@ type xmlGoldenAttr struct {
 }
 
 type xmlGoldenItem struct {
-	Line  int             `json:"line"`
-	Attrs []xmlGoldenAttr `json:"attrs"`
+	Line     int             `json:"line"`
+	Attrs    []xmlGoldenAttr `json:"attrs"`
+	Shadowed []xmlGoldenAttr `json:"shadowed,omitempty"`
 }
 
 type xmlGoldenFeed struct {
@@ -67,7 +68,11 @@ func TestXMLGolden(t *testing.T) {
 			}
 			g := xmlGoldenFeed{Format: r.Format(), Items: []xmlGoldenItem{}}
 			for _, it := range items {
-				g.Items = append(g.Items, xmlGoldenItem{Line: it.Line, Attrs: toXMLGolden(it.Attrs)})
+				gi := xmlGoldenItem{Line: it.Line, Attrs: toXMLGolden(it.Attrs)}
+				if len(it.Shadowed) > 0 {
+					gi.Shadowed = toXMLGolden(it.Shadowed)
+				}
+				g.Items = append(g.Items, gi)
 			}
 			for _, p := range r.Problems() {
 				g.Problems = append(g.Problems, p.String())

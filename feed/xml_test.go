@@ -256,6 +256,9 @@ func TestXMLValues(t *testing.T) {
 		if got := items[0].All("title"); len(got) != 1 || got[0] != "Google" {
 			t.Errorf("title = %q, want only the g: one", got)
 		}
+		if sh := items[0].Shadowed; len(sh) != 1 || sh[0].Name != "title" || sh[0].Value != "Plain" || !sh[0].Plain {
+			t.Errorf("Shadowed = %+v, want the plain title", sh)
+		}
 		if a := items[0].Attrs[len(items[0].Attrs)-1]; a.Name != "link" || !a.Plain {
 			t.Errorf("plain link without a g: form should stay, marked Plain: %+v", a)
 		}
