@@ -653,7 +653,14 @@ func (d *Daemon) Status() Status {
 			f.LastRun = &s
 		}
 		if !d.stopped {
-			f.NextRun = opt(d.cron.Entry(fs.entry).Next)
+			e := d.cron.Entry(fs.entry)
+			next := e.Next
+			if next.IsZero() && e.Schedule != nil {
+				// cron fills Next once its loop takes a new entry in; until
+				// then (just after a start or reload) the schedule says it.
+				next = e.Schedule.Next(time.Now())
+			}
+			f.NextRun = opt(next)
 		}
 		st.Feeds = append(st.Feeds, f)
 	}
