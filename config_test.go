@@ -107,7 +107,7 @@ func TestConfigExampleIsValidAndDocumentsEveryKey(t *testing.T) {
 	}
 	raw, _ := os.ReadFile("config.example.yaml")
 	for _, key := range []string{"state:", "level:", "format:", "listen:", "concurrency:", "grace:", "kind:", "path:", "url:", "token_env:", "mode:", "rate:", "timeout:", "retries:",
-		"name:", "schedule:", "policy:", "product_id:", "on_missing:", "max_delete:", "headers:", "max_size:", "fields:", "heartbeat:", "publish:", "publish_dir:", "max_warnings:", "disable:", "enable:"} {
+		"name:", "schedule:", "policy:", "product_id:", "on_missing:", "max_delete:", "headers:", "max_size:", "fields:", "heartbeat:", "publish:", "publish_dir:", "memory_limit:", "max_warnings:", "disable:", "enable:"} {
 		if !strings.Contains(string(raw), key) {
 			t.Errorf("config.example.yaml does not document %s", key)
 		}

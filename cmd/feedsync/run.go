@@ -50,6 +50,7 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 	if err := cfg.RequireFeeds(); err != nil {
 		return err
 	}
+	cfg.ApplyMemoryLimit()
 	log := newLogger(cfg, os.Stdout, false)
 	metrics := feedsync.NewMetrics()
 	sink, err := newSink(cfg, log, metrics)

@@ -32,7 +32,11 @@ func configPath(c *cobra.Command) string {
 }
 
 func loadConfig(c *cobra.Command) (*feedsync.Config, error) {
-	return feedsync.LoadConfig(configPath(c))
+	cfg, err := feedsync.LoadConfig(configPath(c))
+	if err == nil {
+		cfg.ApplyMemoryLimit()
+	}
+	return cfg, err
 }
 
 // newLogger logs to stderr: console lines for people, JSON for machines.
