@@ -79,7 +79,7 @@ func runLint(cmd *cobra.Command, args []string) error {
 		ctx = context.Background()
 	}
 	for _, src := range args {
-		lintOne(ctx, l, src, cmd.InOrStdin())
+		lintOne(ctx, cmd, l, src, cmd.InOrStdin())
 	}
 	r := l.Report()
 	color := false
@@ -102,7 +102,7 @@ func runLint(cmd *cobra.Command, args []string) error {
 
 // lintOne fetches one feed and lints it; a feed that cannot be opened
 // becomes an unreadable finding.
-func lintOne(ctx context.Context, l *lint.Linter, src string, stdin io.Reader) {
+func lintOne(ctx context.Context, cmd *cobra.Command, l *lint.Linter, src string, stdin io.Reader) {
 	if src == "-" {
 		_ = l.Lint(stdin, "<stdin>", feed.FormatAuto)
 		return
@@ -115,7 +115,9 @@ func lintOne(ctx context.Context, l *lint.Linter, src string, stdin io.Reader) {
 		return
 	}
 	defer resp.Body.Close()
-	_ = l.Lint(resp.Body, src, feed.FormatAuto)
+	bar := newProgress(cmd, localSize(src), "reading "+src, unitBytes)
+	defer bar.Done()
+	_ = l.Lint(bar.Reader(resp.Body), src, feed.FormatAuto)
 }
 
 // lintOptions merges the config's lint section (when there is a config)

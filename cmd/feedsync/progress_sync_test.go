@@ -56,3 +56,32 @@ func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
 		t.Errorf("piped sync: exit %d, output with progress codes:\n%q\n%q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestLintShowsProgressOnATerminal: lint draws the reading bar on a terminal.
+func TestLintShowsProgressOnATerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	var term bytes.Buffer
+	copied := make(chan struct{})
+	go func() { io.Copy(&term, ptmx); close(copied) }()
+	cmd := exec.Command(binary, "lint", filepath.Join("..", "..", "testdata", "feeds", "shop.xml"))
+	cmd.Env = append(os.Environ(), "FEEDSYNC_NO_PROGRESS=")
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, tty
+	_ = cmd.Run() // exit 1: the example feed has findings
+	tty.Close()
+	select {
+	case <-copied:
+	case <-time.After(5 * time.Second):
+		t.Fatal("terminal output did not end")
+	}
+	if !strings.Contains(term.String(), "reading ") || !strings.Contains(term.String(), "100%") {
+		t.Errorf("terminal lacks the reading bar:\n%q", term.String())
+	}
+	if strings.ContainsAny(stdout.String(), "\r") {
+		t.Errorf("stdout holds progress codes")
+	}
+}
