@@ -13,12 +13,10 @@ import (
 	"github.com/creack/pty"
 )
 
-// TestSyncShowsProgressOnlyOnATerminal: with standard error on a
-// pseudo-terminal, sync draws the reading and pushing bars; piped, it prints
-// no carriage return or escape code anywhere.
-func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
-	dir := workspace(t, map[string]string{"shop": "shop.xml:parent"}, "")
-	cfg := filepath.Join(dir, "feedsync.yaml")
+// onTerminal runs the real binary with standard error on a pseudo-terminal
+// and standard output on a pipe, and returns what each received.
+func onTerminal(t *testing.T, args ...string) (screen, stdout string) {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -27,26 +25,34 @@ func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
 	var term bytes.Buffer
 	copied := make(chan struct{})
 	go func() { io.Copy(&term, ptmx); close(copied) }()
-	cmd := exec.Command(binary, "sync", "-c", cfg)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "FEEDSYNC_NO_PROGRESS=")
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, tty
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("sync: %v", err)
-	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, tty
+	_ = cmd.Run() // callers check what was printed; lint exits 1 on findings
 	tty.Close()
 	select {
 	case <-copied:
 	case <-time.After(5 * time.Second):
 		t.Fatal("terminal output did not end")
 	}
+	return term.String(), out.String()
+}
+
+// TestSyncShowsProgressOnlyOnATerminal: with standard error on a
+// pseudo-terminal, sync draws the reading and pushing bars; piped, it prints
+// no carriage return or escape code anywhere.
+func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
+	dir := workspace(t, map[string]string{"shop": "shop.xml:parent"}, "")
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	screen, stdout := onTerminal(t, "sync", "-c", cfg)
 	for _, want := range []string{"shop: reading feed", "100%", "shop: pushing products"} {
-		if !strings.Contains(term.String(), want) {
-			t.Errorf("terminal lacks %q:\n%q", want, term.String())
+		if !strings.Contains(screen, want) {
+			t.Errorf("terminal lacks %q:\n%q", want, screen)
 		}
 	}
-	if strings.ContainsAny(stdout.String(), "\r\x1b") {
-		t.Errorf("stdout holds progress codes:\n%q", stdout.String())
+	if strings.ContainsAny(stdout, "\r\x1b") {
+		t.Errorf("stdout holds progress codes:\n%q", stdout)
 	}
 
 	// Piped: no bar at all.
@@ -59,29 +65,11 @@ func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
 
 // TestLintShowsProgressOnATerminal: lint draws the reading bar on a terminal.
 func TestLintShowsProgressOnATerminal(t *testing.T) {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+	screen, stdout := onTerminal(t, "lint", filepath.Join("..", "..", "testdata", "feeds", "shop.xml"))
+	if !strings.Contains(screen, "reading ") || !strings.Contains(screen, "100%") {
+		t.Errorf("terminal lacks the reading bar:\n%q", screen)
 	}
-	defer ptmx.Close()
-	var term bytes.Buffer
-	copied := make(chan struct{})
-	go func() { io.Copy(&term, ptmx); close(copied) }()
-	cmd := exec.Command(binary, "lint", filepath.Join("..", "..", "testdata", "feeds", "shop.xml"))
-	cmd.Env = append(os.Environ(), "FEEDSYNC_NO_PROGRESS=")
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, tty
-	_ = cmd.Run() // exit 1: the example feed has findings
-	tty.Close()
-	select {
-	case <-copied:
-	case <-time.After(5 * time.Second):
-		t.Fatal("terminal output did not end")
-	}
-	if !strings.Contains(term.String(), "reading ") || !strings.Contains(term.String(), "100%") {
-		t.Errorf("terminal lacks the reading bar:\n%q", term.String())
-	}
-	if strings.ContainsAny(stdout.String(), "\r") {
+	if strings.ContainsAny(stdout, "\r") {
 		t.Errorf("stdout holds progress codes")
 	}
 }

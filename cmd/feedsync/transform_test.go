@@ -3,17 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/creack/pty"
 )
 
 func testFeed(t *testing.T, name string) string {
@@ -133,29 +128,7 @@ func TestTransformCommand(t *testing.T) {
 // on a pseudo-terminal: the bar is drawn there, and standard output (a pipe)
 // holds only the feed.
 func TestTransformShowsProgressOnATerminal(t *testing.T) {
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	defer ptmx.Close()
-	var term bytes.Buffer
-	copied := make(chan struct{})
-	go func() { io.Copy(&term, ptmx); close(copied) }()
-
-	cmd := exec.Command(binary, "transform", "--policy", "variant", "--to", "csv", testFeed(t, "shop.xml"))
-	cmd.Env = append(os.Environ(), "FEEDSYNC_NO_PROGRESS=")
-	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, tty
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("transform: %v", err)
-	}
-	tty.Close()
-	select {
-	case <-copied:
-	case <-time.After(5 * time.Second):
-		t.Fatal("terminal output did not end")
-	}
-	screen := term.String()
+	screen, stdout := onTerminal(t, "transform", "--policy", "variant", "--to", "csv", testFeed(t, "shop.xml"))
 	for _, want := range []string{"reading feed", "writing products", "100%", "5/5"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("terminal lacks %q:\n%q", want, screen)
@@ -164,29 +137,14 @@ func TestTransformShowsProgressOnATerminal(t *testing.T) {
 	if !strings.ContainsAny(screen, "\r\x1b") {
 		t.Errorf("terminal output has no carriage return or escape: no bar was drawn:\n%q", screen)
 	}
-	if strings.ContainsAny(stdout.String(), "\r\x1b") || !strings.HasPrefix(stdout.String(), "id,title,") {
-		t.Errorf("standard output is not the plain feed:\n%q", stdout.String())
+	if strings.ContainsAny(stdout, "\r\x1b") || !strings.HasPrefix(stdout, "id,title,") {
+		t.Errorf("standard output is not the plain feed:\n%q", stdout)
 	}
 
 	// --quiet and --json draw nothing, terminal or not.
 	for _, flag := range []string{"--quiet", "--json"} {
-		ptmx2, tty2, err := pty.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var term2 bytes.Buffer
-		done := make(chan struct{})
-		go func() { io.Copy(&term2, ptmx2); close(done) }()
-		cmd := exec.Command(binary, "transform", flag, "--to", "csv", testFeed(t, "shop.xml"))
-		cmd.Stdout, cmd.Stderr = io.Discard, tty2
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s: %v", flag, err)
-		}
-		tty2.Close()
-		<-done
-		ptmx2.Close()
-		if strings.Contains(term2.String(), "reading feed") {
-			t.Errorf("%s: a bar was drawn:\n%q", flag, term2.String())
+		if screen, _ := onTerminal(t, "transform", flag, "--to", "csv", testFeed(t, "shop.xml")); strings.Contains(screen, "reading feed") {
+			t.Errorf("%s: a bar was drawn:\n%q", flag, screen)
 		}
 	}
 }
