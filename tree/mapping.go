@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/feedsync/feedsync/feed"
 )
@@ -271,9 +270,11 @@ func (s *spec) value(it *feed.Item) string {
 // reports whether anything was lost.
 func cut(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) <= MaxStringLen {
-		return s, false
+	if len(s) <= MaxStringLen {
+		return s, false // never more characters than bytes
 	}
+	// Walk at most MaxStringLen+1 characters rather than counting them all:
+	// descriptions run to kilobytes.
 	n := 0
 	for i := range s {
 		if n == MaxStringLen {
