@@ -410,26 +410,52 @@ func (s *idSet) has(id string) bool {
 	return ok
 }
 
-// buildProducts reads every item into the builder. The reader runs in a
-// goroutine of its own, handing items over in batches, so that parsing and
-// grouping use both cores. The rest of the body is drained (a body shorter
+// buildProducts reads every item into the builder, on every core: the
+// reader runs in a goroutine of its own and hands items over in batches;
+// workers shape each batch (tree.Builder.Prepare); the builder takes the
+// batches back in feed order (AddPrepared), so the result is the same as
+// adding the items one by one. The rest of the body is drained (a body shorter
 // than announced is an error) once the last item was read.
 func buildProducts(ctx context.Context, r feed.Reader, body io.Reader, b *tree.Builder) error {
 	type batch struct {
-		items []*feed.Item
-		err   error
+		items    []*feed.Item
+		prepared []*tree.Prepared
+		err      error
+		done     chan struct{} // closed once prepared is filled
 	}
 	const batchSize = 256
-	batches := make(chan batch, 8)
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	ordered := make(chan *batch, 4*workers) // in feed order, to the builder
+	jobs := make(chan *batch, 4*workers)    // to the shaping workers
 	stop := make(chan struct{})
 	defer close(stop)
+	// The workers end when the reader closes jobs; on an early return, stop
+	// ends the reader.
+	for i := 0; i < workers; i++ {
+		go func() {
+			for bt := range jobs {
+				bt.prepared = make([]*tree.Prepared, len(bt.items))
+				for i, it := range bt.items {
+					bt.prepared[i] = b.Prepare(it)
+				}
+				close(bt.done)
+			}
+		}()
+	}
 	go func() {
-		defer close(batches)
+		defer close(ordered)
+		defer close(jobs)
 		buf := make([]*feed.Item, 0, batchSize)
 		flush := func(err error) bool {
+			bt := &batch{items: buf, err: err, done: make(chan struct{})}
+			buf = make([]*feed.Item, 0, batchSize)
 			select {
-			case batches <- batch{buf, err}:
-				buf = make([]*feed.Item, 0, batchSize)
+			case ordered <- bt:
+			case <-stop:
+				return false
+			}
+			select {
+			case jobs <- bt:
 				return true
 			case <-stop:
 				return false
@@ -452,9 +478,14 @@ func buildProducts(ctx context.Context, r feed.Reader, body io.Reader, b *tree.B
 			}
 		}
 	}()
-	for bt := range batches {
-		for _, it := range bt.items {
-			b.Add(it)
+	for bt := range ordered {
+		select {
+		case <-bt.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for _, p := range bt.prepared {
+			b.AddPrepared(p)
 		}
 		if bt.err != nil {
 			return bt.err

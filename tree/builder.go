@@ -121,17 +121,47 @@ func (b *Builder) skip(it *feed.Item, id, format string, args ...any) {
 // Add takes one item. Items without a product id, and duplicates of an id
 // seen before (compared case-insensitively, as Google does), are reported
 // and skipped; the first occurrence wins.
-func (b *Builder) Add(it *feed.Item) {
+func (b *Builder) Add(it *feed.Item) { b.AddPrepared(b.Prepare(it)) }
+
+// Prepared is an item with the part of Add that needs no builder state done
+// ahead: its ids, and the fields the policy sends, shaped.
+type Prepared struct {
+	it      *feed.Item
+	id, pid string
+	rec     *record  // nil when the item has no product id
+	reports []string // problems found while shaping, reported by AddPrepared
+}
+
+// Prepare does the part of Add that reads only the builder's options and
+// mapping. It is safe to call from several goroutines at once, while Add or
+// AddPrepared run; AddPrepared must then take the results in feed order.
+func (b *Builder) Prepare(it *feed.Item) *Prepared {
+	p := &Prepared{it: it, id: strings.TrimSpace(it.ID())}
+	p.pid = p.id
+	if b.opts.ProductID != "id" {
+		p.pid = strings.TrimSpace(it.Get(b.opts.ProductID))
+	}
+	if p.pid != "" {
+		id := p.id
+		if id == "" {
+			id = p.pid
+		}
+		p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
+			p.reports = append(p.reports, fmt.Sprintf(format, args...))
+		})
+	}
+	return p
+}
+
+// AddPrepared finishes Add for an item Prepare took.
+func (b *Builder) AddPrepared(p *Prepared) {
+	it := p.it
 	b.items++
 	if b.finalized >= 0 { // an Add after Problems or Explain: recompute group problems
 		b.problems = b.problems[:b.finalized]
 		b.finalized = -1
 	}
-	id := strings.TrimSpace(it.ID())
-	pid := id
-	if b.opts.ProductID != "id" {
-		pid = strings.TrimSpace(it.Get(b.opts.ProductID))
-	}
+	id, pid := p.id, p.pid
 	if pid == "" {
 		b.skip(it, id, "no %s (the product id source)", b.opts.ProductID)
 		return
@@ -164,7 +194,10 @@ func (b *Builder) Add(it *feed.Item) {
 	if id == "" {
 		id = pid
 	}
-	rec := b.record(it, id, pid)
+	rec := p.rec
+	for _, msg := range p.reports {
+		b.report(it, id, "%s", msg)
+	}
 
 	gid := strings.TrimSpace(it.Get("item_group_id"))
 	var sig uint64
@@ -249,7 +282,9 @@ func (b *Builder) findGroup(gid string) (gi int32, key uint64, ok bool) {
 }
 
 // record shapes an item into what the Builder keeps of it.
-func (b *Builder) record(it *feed.Item, id, pid string) *record {
+// record shapes an item; report is told of problems found on the way. It
+// reads only the mapping and options, so Prepare may run it concurrently.
+func (b *Builder) record(it *feed.Item, id, pid string, report func(format string, args ...any)) *record {
 	m := b.m
 	rec := &record{group: -1, line: int32(it.Line), itemID: id, productID: pid}
 	av, ok := feed.NormalizeAvailability(it.Get(m.availAttr))
@@ -265,16 +300,16 @@ func (b *Builder) record(it *feed.Item, id, pid string) *record {
 		switch {
 		case err != nil:
 			rec.saleState, rec.saleNote = saleUnusable, err.Error()
-			b.report(it, id, "%s: sale price ignored", err)
+			report("%s: sale price ignored", err)
 		case rec.price != "" && sp.Currency != rec.currency:
 			rec.saleState = saleUnusable
 			rec.saleNote = fmt.Sprintf("sale price in %q, price in %q", sp.Currency, rec.currency)
-			b.report(it, id, "%s: sale price ignored", rec.saleNote)
+			report("%s: sale price ignored", rec.saleNote)
 		default:
 			rec.sale = sp.Amount
 			rec.saleState, rec.saleNote = saleAt(it.Get("sale_price_effective_date"), b.opts.Now)
 			if rec.saleState == saleMalformed {
-				b.report(it, id, "%s: sale price not in force", rec.saleNote)
+				report("%s: sale price not in force", rec.saleNote)
 			}
 		}
 	}
