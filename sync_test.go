@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/feedsync/feedsync/feed"
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
 )
@@ -485,5 +486,33 @@ func TestSyncTimesAreRecorded(t *testing.T) {
 	var got Summary
 	if len(runs) != 1 || json.Unmarshal(runs[0], &got) != nil || got.Created != 2 {
 		t.Errorf("runs: %s", runs)
+	}
+}
+
+// TestParallelShapingKeepsFeedOrder: items are shaped on several cores in
+// batches, yet the first of two duplicate ids wins and problems come in feed
+// order, as when items are added one by one.
+func TestParallelShapingKeepsFeedOrder(t *testing.T) {
+	h := newHarness(t)
+	items := catalogOf(900)
+	items[700].id = "p010" // a case-insensitive duplicate of P010, batches later
+	items[700].title = "the duplicate"
+	items[800].id = "p020"
+	var problems []string
+	h.write(rss(items...))
+	s := &Syncer{DB: h.db, Sink: h.sink}
+	sum, err := s.Sync(context.Background(), &h.fc, Options{Mode: ModeSync, Log: zerolog.Nop(),
+		OnProblem: func(p feed.Problem) { problems = append(problems, p.ItemID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Products != 898 || sum.Skipped != 2 {
+		t.Errorf("summary %+v; want 898 products, 2 skipped", sum)
+	}
+	if got := h.sink.catalog["P010"]["name"]; got != "Product 10" {
+		t.Errorf("P010 is %q; want the first occurrence", got)
+	}
+	if len(problems) != 2 || problems[0] != "p010" || problems[1] != "p020" {
+		t.Errorf("problems %v; want p010 then p020", problems)
 	}
 }
