@@ -39,6 +39,8 @@ const (
 	FetchChanged       = "changed"
 	FetchNotModified   = "not-modified"
 	FetchUnchangedBody = "unchanged-body"
+	// FetchFailed: the fetch or the parse failed; Summary.Error says why.
+	FetchFailed = "failed"
 )
 
 // ErrTooManyDeletes is returned when a run's removals exceed max_delete.
@@ -219,7 +221,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	resp, err := feed.Fetch(ctx, req)
 	if err != nil {
-		sum.Fetch = "failed"
+		sum.Fetch = FetchFailed
 		return err
 	}
 	if resp.NotModified {
@@ -238,14 +240,14 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	r, err := feed.NewReader(in, fc.URL, format, feed.MaxDecompressedBytes(maxSize))
 	if err != nil {
-		sum.Fetch = "failed"
+		sum.Fetch = FetchFailed
 		return err
 	}
 	b := tree.NewBuilder(tree.Options{Policy: policy, ProductID: fc.ProductID, Fields: fc.Fields, Now: now()})
 	defer b.Close()
 	parseStart := time.Now()
 	if err := buildProducts(ctx, r, in, b); err != nil {
-		sum.Fetch = "failed"
+		sum.Fetch = FetchFailed
 		sum.Items = b.Items()
 		return err
 	}
