@@ -98,18 +98,17 @@ func newSink(cfg *feedsync.Config, log zerolog.Logger, obs ...push.Observer) (pu
 	return nil, usagef("catalog.kind %q: want file or usercom", cfg.Catalog.Kind)
 }
 
-// planSink stands in for the configured catalog in plan: it records what
-// would be sent, with the catalog's target so hashes match, and needs no token.
-func planSink(cfg *feedsync.Config) (*push.Recorder, error) {
-	switch cfg.Catalog.Kind {
-	case "usercom":
+// catalogTarget is the Target of the configured catalog's sink, without
+// building one.
+func catalogTarget(cfg *feedsync.Config) (string, error) {
+	if cfg.Catalog.Kind == "usercom" {
 		t, err := push.UserComTarget(cfg.Catalog.URL)
 		if err != nil {
-			return nil, usagef("%v", err)
+			return "", usagef("%v", err)
 		}
-		return push.NewRecorder(t), nil
+		return t, nil
 	}
-	return push.NewRecorder(push.NewFileSink(cfg.Catalog.Path).Target()), nil
+	return push.NewFileSink(cfg.Catalog.Path).Target(), nil
 }
 
 // selectFeeds returns the named feeds, or all when none is named.

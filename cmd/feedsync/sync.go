@@ -62,16 +62,21 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 		return err
 	}
 	log := newLogger(cfg, os.Stderr, quiet || jsonOut)
+	// plan records per feed what would be sent, with the catalog's target
+	// so that hashes match, and needs no catalog (nor its token).
 	var sink push.Sink
+	var planTarget string
 	if mode == feedsync.ModePlan {
-		sink, err = planSink(cfg)
+		planTarget, err = catalogTarget(cfg)
 	} else {
 		sink, err = newSink(cfg, log)
 	}
 	if err != nil {
 		return err
 	}
-	defer sink.Close()
+	if sink != nil {
+		defer sink.Close()
+	}
 	db, err := openStore(cfg, mode == feedsync.ModePlan)
 	if err != nil {
 		return err
@@ -87,7 +92,7 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 		s := &feedsync.Syncer{DB: db, Sink: sink}
 		var rec *push.Recorder
 		if mode == feedsync.ModePlan {
-			rec = push.NewRecorder(sink.Target())
+			rec = push.NewRecorder(planTarget)
 			s.Sink = rec
 		}
 		truncated := map[string][]string{}
