@@ -321,10 +321,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		rec.Status = reply(w, http.StatusInternalServerError, map[string]any{"detail": "Server error."})
 		return
 	case BadGateway:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
-		rec.Status = http.StatusBadGateway
+		rec.Status = proxyPage(w, http.StatusBadGateway, "502 Bad Gateway")
 		return
 	case Drop:
 		hangUp(w)
@@ -346,10 +343,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec.Op, rec.ID = s.handle(out, r)
 	switch fault {
 	case GatewayTimeout:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusGatewayTimeout)
-		io.WriteString(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
-		rec.Status = http.StatusGatewayTimeout
+		rec.Status = proxyPage(w, http.StatusGatewayTimeout, "504 Gateway Time-out")
 		return
 	case DropAfter:
 		hangUp(w)
@@ -361,6 +355,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(out.Code)
 	w.Write(out.Body.Bytes())
 	rec.Status = out.Code
+}
+
+// proxyPage answers as a proxy in front of the API does: an HTML page, not JSON.
+func proxyPage(w http.ResponseWriter, status int, title string) int {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	io.WriteString(w, "<html><body><h1>"+title+"</h1></body></html>")
+	return status
 }
 
 func hangUp(w http.ResponseWriter) {
