@@ -95,11 +95,16 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 			rec = push.NewRecorder(planTarget)
 			s.Sink = rec
 		}
-		truncated := map[string][]string{}
 		var explained *tree.Explanation
 		var explainErr error
-		opts := feedsync.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(),
-			OnTruncated: func(id string, fields []string) { truncated[id] = fields }}
+		opts := feedsync.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent()}
+		// Only plan lists the cut fields, and only of the products it would
+		// send: a sync keeps no per-product map.
+		var truncated map[string][]string
+		if mode == feedsync.ModePlan {
+			truncated = map[string][]string{}
+			opts.OnTruncated = func(id string, fields []string) { truncated[id] = fields }
+		}
 		if f.explain != "" {
 			opts.OnBuilt = func(b *tree.Builder) { explained, explainErr = b.Explain(f.explain) }
 		}
