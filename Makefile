@@ -56,13 +56,15 @@ $(BENCH_DIR)/feed-%: | bin/feedgen
 	echo "feedgen: $$items $$format items -> $@"; \
 	./bin/feedgen -format $$format -items $$items -seed 1 -o $@
 
-# Runs every fuzzer of package feed for FUZZTIME each (the seed corpora run in
-# `make test` as ordinary tests).
+# Runs every fuzzer of packages feed and tree for FUZZTIME each (the seed
+# corpora run in `make test` as ordinary tests).
 FUZZTIME ?= 2m
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' ./feed | grep '^Fuzz'); do \
-		echo "--- $$f ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./feed || exit 1; \
+	@for p in ./feed ./tree; do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "--- $$p $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
 	done
 
 # End-to-end speed: the real binary on the 1M-item feeds (generated once into

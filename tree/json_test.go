@@ -45,3 +45,50 @@ func TestJSONIsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func encodingJSONString(t testing.TB, s string) []byte {
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimRight(want.Bytes(), "\n")
+}
+
+// TestJSONStringLong: long strings, where the eight-byte fast path runs,
+// with every byte that needs care at every offset of the word.
+func TestJSONStringLong(t *testing.T) {
+	var special []string
+	for c := 0; c < 0x20; c++ {
+		special = append(special, string(rune(c)))
+	}
+	special = append(special, "\"", "\\", "\x7f", "\x80", "\xff", "\xc3", "\xe2\x80\xa8", "\xe2\x80\xa9", "é", "–", "😀", "\xf0\x9f")
+	plain := "abcdefghijklmnopqrstuvwxyz <>&'/0123456789~"
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 20000; i++ {
+		var b bytes.Buffer
+		for n := r.IntN(12); n > 0; n-- {
+			k := r.IntN(20)
+			b.WriteString(plain[:k])
+			if r.IntN(3) == 0 {
+				b.WriteString(special[r.IntN(len(special))])
+			}
+		}
+		s := b.String()
+		if got, want := appendJSONString(nil, s), encodingJSONString(t, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	}
+}
+
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text here", "tab\there \"quoted\" back\\slash", "\x00\x1f\x7f\x80\xff", "é – 😀 \u2028\u2029 日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := appendJSONString(nil, s), encodingJSONString(t, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
+		}
+	})
+}

@@ -152,25 +152,75 @@ func plainNumber(s string) bool {
 	return true
 }
 
-// appendJSONString writes s quoted; strings that need escaping go through
-// encoding/json so the bytes are always its own.
+// appendJSONString writes s quoted and escaped exactly as encoding/json
+// does without HTML escaping (\b \f \n \r \t short forms, other controls
+// as \u00xx, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped). Plain
+// ASCII is skipped eight bytes at a time.
 func appendJSONString(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plainASCII8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' {
-				return append(out, slowJSON("", s)...)
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				out = append(out, '\\', c)
+			case '\b':
+				out = append(out, '\\', 'b')
+			case '\f':
+				out = append(out, '\\', 'f')
+			case '\n':
+				out = append(out, '\\', 'n')
+			case '\r':
+				out = append(out, '\\', 'r')
+			case '\t':
+				out = append(out, '\\', 't')
+			default:
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return append(out, slowJSON("", s)...)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = append(out, s[start:i]...)
+			out = append(out, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			out = append(out, s[start:i]...)
+			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
 		}
 		i += size
+		start = i
 	}
-	out = append(out, '"')
-	out = append(out, s...)
+	out = append(out, s[start:]...)
 	return append(out, '"')
+}
+
+// plainASCII8 reports whether all eight bytes of s are printable ASCII
+// other than '"' and '\\' (bytes that JSON writes as they are).
+func plainASCII8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	// A byte below 0x20 borrows or one at 0x80 or above keeps its high bit.
+	if ((x-0x20*ones)|x)&highs != 0 {
+		return false
+	}
+	return hasZero(x^('"'*ones)) == 0 && hasZero(x^('\\'*ones)) == 0
 }
