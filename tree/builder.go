@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/feedsync/feedsync/feed"
 )
@@ -130,6 +131,11 @@ type Prepared struct {
 	id, pid string
 	rec     *record  // nil when the item has no product id
 	reports []string // problems found while shaping, reported by AddPrepared
+	gid     string   // item_group_id, trimmed
+	sig     uint64   // hash of the variant attributes (grouped items)
+	// Hashes of the lower-cased id, product id and item_group_id: the
+	// first keys to probe in the seen maps and the group index.
+	idKey, pidKey, gidKey uint64
 }
 
 // Prepare does the part of Add that reads only the builder's options and
@@ -149,6 +155,16 @@ func (b *Builder) Prepare(it *feed.Item) *Prepared {
 		p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
 			p.reports = append(p.reports, fmt.Sprintf(format, args...))
 		})
+		if p.id != "" {
+			p.idKey = b.hash(p.id)
+		}
+		if b.seenID != nil {
+			p.pidKey = b.hash(p.pid)
+		}
+		if p.gid = strings.TrimSpace(it.Get("item_group_id")); p.gid != "" {
+			p.gidKey = b.hash(p.gid)
+			p.sig = variantSignature(it)
+		}
 	}
 	return p
 }
@@ -168,7 +184,7 @@ func (b *Builder) AddPrepared(p *Prepared) {
 	}
 	var idKey, pidKey uint64
 	if id != "" {
-		k, first, dup, err := b.lookupItem(b.seen, id, func(r *record) string { return r.itemID })
+		k, first, dup, err := b.lookupItem(b.seen, id, p.idKey, func(r *record) string { return r.itemID })
 		if err != nil {
 			b.fail(err)
 			return
@@ -180,7 +196,7 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		idKey = k
 	}
 	if b.seenID != nil {
-		k, first, dup, err := b.lookupItem(b.seenID, pid, func(r *record) string { return r.productID })
+		k, first, dup, err := b.lookupItem(b.seenID, pid, p.pidKey, func(r *record) string { return r.productID })
 		if err != nil {
 			b.fail(err)
 			return
@@ -199,11 +215,10 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		b.report(it, id, "%s", msg)
 	}
 
-	gid := strings.TrimSpace(it.Get("item_group_id"))
-	var sig uint64
+	gid, sig := p.gid, p.sig
 	if gid != "" {
-		rec.group = b.groupOf(gid)
-		sig = b.checkVariant(it, id, rec.group, gid)
+		rec.group = b.groupOf(gid, p.gidKey)
+		b.checkVariant(it, id, rec.group, gid, sig)
 	}
 	b.buf = rec.encode(b.buf[:0])
 	off, err := b.spill.append(b.buf)
@@ -233,16 +248,39 @@ func (b *Builder) fail(err error) {
 	}
 }
 
-func (b *Builder) hash(s string) uint64 { return maphash.String(b.seed, strings.ToLower(s)) }
+// hash is the key of an id in the seen maps and the group index: the hash
+// of its lower-cased form. Short ASCII ids, nearly all of them, are
+// lower-cased on the stack.
+func (b *Builder) hash(s string) uint64 {
+	var buf [64]byte
+	if len(s) > len(buf) {
+		return maphash.String(b.seed, strings.ToLower(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return maphash.String(b.seed, strings.ToLower(s))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return maphash.Bytes(b.seed, buf[:len(s)])
+}
 
-// lookupItem finds an id in one of the seen maps: whether an earlier item
-// had it and that item's line, or else the free key to register it under.
-func (b *Builder) lookupItem(seen map[uint64]int64, id string, idOf func(*record) string) (key uint64, first int32, dup bool, err error) {
-	lower := strings.ToLower(id)
-	for key = b.hash(id); ; key++ {
+// lookupItem finds an id in one of the seen maps, probing from key (b.hash
+// of id): whether an earlier item had it and that item's line, or else the
+// free key to register it under.
+func (b *Builder) lookupItem(seen map[uint64]int64, id string, key uint64, idOf func(*record) string) (_ uint64, first int32, dup bool, err error) {
+	var lower string
+	for ; ; key++ {
 		off, ok := seen[key]
 		if !ok {
 			return key, 0, false, nil
+		}
+		if lower == "" {
+			lower = strings.ToLower(id)
 		}
 		if err := b.spill.flush(); err != nil {
 			return 0, 0, false, err
@@ -257,9 +295,10 @@ func (b *Builder) lookupItem(seen map[uint64]int64, id string, idOf func(*record
 	}
 }
 
-// groupOf returns the group of an item_group_id, creating it if new.
-func (b *Builder) groupOf(gid string) int32 {
-	gi, key, ok := b.findGroup(gid)
+// groupOf returns the group of an item_group_id (key: b.hash(gid)),
+// creating it if new.
+func (b *Builder) groupOf(gid string, key uint64) int32 {
+	gi, key, ok := b.findGroupFrom(gid, key)
 	if !ok {
 		gi = b.newGroup()
 		b.index[key] = gi
@@ -269,11 +308,19 @@ func (b *Builder) groupOf(gid string) int32 {
 
 // findGroup looks an item_group_id up, case-insensitively.
 func (b *Builder) findGroup(gid string) (gi int32, key uint64, ok bool) {
-	lower := strings.ToLower(gid)
-	for key = b.hash(gid); ; key++ {
+	return b.findGroupFrom(gid, b.hash(gid))
+}
+
+// findGroupFrom is findGroup probing from key, b.hash(gid).
+func (b *Builder) findGroupFrom(gid string, key uint64) (gi int32, _ uint64, ok bool) {
+	var lower string
+	for ; ; key++ {
 		gi, ok := b.index[key]
 		if !ok {
 			return 0, key, false
+		}
+		if lower == "" {
+			lower = strings.ToLower(gid)
 		}
 		if strings.ToLower(b.groupID(b.groups.at(gi))) == lower {
 			return gi, key, true
@@ -336,31 +383,36 @@ func (b *Builder) record(it *feed.Item, id, pid string, report func(format strin
 // variantAttrNames are the attributes Google compares to find duplicate variants.
 var variantAttrNames = [...]string{"color", "size", "material", "pattern", "age_group", "gender"}
 
-// checkVariant reports an item whose variant attributes equal those of an
-// earlier item of its group (Google's ITEM_GROUP_DUPLICATE_VARIANTS), and
-// returns the hash of its variant attributes.
-func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string) uint64 {
+// variantSignature is the hash of an item's variant attributes, compared
+// case-insensitively and with whitespace collapsed.
+func variantSignature(it *feed.Item) uint64 {
 	h := fnv.New64a()
-	var desc []string
 	for _, a := range variantAttrNames {
-		v := strings.ToLower(collapse(it.Get(a)))
-		h.Write([]byte(v))
+		h.Write([]byte(strings.ToLower(collapse(it.Get(a)))))
 		h.Write([]byte{0})
-		if v != "" {
-			desc = append(desc, fmt.Sprintf("%s %q", a, collapse(it.Get(a))))
-		}
 	}
-	sig := h.Sum64()
+	return h.Sum64()
+}
+
+// checkVariant reports an item whose variant attributes (sig, see
+// variantSignature) equal those of an earlier item of its group (Google's
+// ITEM_GROUP_DUPLICATE_VARIANTS).
+func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string, sig uint64) {
 	first, dup := b.duplicateOf(gi, sig)
 	if !dup {
-		return sig
+		return
+	}
+	var desc []string
+	for _, a := range variantAttrNames {
+		if v := collapse(it.Get(a)); v != "" {
+			desc = append(desc, fmt.Sprintf("%s %q", a, v))
+		}
 	}
 	what := "no color, size, material, pattern, age_group or gender"
 	if len(desc) > 0 {
 		what = "the same " + strings.Join(desc, ", ")
 	}
 	b.report(it, id, "duplicate variant in item_group_id %q: %s as the item on line %d; give each variant distinct variant attributes", gid, what, first)
-	return sig
 }
 
 // finalize adds the problems that need whole groups (mixed currencies).
@@ -541,7 +593,9 @@ func (p *payload) product(id string, lines []int32) *Product {
 		ls[i] = int(l)
 	}
 	sort.Ints(ls)
-	return &Product{ID: id, Payload: p.m, Lines: ls, Truncated: p.truncated}
+	// The id is copied: a record's strings share one buffer, and callers
+	// keep ids (sets, maps) long after the payload is gone.
+	return &Product{ID: strings.Clone(id), Payload: p.m, Lines: ls, Truncated: p.truncated}
 }
 
 // variantProduct is the product of a standalone item (g nil), or of one

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 )
 
 // record is what the Builder keeps of one accepted item: the shaped payload
@@ -108,11 +109,18 @@ func (d *decoder) str() string {
 		d.err = errCorrupt
 		return ""
 	}
-	s := string(d.b[:n])
+	if n == 0 {
+		return ""
+	}
+	// No copy: decodeRecord owns its buffer (see there).
+	s := unsafe.String(&d.b[0], int(n))
 	d.b = d.b[n:]
 	return s
 }
 
+// decodeRecord decodes one spill record. The record's strings share b's
+// memory, one allocation for the whole record instead of one per string:
+// b must be a buffer of its own that is never written again.
 func decodeRecord(b []byte) (*record, error) {
 	d := &decoder{b: b}
 	r := &record{}
@@ -255,16 +263,12 @@ func (s *spill) at(off int64) (*record, error) {
 func (s *spill) each(fn func(off int64, r *record) error) error {
 	br := bufio.NewReaderSize(io.NewSectionReader(s.readerAt(), 0, s.size), 1<<16)
 	var off int64
-	var buf []byte
 	for off < s.size {
 		l, err := binary.ReadUvarint(br)
 		if err != nil {
 			return fmt.Errorf("read spill: %w", err)
 		}
-		if cap(buf) < int(l) {
-			buf = make([]byte, l)
-		}
-		buf = buf[:l]
+		buf := make([]byte, l) // the record's own: decodeRecord keeps it
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return fmt.Errorf("read spill: %w", err)
 		}
