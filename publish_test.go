@@ -129,7 +129,7 @@ func TestPublisherEditionWritesGoogleRSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod := &tree.Product{ID: "P1", Payload: map[string]any{"custom_id": "P1", "name": "Mug & Co", "price": "12.5", "currency": "EUR"}}
+	prod := tree.NewProduct("P1", map[string]any{"custom_id": "P1", "name": "Mug & Co", "price": "12.5", "currency": "EUR"})
 	if err := e.Add(prod); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestPublisherEditionSkipsDuplicatesAndAborts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"A", "a", "B"} {
-		if err := e.Add(&tree.Product{ID: id, Payload: map[string]any{"custom_id": id}}); err != nil {
+		if err := e.Add(tree.NewProduct(id, map[string]any{"custom_id": id})); err != nil {
 			t.Fatal(err)
 		}
 	}

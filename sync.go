@@ -654,8 +654,7 @@ func markUnavailable(last []byte, id string) ([]byte, error) {
 		m = map[string]any{"custom_id": id}
 	}
 	m["availability"] = feed.OutOfStock
-	p := tree.Product{ID: id, Payload: m}
-	return p.JSON(), err
+	return tree.NewProduct(id, m).JSON(), err
 }
 
 // succeed records the fetch metadata of a fully successful run, which the

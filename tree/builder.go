@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -568,15 +567,26 @@ func (b *Builder) inherit(p *payload, gi int32, g *group, need uint32, c *record
 
 // payload is a product payload under construction.
 type payload struct {
-	m         map[string]any
+	fields    []payloadField
 	truncated []string
 }
 
-func (p *payload) set(key string, v any, truncated bool) {
-	p.m[key] = v
+func newPayload(n int) *payload { return &payload{fields: make([]payloadField, 0, n)} }
+
+func (p *payload) set(key, v string, truncated bool) {
+	p.fields = append(p.fields, payloadField{key: key, str: v})
 	if truncated {
 		p.truncated = append(p.truncated, key)
 	}
+}
+
+// number sets a decimal, written bare in JSON.
+func (p *payload) number(key, v string) {
+	p.fields = append(p.fields, payloadField{key: key, str: v, kind: fieldNumber})
+}
+
+func (p *payload) int(key string, n int) {
+	p.fields = append(p.fields, payloadField{key: key, n: n, kind: fieldInt})
 }
 
 func (p *payload) text(key, v string) {
@@ -593,9 +603,24 @@ func (p *payload) product(id string, lines []int32) *Product {
 		ls[i] = int(l)
 	}
 	sort.Ints(ls)
+	// Sort the fields by key (insertion sort: a payload has a couple of
+	// dozen at most, and it is stable); a key set twice keeps its last value.
+	fs := p.fields
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && fs[j-1].key > fs[j].key; j-- {
+			fs[j-1], fs[j] = fs[j], fs[j-1]
+		}
+	}
+	out := fs[:0]
+	for i := range fs {
+		if i+1 < len(fs) && fs[i+1].key == fs[i].key {
+			continue
+		}
+		out = append(out, fs[i])
+	}
 	// The id is copied: a record's strings share one buffer, and callers
 	// keep ids (sets, maps) long after the payload is gone.
-	return &Product{ID: strings.Clone(id), Payload: p.m, Lines: ls, Truncated: p.truncated}
+	return &Product{ID: strings.Clone(id), fields: out, Lines: ls, Truncated: p.truncated}
 }
 
 // variantProduct is the product of a standalone item (g nil), or of one
@@ -608,8 +633,8 @@ func (b *Builder) variantProduct(r *record, g *group, c *recordCache) (p *Produc
 
 func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Product, map[string]string, error) {
 	m := b.m
-	p := &payload{m: make(map[string]any, len(m.specs)+1)}
-	p.m[FieldCustomID] = r.productID
+	p := newPayload(len(m.specs) + 6)
+	p.set(FieldCustomID, r.productID, false)
 	for _, f := range r.fields {
 		p.set(m.specs[f.spec].key, f.value, f.truncated)
 	}
@@ -625,16 +650,16 @@ func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Prod
 		}
 	}
 	if m.send[FieldPrice] && r.price != "" {
-		p.m[FieldPrice] = json.Number(r.price)
+		p.number(FieldPrice, r.price)
 	}
 	if m.send[FieldCurrency] && r.currency != "" {
-		p.m[FieldCurrency] = r.currency
+		p.set(FieldCurrency, r.currency, false)
 	}
 	if m.send[FieldSalePrice] && r.saleState == saleInForce {
-		p.m[FieldSalePrice] = json.Number(r.sale)
+		p.number(FieldSalePrice, r.sale)
 	}
 	if m.send[FieldAvailability] && r.avail != "" {
-		p.m[FieldAvailability] = r.avail
+		p.set(FieldAvailability, r.avail, false)
 	}
 	if m.send[FieldItemGroupID] && g != nil {
 		p.text(FieldItemGroupID, b.groupID(g))
@@ -652,9 +677,9 @@ func (b *Builder) parentProduct(gi int32, c *recordCache) (*Product, map[string]
 		return nil, nil, groupError(b.groupID(g), err)
 	}
 	m := b.m
-	p := &payload{m: make(map[string]any, len(m.specs)+1)}
+	p := newPayload(len(m.specs) + 12)
 	id := b.groupID(g)
-	p.m[FieldCustomID] = id
+	p.set(FieldCustomID, id, false)
 	var own uint32
 	for _, f := range rep.fields {
 		s := &m.specs[f.spec]
@@ -682,20 +707,20 @@ func (b *Builder) parentProduct(gi int32, c *recordCache) (*Product, map[string]
 		}
 	}
 	if m.send[FieldAvailability] {
-		p.m[FieldAvailability] = rankNames[g.repRank]
+		p.set(FieldAvailability, rankNames[g.repRank], false)
 	}
 	if agg, cur := b.priceSet(gi, g); agg != nil {
 		if m.send[FieldPrice] {
-			p.m[FieldPrice] = json.Number(b.arena.str(agg.min))
+			p.number(FieldPrice, b.arena.str(agg.min))
 		}
 		if m.send[FieldPriceMax] {
-			p.m[FieldPriceMax] = json.Number(b.arena.str(agg.max))
+			p.number(FieldPriceMax, b.arena.str(agg.max))
 		}
 		if m.send[FieldSalePrice] && agg.sale != 0 {
-			p.m[FieldSalePrice] = json.Number(b.arena.str(agg.sale))
+			p.number(FieldSalePrice, b.arena.str(agg.sale))
 		}
 		if m.send[FieldCurrency] && cur != "" {
-			p.m[FieldCurrency] = cur
+			p.set(FieldCurrency, cur, false)
 		}
 	}
 	for i, f := range pluralFields {
@@ -704,10 +729,10 @@ func (b *Builder) parentProduct(gi int32, c *recordCache) (*Product, map[string]
 		}
 	}
 	if m.send[FieldVariantCount] {
-		p.m[FieldVariantCount] = int(g.n)
+		p.int(FieldVariantCount, int(g.n))
 	}
 	if m.send[FieldInStockCount] {
-		p.m[FieldInStockCount] = int(g.inStock)
+		p.int(FieldInStockCount, int(g.inStock))
 	}
 	return p.product(id, b.linesOf(g)), inherited, nil
 }

@@ -187,11 +187,11 @@ func TestMapping(t *testing.T) {
 	t.Run("StringsCutTo256RunesURLsNot", func(t *testing.T) {
 		ps, _ := build(t, Options{}, it())
 		p := ps["A"]
-		d := p.Payload["description"].(string)
+		d := p.Payload()["description"].(string)
 		if n := len([]rune(d)); n != MaxStringLen || d != strings.Repeat("é", MaxStringLen) {
 			t.Errorf("description: got %d runes, want %d whole runes", n, MaxStringLen)
 		}
-		if got := p.Payload["product_url"].(string); len(got) != len("https://x/")+300 {
+		if got := p.Payload()["product_url"].(string); len(got) != len("https://x/")+300 {
 			t.Errorf("product_url cut to %d bytes; URLs must not be cut", len(got))
 		}
 		if !equalStrings(p.Truncated, []string{"description"}) {

@@ -207,7 +207,7 @@ func (b *Builder) explainVariant(r *record) (*Explanation, error) {
 		sort.Slice(e.Variants[1:], func(i, j int) bool { return lessID(e.Variants[1+i].ID, e.Variants[1+j].ID) })
 	}
 	why := map[string]string{FieldCustomID: "the item's " + b.opts.ProductID + " (product_id)"}
-	for key := range p.Payload {
+	for key := range p.Payload() {
 		switch {
 		case why[key] != "":
 		case key == FieldPrice:
@@ -226,10 +226,10 @@ func (b *Builder) explainVariant(r *record) (*Explanation, error) {
 			why[key] = "from " + b.sources(key)
 		}
 	}
-	if _, sent := p.Payload[FieldSalePrice]; !sent && r.saleState != saleNone && b.m.send[FieldSalePrice] {
+	if _, sent := p.Payload()[FieldSalePrice]; !sent && r.saleState != saleNone && b.m.send[FieldSalePrice] {
 		why[FieldSalePrice] = "not sent: " + r.saleState.String() + " (" + r.saleNote + ")"
 	}
-	e.Fields = fieldList(p.Payload, why, p.Truncated)
+	e.Fields = fieldList(p.Payload(), why, p.Truncated)
 	return e, nil
 }
 
@@ -290,7 +290,7 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 		FieldCustomID: fmt.Sprintf("the item_group_id of %d variants (compared case-insensitively; smallest spelling)", n),
 	}
 	m := b.m
-	for key := range p.Payload {
+	for key := range p.Payload() {
 		switch {
 		case why[key] != "":
 		case from[key] != "":
@@ -356,15 +356,15 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 	if len(worse) > 0 {
 		setDesc += fmt.Sprintf("; left out as less available: %s", strings.Join(worse, ", "))
 	}
-	if _, ok := p.Payload[FieldPrice]; ok {
+	if _, ok := p.Payload()[FieldPrice]; ok {
 		why[FieldPrice] = "lowest of " + setDesc
 	} else if m.send[FieldPrice] {
 		why[FieldPrice] = fmt.Sprintf("not sent: no %s variant has a readable %s", tierName, m.priceAttr)
 	}
-	if _, ok := p.Payload[FieldPriceMax]; ok {
+	if _, ok := p.Payload()[FieldPriceMax]; ok {
 		why[FieldPriceMax] = fmt.Sprintf("highest of the same %d variants", len(set))
 	}
-	if _, ok := p.Payload[FieldCurrency]; ok {
+	if _, ok := p.Payload()[FieldCurrency]; ok {
 		if g.flags&gRepPriced != 0 {
 			why[FieldCurrency] = fmt.Sprintf("representative %s's currency (%s)", repID, repWhy)
 		} else {
@@ -383,17 +383,17 @@ func (b *Builder) explainParent(gi int32) (*Explanation, error) {
 		}
 	}
 	for i, f := range pluralFields {
-		if _, ok := p.Payload[f]; ok {
+		if _, ok := p.Payload()[f]; ok {
 			why[f] = fmt.Sprintf("%d distinct %s values of %d variants (case-insensitive), natural order: XS < S < M < L < XL < XXL, numbers by value, other text alphabetically", len(b.valuesOf(g.values[i])), m.plural[i], n)
 		}
 	}
-	if _, ok := p.Payload[FieldVariantCount]; ok {
+	if _, ok := p.Payload()[FieldVariantCount]; ok {
 		why[FieldVariantCount] = fmt.Sprintf("%d items with this item_group_id", n)
 	}
-	if _, ok := p.Payload[FieldInStockCount]; ok {
+	if _, ok := p.Payload()[FieldInStockCount]; ok {
 		why[FieldInStockCount] = "variants whose availability is in_stock"
 	}
-	e.Fields = fieldList(p.Payload, why, p.Truncated)
+	e.Fields = fieldList(p.Payload(), why, p.Truncated)
 	return e, nil
 }
 

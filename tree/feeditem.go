@@ -79,12 +79,12 @@ func attrLess(a, b string) bool {
 // patterns, variant_count, in_stock_count): they are written as attributes,
 // but a variant-policy Builder does not read derived fields.
 func (p *Product) Item() *feed.Item {
-	it := &feed.Item{Attrs: make([]feed.Attr, 0, len(p.Payload)+1)}
+	it := &feed.Item{Attrs: make([]feed.Attr, 0, len(p.Payload())+1)}
 	if len(p.Lines) > 0 {
 		it.Line = p.Lines[0]
 	}
-	cur, _ := p.Payload[FieldCurrency].(string)
-	have := make(map[string]bool, len(p.Payload)+1)
+	cur, _ := p.Payload()[FieldCurrency].(string)
+	have := make(map[string]bool, len(p.Payload())+1)
 	add := func(name, v string) {
 		if v == "" || have[name] {
 			return
@@ -93,12 +93,12 @@ func (p *Product) Item() *feed.Item {
 		it.Attrs = append(it.Attrs, feed.Attr{Name: name, Value: v})
 	}
 	id := p.ID
-	if v, ok := p.Payload[FieldCustomID]; ok {
+	if v, ok := p.Payload()[FieldCustomID]; ok {
 		id = valueString(v)
 	}
 	add("id", id)
-	keys := make([]string, 0, len(p.Payload))
-	for k := range p.Payload {
+	keys := make([]string, 0, len(p.Payload()))
+	for k := range p.Payload() {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -107,7 +107,7 @@ func (p *Product) Item() *feed.Item {
 		if name == "" || k == FieldCustomID {
 			continue
 		}
-		v := valueString(p.Payload[k])
+		v := valueString(p.Payload()[k])
 		if (k == FieldPrice || k == FieldSalePrice) && cur != "" && v != "" {
 			v += " " + cur
 		}

@@ -61,6 +61,11 @@ func render(t *testing.T, opts Options, items []*feed.Item) []byte {
 			fmt.Fprintf(&buf, " truncated %v", p.Truncated)
 		}
 		fmt.Fprintf(&buf, "\n%s\n", p.JSON())
+		// The bytes written from the field list are encoding/json's bytes
+		// of the map form.
+		if want := slowJSON(p.ID, p.Payload()); !bytes.Equal(p.JSON(), want) {
+			t.Errorf("%s: JSON\n %s\nmap form\n %s", p.ID, p.JSON(), want)
+		}
 		return nil
 	})
 	if err != nil {

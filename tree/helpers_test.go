@@ -60,7 +60,7 @@ func parent(t *testing.T, items ...*feed.Item) (*Product, *Builder) {
 
 // field returns a payload value as its JSON text ("" when absent).
 func field(p *Product, key string) string {
-	v, ok := p.Payload[key]
+	v, ok := p.Payload()[key]
 	if !ok {
 		return ""
 	}

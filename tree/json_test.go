@@ -33,7 +33,7 @@ func TestJSONIsEncodingJSON(t *testing.T) {
 		for n := r.IntN(8); n > 0; n-- {
 			m[str()] = values[r.IntN(len(values))]()
 		}
-		p := &Product{ID: "x", Payload: m}
+		p := NewProduct("x", m)
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)

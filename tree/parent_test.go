@@ -62,7 +62,7 @@ func TestParentName(t *testing.T) {
 				items = append(items, item(i+1, "id", string(rune('A'+i)), "item_group_id", "G", "title", title, "availability", avail))
 			}
 			p, _ := parent(t, items...)
-			if got := p.Payload["name"]; got != c.want {
+			if got := p.Payload()["name"]; got != c.want {
 				t.Errorf("name: got %q, want %q", got, c.want)
 			}
 		})
@@ -111,7 +111,7 @@ func TestParentPrice(t *testing.T) {
 			p, b := parent(t, c.items...)
 			if c.noPriceFields {
 				for _, k := range []string{"price", "price_max", "currency"} {
-					if _, ok := p.Payload[k]; ok {
+					if _, ok := p.Payload()[k]; ok {
 						t.Errorf("%s: got %s, want none", k, field(p, k))
 					}
 				}
@@ -244,7 +244,7 @@ func TestParentDistinctValues(t *testing.T) {
 				items = append(items, v(i+1, string(rune('A'+i)), "in_stock", "", c.attr, val, "gender", string(rune('a'+i))))
 			}
 			p, _ := parent(t, items...)
-			if got, _ := p.Payload[c.field].(string); got != c.want {
+			if got, _ := p.Payload()[c.field].(string); got != c.want {
 				t.Errorf("%s: got %q, want %q", c.field, got, c.want)
 			}
 		})

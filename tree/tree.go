@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -55,12 +56,65 @@ type Options struct {
 
 // Product is one catalog product: its custom_id, the flat payload, and the
 // lines of the items it came from.
+//
+// A Builder keeps the payload as a list of fields sorted by key, from which
+// JSON writes the bytes directly; Payload makes the map form only when asked.
 type Product struct {
-	ID      string
-	Payload map[string]any
-	Lines   []int
+	ID    string
+	Lines []int
 	// Truncated names the string fields cut to MaxStringLen.
 	Truncated []string
+
+	fields  []payloadField // sorted by key, keys unique; nil when made from a map
+	once    sync.Once
+	payload map[string]any
+}
+
+// NewProduct makes a product from a payload map (strings, json.Numbers,
+// ints and any other value encoding/json takes).
+func NewProduct(id string, payload map[string]any) *Product {
+	p := &Product{ID: id, payload: payload}
+	p.once.Do(func() {})
+	return p
+}
+
+// Payload returns the flat payload: field name → string, json.Number or int.
+// The map is made once; callers must not change it.
+func (p *Product) Payload() map[string]any {
+	p.once.Do(func() {
+		p.payload = make(map[string]any, len(p.fields))
+		for _, f := range p.fields {
+			p.payload[f.key] = f.value()
+		}
+	})
+	return p.payload
+}
+
+// fieldKind is how a payload field's value is written.
+type fieldKind uint8
+
+const (
+	fieldString fieldKind = iota
+	fieldNumber           // a decimal, written bare (json.Number in the map form)
+	fieldInt
+)
+
+// payloadField is one payload field of a Product made by a Builder.
+type payloadField struct {
+	key  string
+	str  string // the string, or the decimal's text
+	n    int
+	kind fieldKind
+}
+
+func (f *payloadField) value() any {
+	switch f.kind {
+	case fieldNumber:
+		return json.Number(f.str)
+	case fieldInt:
+		return f.n
+	}
+	return f.str
 }
 
 // JSON returns the payload as canonical JSON: keys sorted, no HTML escaping,
@@ -68,10 +122,39 @@ type Product struct {
 // encoding/json writes (an Encoder with SetEscapeHTML(false)), only faster
 // for the value types a Builder makes.
 func (p *Product) JSON() []byte {
-	if out, ok := fastJSON(p.Payload); ok {
-		return out
+	if p.fields == nil {
+		if out, ok := fastJSON(p.payload); ok {
+			return out
+		}
+		return slowJSON(p.ID, p.payload)
 	}
-	return slowJSON(p.ID, p.Payload)
+	size := 2
+	for i := range p.fields {
+		f := &p.fields[i]
+		size += len(f.key) + len(f.str) + 8
+		if f.kind == fieldNumber && !plainNumber(f.str) {
+			return slowJSON(p.ID, p.Payload())
+		}
+	}
+	out := make([]byte, 0, size+size/8)
+	out = append(out, '{')
+	for i := range p.fields {
+		f := &p.fields[i]
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, f.key)
+		out = append(out, ':')
+		switch f.kind {
+		case fieldString:
+			out = appendJSONString(out, f.str)
+		case fieldNumber:
+			out = append(out, f.str...)
+		case fieldInt:
+			out = strconv.AppendInt(out, int64(f.n), 10)
+		}
+	}
+	return append(out, '}')
 }
 
 func slowJSON(id string, v any) []byte {
