@@ -227,7 +227,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	if resp.NotModified {
 		sum.Fetch = FetchNotModified
 		log.Debug().Msg("feed not modified since the last run (304)")
-		return s.succeed(fc.Name, meta, fingerprint, meta.BodySHA256, resp, opts.Mode, now())
+		return s.succeed(fc.Name, meta, fingerprint, meta.BodyHash, resp, opts.Mode, now())
 	}
 	body := resp.Body
 	defer body.Close()
@@ -273,7 +273,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	bodySum := body.Sum()
 	bodyHex := hex.EncodeToString(bodySum[:])
 	sum.Fetch = FetchChanged
-	if shortcuts && bodyHex == meta.BodySHA256 {
+	if shortcuts && bodyHex == meta.BodyHash {
 		sum.Fetch = FetchUnchangedBody
 		_ = b.Finish(func(p *tree.Product) error {
 			sum.Products++
@@ -666,7 +666,7 @@ func (s *Syncer) succeed(name string, meta store.Meta, fingerprint, bodyHex stri
 	if resp.ETag != "" || resp.LastModified != "" || !resp.NotModified {
 		meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
 	}
-	meta.BodySHA256 = bodyHex
+	meta.BodyHash = bodyHex
 	meta.ConfigSHA256 = fingerprint
 	meta.LastSuccess = at.UTC()
 	meta.LastError, meta.LastErrorAt = "", time.Time{}

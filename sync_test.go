@@ -479,7 +479,7 @@ func TestSyncTimesAreRecorded(t *testing.T) {
 	h.write(rss(catalogOf(2)...))
 	h.mustSync()
 	m, _ := h.db.Meta("shop")
-	if time.Since(m.LastSuccess) > time.Minute || m.BodySHA256 == "" {
+	if time.Since(m.LastSuccess) > time.Minute || m.BodyHash == "" {
 		t.Errorf("meta after success: %+v", m)
 	}
 	runs, _ := h.db.Runs("shop", 10)

@@ -216,7 +216,10 @@ func (db *DB) Reset(feed string) error {
 type Meta struct {
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
-	BodySHA256   string `json:"body_sha256,omitempty"`
+	// BodyHash is the XXH3-128 of the last successful run's raw body, in hex
+	// (the unchanged-body shortcut). States written before it kept a
+	// body_sha256 instead, which is ignored: their next run diffs in full.
+	BodyHash string `json:"body_hash,omitempty"`
 	// ConfigSHA256 fingerprints the settings that shape payloads; the fetch
 	// shortcuts (304, unchanged body) apply only while it is unchanged.
 	ConfigSHA256 string    `json:"config_sha256,omitempty"`

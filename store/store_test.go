@@ -181,7 +181,7 @@ func TestFormatVersionIsChecked(t *testing.T) {
 
 func TestMetaRoundTripAndReset(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "s.db"))
-	m := Meta{ETag: `"abc"`, LastModified: "Tue, 01 Dec 2026 10:00:00 GMT", BodySHA256: "ff", LastSuccess: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	m := Meta{ETag: `"abc"`, LastModified: "Tue, 01 Dec 2026 10:00:00 GMT", BodyHash: "ff", LastSuccess: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	if err := db.SetMeta("shop", m); err != nil {
 		t.Fatal(err)
 	}
