@@ -677,25 +677,30 @@ func (s *Syncer) succeed(name string, meta store.Meta, fingerprint, bodyHex stri
 }
 
 // committer batches acknowledgements into store commits: every commitBatch
-// acks or every commitEvery, whichever comes first, and once at the end.
+// acks or every commitEvery, whichever comes first, and once at the end. The
+// commits run on a goroutine of their own, so the sink goes on sending while
+// a batch is written; at most two batches wait for it.
 type committer struct {
 	db      *store.DB
 	feed    string
 	write   bool
 	now     func() time.Time
-	mu      sync.Mutex
+	mu      sync.Mutex // guards pending and counts, and orders the batches
 	pending []store.Ack
-	err     error
 	counts  struct{ created, updated, deleted, unavailable, failed int }
+	batches chan []store.Ack
+	closed  bool // batches is closed: the run is over
+	errMu   sync.Mutex
+	err     error
 }
 
 const (
-	commitBatch = 512
+	commitBatch = 2048
 	commitEvery = time.Second
 )
 
 func newCommitter(db *store.DB, feed string, write bool, now func() time.Time) *committer {
-	return &committer{db: db, feed: feed, write: write, now: now}
+	return &committer{db: db, feed: feed, write: write, now: now, batches: make(chan []store.Ack, 2)}
 }
 
 func (c *committer) ack(r push.Result) {
@@ -726,27 +731,48 @@ func (c *committer) ack(r push.Result) {
 	}
 	c.pending = append(c.pending, a)
 	if len(c.pending) >= commitBatch {
-		c.flushLocked()
+		c.handOverLocked()
 	}
 }
 
-func (c *committer) flushLocked() {
-	if len(c.pending) == 0 || c.err != nil {
+// handOverLocked queues the pending acks for the commit goroutine. It is
+// called with mu held, so batches reach the store in the order they were
+// acknowledged; it blocks while two batches already wait.
+func (c *committer) handOverLocked() {
+	if len(c.pending) == 0 || c.closed {
 		return
 	}
-	if err := c.db.Commit(c.feed, c.pending); err != nil {
-		c.err = err
-		return
-	}
-	c.pending = c.pending[:0]
+	c.batches <- c.pending
+	c.pending = make([]store.Ack, 0, commitBatch)
 }
 
-// start runs the timed flush; the returned func stops it, flushes the rest
-// and reports the first commit error.
+func (c *committer) failed() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// start runs the commit goroutine and the timed hand-over; the returned
+// func stops them, commits the rest and reports the first commit error.
+// After a commit error no later batch is committed: the acks they hold are
+// lost to the state, and the next run sends those products again.
 func (c *committer) start() func() error {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for b := range c.batches {
+			if c.failed() != nil {
+				continue
+			}
+			if err := c.db.Commit(c.feed, b); err != nil {
+				c.errMu.Lock()
+				c.err = err
+				c.errMu.Unlock()
+			}
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(commitEvery)
@@ -757,18 +783,23 @@ func (c *committer) start() func() error {
 				return
 			case <-t.C:
 				c.mu.Lock()
-				c.flushLocked()
+				c.handOverLocked()
 				c.mu.Unlock()
 			}
 		}
 	}()
+	var once sync.Once
 	return func() error {
-		close(done)
-		wg.Wait()
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.flushLocked()
-		return c.err
+		once.Do(func() {
+			close(done)
+			c.mu.Lock()
+			c.handOverLocked()
+			close(c.batches)
+			c.closed = true
+			c.mu.Unlock()
+			wg.Wait()
+		})
+		return c.failed()
 	}
 }
 
