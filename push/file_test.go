@@ -60,3 +60,18 @@ func TestFileSinkConcurrentAppliesNeverInterleaveLines(t *testing.T) {
 		t.Errorf("%d lines, want %d", n, feeds*perFeed)
 	}
 }
+
+// TestQuoteIDIsEncodingJSON: the fast id quoting writes exactly what
+// encoding/json (without HTML escaping) writes.
+func TestQuoteIDIsEncodingJSON(t *testing.T) {
+	for _, id := range []string{"", "SKU-1", "a b/c?d=e&f<g>", "quo\"te", "back\\slash", "tab\t", "del\x7f", "é", "\u2028", "\xff", "日本-1"} {
+		got, err := quoteID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := marshalNoEscape(id)
+		if string(got) != string(want) {
+			t.Errorf("%q: got %s, want %s", id, got, want)
+		}
+	}
+}
