@@ -45,9 +45,9 @@ func (s *FileSink) Close() error { return nil }
 // appendLine writes the JSONL form of op. The payload goes in verbatim: it is
 // canonical JSON already, and re-encoding would escape it differently.
 //
-// The payload is checked to be an object, not parsed: Op.Payload is canonical
-// JSON by contract (the tree writes it), and validating 1 GB of it cost a
-// CPU-second per million products.
+// The payload is checked to be one object on one line, not parsed: Op.Payload
+// is canonical JSON by contract (the tree writes it), and validating 1 GB of
+// it cost a CPU-second per million products.
 func appendLine(b []byte, op Op) ([]byte, error) {
 	id, err := quoteID(op.ID)
 	if err != nil {
@@ -58,8 +58,8 @@ func appendLine(b []byte, op Op) ([]byte, error) {
 		b = append(b, id...)
 		return append(b, '}'), nil
 	}
-	if p := bytes.TrimSpace(op.Payload); len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' {
-		return nil, fmt.Errorf("payload is not a JSON object")
+	if p := op.Payload; len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' || bytes.IndexByte(p, '\n') >= 0 {
+		return nil, fmt.Errorf("payload is not a JSON object on one line")
 	}
 	b = append(b, `{"op":"upsert","id":`...)
 	b = append(b, id...)

@@ -75,3 +75,22 @@ func TestQuoteIDIsEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestFileSinkRefusesPayloadsThatBreakLines: a payload that is not one JSON
+// object on one line stops the Apply with the product's id, and nothing of
+// it reaches the file.
+func TestFileSinkRefusesPayloadsThatBreakLines(t *testing.T) {
+	for _, payload := range []string{"", "[]", `"x"`, "{\"a\":1}\n", "{\"a\":\n1}"} {
+		path := filepath.Join(t.TempDir(), "catalog.jsonl")
+		ops := make(chan Op, 1)
+		ops <- Op{Kind: Create, ID: "BAD-1", Payload: []byte(payload)}
+		close(ops)
+		err := NewFileSink(path).Apply(context.Background(), ops, func(Result) { t.Errorf("%q acknowledged", payload) })
+		if err == nil || !strings.Contains(err.Error(), `"BAD-1"`) {
+			t.Errorf("%q: got %v, want an error naming BAD-1", payload, err)
+		}
+		if b, _ := os.ReadFile(path); len(b) != 0 {
+			t.Errorf("%q: the file holds %q", payload, b)
+		}
+	}
+}

@@ -526,7 +526,7 @@ func (b *Builder) donors(g *group, need uint32) ([]donorRef, error) {
 			}
 		}
 		if best != nil {
-			out = append(out, donorRef{spec: spec, off: bestOff, id: best.itemID})
+			out = append(out, donorRef{spec: spec, off: bestOff, id: strings.Clone(best.itemID)}) // not the whole record: big groups cache donors
 		}
 	}
 	return out, nil

@@ -123,10 +123,11 @@ func (f *payloadField) value() any {
 // for the value types a Builder makes.
 func (p *Product) JSON() []byte {
 	if p.fields == nil {
-		if out, ok := fastJSON(p.payload); ok {
+		m := p.Payload()
+		if out, ok := fastJSON(m); ok {
 			return out
 		}
-		return slowJSON(p.ID, p.payload)
+		return slowJSON(p.ID, m)
 	}
 	size := 2
 	for i := range p.fields {
