@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -514,5 +515,68 @@ func TestParallelShapingKeepsFeedOrder(t *testing.T) {
 	}
 	if len(problems) != 2 || problems[0] != "p010" || problems[1] != "p020" {
 		t.Errorf("problems %v; want p010 then p020", problems)
+	}
+}
+
+// failingSink acknowledges a number of ops, then stops with an error.
+type failingSink struct {
+	*memorySink
+	after int
+}
+
+func (f *failingSink) Apply(ctx context.Context, ops <-chan push.Op, ack func(push.Result)) error {
+	n := 0
+	for op := range ops {
+		if n == f.after {
+			return errors.New("catalog went away")
+		}
+		ack(push.Result{Op: op})
+		n++
+	}
+	return nil
+}
+
+// TestSyncLeavesNoGoroutines: a daemon runs syncs for months, so every way a
+// sync ends — success, shortcuts, parse error, missing file, a sink that
+// fails, a cancelled run — must leave no goroutine behind (reader, shaping
+// workers, differ, committer, ticker).
+func TestSyncLeavesNoGoroutines(t *testing.T) {
+	settle := func(want int) int {
+		n := runtime.NumGoroutine()
+		for deadline := time.Now().Add(5 * time.Second); n > want && time.Now().Before(deadline); n = runtime.NumGoroutine() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return n
+	}
+	base := runtime.NumGoroutine() // whatever other tests left running is the baseline
+	for round := 0; round < 3; round++ {
+		h := newHarness(t)
+		h.write(rss(catalogOf(300)...))
+		h.mustSync()             // first: everything created
+		h.mustSync()             // unchanged body
+		h.run(ModeResync, false) // everything again
+		h.write(`<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>A</g:id></chan>`)
+		if _, err := h.run(ModeSync, false); err == nil {
+			t.Fatal("a broken feed synced")
+		}
+		os.Remove(h.path)
+		if _, err := h.run(ModeSync, false); err == nil {
+			t.Fatal("a missing feed synced")
+		}
+		h.write(rss(catalogOf(400)...))
+		s := &Syncer{DB: h.db, Sink: &failingSink{memorySink: h.sink, after: 20}}
+		if _, err := s.Sync(context.Background(), &h.fc, Options{Mode: ModeResync, Log: zerolog.Nop()}); err == nil {
+			t.Fatal("a failing sink reported success")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s = &Syncer{DB: h.db, Sink: &cancellingSink{memorySink: h.sink, after: 30, cancel: cancel}}
+		if _, err := s.Sync(ctx, &h.fc, Options{Mode: ModeResync, Log: zerolog.Nop()}); err == nil {
+			t.Fatal("a cancelled sync reported success")
+		}
+		cancel()
+	}
+	if n := settle(base); n > base {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines after the syncs, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
