@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -74,7 +75,7 @@ type Product struct {
 // ints and any other value encoding/json takes).
 func NewProduct(id string, payload map[string]any) *Product {
 	p := &Product{ID: id, payload: payload}
-	p.once.Do(func() {})
+	p.once.Do(func() {}) // the map form exists already: Payload returns it as it is
 	return p
 }
 
@@ -122,25 +123,55 @@ func (f *payloadField) value() any {
 // encoding/json writes (an Encoder with SetEscapeHTML(false)), only faster
 // for the value types a Builder makes.
 func (p *Product) JSON() []byte {
-	if p.fields == nil {
-		m := p.Payload()
-		if out, ok := fastJSON(m); ok {
-			return out
-		}
-		return slowJSON(p.ID, m)
-	}
-	size := 2
-	for i := range p.fields {
-		f := &p.fields[i]
-		size += len(f.key) + len(f.str) + 8
-		if f.kind == fieldNumber && !plainNumber(f.str) {
+	fields := p.fields
+	if fields == nil {
+		var ok bool
+		if fields, ok = fieldsOf(p.Payload()); !ok {
 			return slowJSON(p.ID, p.Payload())
 		}
 	}
-	out := make([]byte, 0, size+size/8)
+	out, ok := appendFields(nil, fields)
+	if !ok {
+		return slowJSON(p.ID, p.Payload())
+	}
+	return out
+}
+
+// fieldsOf is the sorted field list of a payload map; ok is false when a
+// value is not a string, json.Number or int.
+func fieldsOf(m map[string]any) (fs []payloadField, ok bool) {
+	fs = make([]payloadField, 0, len(m))
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			fs = append(fs, payloadField{key: k, str: v})
+		case json.Number:
+			fs = append(fs, payloadField{key: k, str: string(v), kind: fieldNumber})
+		case int:
+			fs = append(fs, payloadField{key: k, n: v, kind: fieldInt})
+		default:
+			return nil, false
+		}
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].key < fs[j].key })
+	return fs, true
+}
+
+// appendFields writes fields (sorted by key, keys unique) as a JSON object;
+// ok is false when a decimal is not plain, and encoding/json must decide.
+func appendFields(out []byte, fields []payloadField) (_ []byte, ok bool) {
+	size := 2
+	for i := range fields {
+		f := &fields[i]
+		size += len(f.key) + len(f.str) + 8
+		if f.kind == fieldNumber && !plainNumber(f.str) {
+			return nil, false
+		}
+	}
+	out = slices.Grow(out, size+size/8)
 	out = append(out, '{')
-	for i := range p.fields {
-		f := &p.fields[i]
+	for i := range fields {
+		f := &fields[i]
 		if i > 0 {
 			out = append(out, ',')
 		}
@@ -155,7 +186,7 @@ func (p *Product) JSON() []byte {
 			out = strconv.AppendInt(out, int64(f.n), 10)
 		}
 	}
-	return append(out, '}')
+	return append(out, '}'), true
 }
 
 func slowJSON(id string, v any) []byte {
@@ -167,49 +198,6 @@ func slowJSON(id string, v any) []byte {
 		panic(fmt.Sprintf("tree: encode payload of %q: %v", id, err))
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n")
-}
-
-// fastJSON encodes a payload of strings, json.Numbers and ints; ok is false
-// for any other value, and the caller falls back to encoding/json.
-func fastJSON(m map[string]any) ([]byte, bool) {
-	keys := make([]string, 0, len(m))
-	size := 2
-	for k, v := range m {
-		keys = append(keys, k)
-		size += len(k) + 4
-		switch v := v.(type) {
-		case string:
-			size += len(v) + 2
-		case json.Number:
-			if !plainNumber(string(v)) {
-				return nil, false
-			}
-			size += len(v)
-		case int:
-			size += 20
-		default:
-			return nil, false
-		}
-	}
-	sort.Strings(keys)
-	out := make([]byte, 0, size)
-	out = append(out, '{')
-	for i, k := range keys {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = appendJSONString(out, k)
-		out = append(out, ':')
-		switch v := m[k].(type) {
-		case string:
-			out = appendJSONString(out, v)
-		case json.Number:
-			out = append(out, v...)
-		case int:
-			out = strconv.AppendInt(out, int64(v), 10)
-		}
-	}
-	return append(out, '}'), true
 }
 
 // plainNumber accepts the canonical decimals feed.ParsePrice makes.
