@@ -255,7 +255,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sum.Items = b.Items()
 	problems := append(append([]feed.Problem(nil), r.Problems()...), b.Problems()...)
 	sum.Problems = len(problems)
-	sum.Skipped = len(r.Problems()) + b.Skipped()
+	sum.Skipped = skippedItems(r.Problems()) + b.Skipped()
 	for _, p := range problems {
 		if opts.OnProblem != nil {
 			opts.OnProblem(p)
@@ -378,6 +378,18 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", sum.Failed, fc.Name)
 	}
 	return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+}
+
+// skippedItems counts the reader's problems that skipped an item or row
+// (a header defect is reported but skips nothing).
+func skippedItems(ps []feed.Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Kind == feed.ProblemSkippedItem {
+			n++
+		}
+	}
+	return n
 }
 
 // idSet is the set of product ids a run has seen, kept as 128-bit keyed

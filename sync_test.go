@@ -580,3 +580,14 @@ func TestSyncLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("%d goroutines after the syncs, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestSkippedCountsOnlySkippedItems: a header defect is a problem, not a
+// skipped item; a short row is both.
+func TestSkippedCountsOnlySkippedItems(t *testing.T) {
+	h := newHarness(t)
+	h.write("id\ttitle\ttitle\tprice\tlink\nA\tMug\tCup\t9.90 EUR\thttps://x.example/a\nB\tshort row\n")
+	sum := h.mustSync()
+	if sum.Created != 1 || sum.Skipped != 1 || sum.Problems != 2 {
+		t.Errorf("got %+v; want 1 created, 1 skipped, 2 problems", sum)
+	}
+}

@@ -118,7 +118,7 @@ func Transform(ctx context.Context, in io.Reader, out io.Writer, opts TransformO
 	}
 	sum.Items = b.Items()
 	problems := append(append([]feed.Problem(nil), r.Problems()...), b.Problems()...)
-	sum.Skipped = len(r.Problems()) + b.Skipped() // rows the reader skipped, items the tree skipped
+	sum.Skipped = skippedItems(r.Problems()) + b.Skipped() // rows the reader skipped, items the tree skipped
 	if opts.OnRead != nil {
 		opts.OnRead(sum.Items)
 	}

@@ -180,7 +180,7 @@ func (d *delimitedReader) header(line int) {
 		default:
 			if prev, ok := seen[name]; ok {
 				if !c.repeat {
-					d.problems = append(d.problems, Problem{Line: line, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d): %s is not repeatable, both values are kept", name, prev+1, i+1, name)})
+					d.problems = append(d.problems, Problem{Line: line, Kind: ProblemDuplicateHeader, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d): %s is not repeatable, both values are kept", name, prev+1, i+1, name)})
 				}
 			} else {
 				seen[name] = i
@@ -490,7 +490,7 @@ func (d *delimitedReader) Next() (*Item, error) {
 			if d.idCol >= 0 && d.idCol < n {
 				id = strings.TrimSpace(d.unquote(d.fields[d.idCol]))
 			}
-			d.problems = append(d.problems, Problem{Line: start, ItemID: id, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", n, len(d.cols))})
+			d.problems = append(d.problems, Problem{Line: start, ItemID: id, Kind: ProblemSkippedItem, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", n, len(d.cols))})
 			continue
 		}
 		return d.item(start, d.fields[:n]), nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -445,5 +446,26 @@ func TestParseSubAttr(t *testing.T) {
 	_, err = ParseSubAttr("shipping", "US:5.00 USD", subAttrNames["shipping"])
 	if want := `shipping "US:5.00 USD" has 2 parts, want 4 (country:region:service:price)`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestProblemKinds: callers (lint, the sync's skipped count) tell problems
+// apart by Kind, never by their wording.
+func TestProblemKinds(t *testing.T) {
+	kinds := func(ps []Problem) []ProblemKind {
+		var out []ProblemKind
+		for _, p := range ps {
+			out = append(out, p.Kind)
+		}
+		return out
+	}
+	_, ps := mustReadAll(t, "id\ttitle\ttitle\t\tprice\nA\tx\ty\tz\t1 EUR\nB\tshort row\n")
+	want := []ProblemKind{ProblemDuplicateHeader, ProblemOther, ProblemSkippedItem}
+	if got := kinds(ps); !slices.Equal(got, want) {
+		t.Errorf("TSV problems %v: kinds %v, want %v", ps, got, want)
+	}
+	items, ps := mustReadAll(t, rssHead+"<item><g:id>A</g:id><g:title>bad \x01 byte</g:title></item><item><g:id>B</g:id></item></channel></rss>")
+	if len(items) != 1 || !slices.Equal(kinds(ps), []ProblemKind{ProblemSkippedItem}) {
+		t.Errorf("RSS: %d items, problems %v; want B kept and A skipped", len(items), ps)
 	}
 }

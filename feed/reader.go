@@ -41,7 +41,21 @@ type Problem struct {
 	Line   int
 	ItemID string
 	Msg    string
+	Kind   ProblemKind
 }
+
+// ProblemKind says what a reader problem is, so that callers need not
+// match its message.
+type ProblemKind uint8
+
+const (
+	// ProblemOther is reported, and nothing was skipped.
+	ProblemOther ProblemKind = iota
+	// ProblemSkippedItem: an item or row was skipped.
+	ProblemSkippedItem
+	// ProblemDuplicateHeader: a delimited header names a column twice.
+	ProblemDuplicateHeader
+)
 
 func (p Problem) String() string {
 	s := fmt.Sprintf("line %d", p.Line)

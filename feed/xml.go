@@ -415,7 +415,7 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 		if name != "" {
 			msg += " in " + name
 		}
-		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Msg: "item skipped: " + msg})
+		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Kind: ProblemSkippedItem, Msg: "item skipped: " + msg})
 		return nil
 	}
 	str := string(arena)

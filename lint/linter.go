@@ -388,10 +388,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func (l *Linter) problems(ps []feed.Problem) {
 	for _, p := range ps {
 		id := rReaderProblem
-		switch {
-		case strings.Contains(p.Msg, "duplicate header"):
+		switch p.Kind {
+		case feed.ProblemDuplicateHeader:
 			id = rDuplicateHeader
-		case strings.Contains(p.Msg, "skipped"):
+		case feed.ProblemSkippedItem:
 			id = rSkippedItem
 		}
 		l.report(id, p.Line, p.ItemID, "", p.Msg)
