@@ -33,7 +33,7 @@ func (k Kind) String() string {
 type Op struct {
 	Kind    Kind
 	ID      string // the product's custom_id
-	Payload []byte // canonical JSON object; nil for Delete
+	Payload []byte // canonical JSON object, valid and on one line (sinks do not re-parse it); nil for Delete
 	// Ref is opaque to sinks and handed back in the Result (the caller keeps
 	// the hash to commit there).
 	Ref any
