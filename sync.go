@@ -565,12 +565,13 @@ func (d *differ) work(work <-chan *tree.Product) error {
 	lookup := d.db.Lookup(d.feed)
 	defer lookup.Close()
 	var failed error
+	var buf []byte // the payload, until it turns out to have changed
 	for p := range work {
 		if failed != nil {
 			continue // drain
 		}
-		payload := p.JSON()
-		h := productHash(payload, d.target, d.policy)
+		buf = p.AppendJSON(buf[:0])
+		h := productHash(buf, d.target, d.policy)
 		rec, ok, err := lookup.Get(p.ID)
 		if err != nil {
 			failed = err
@@ -585,6 +586,7 @@ func (d *differ) work(work <-chan *tree.Product) error {
 			d.unchanged.Add(1)
 			continue
 		}
+		payload := bytes.Clone(buf)
 		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}}
 		// Never block while holding the lookup's read transaction: a commit
 		// in the ack path may be waiting for it.

@@ -633,7 +633,7 @@ func (b *Builder) variantProduct(r *record, g *group, c *recordCache) (p *Produc
 
 func (b *Builder) variantProductFrom(r *record, g *group, c *recordCache) (*Product, map[string]string, error) {
 	m := b.m
-	p := newPayload(len(m.specs) + 6)
+	p := newPayload(len(r.fields) + 6) // its fields, custom_id, prices, availability, group
 	p.set(FieldCustomID, r.productID, false)
 	for _, f := range r.fields {
 		p.set(m.specs[f.spec].key, f.value, f.truncated)
@@ -677,7 +677,7 @@ func (b *Builder) parentProduct(gi int32, c *recordCache) (*Product, map[string]
 		return nil, nil, groupError(b.groupID(g), err)
 	}
 	m := b.m
-	p := newPayload(len(m.specs) + 12)
+	p := newPayload(len(rep.fields) + 14) // the representative's, then the derived fields
 	id := b.groupID(g)
 	p.set(FieldCustomID, id, false)
 	var own uint32

@@ -122,17 +122,21 @@ func (f *payloadField) value() any {
 // no trailing newline. Equal payloads give equal bytes — exactly the bytes
 // encoding/json writes (an Encoder with SetEscapeHTML(false)), only faster
 // for the value types a Builder makes.
-func (p *Product) JSON() []byte {
+func (p *Product) JSON() []byte { return p.AppendJSON(nil) }
+
+// AppendJSON appends the JSON of the payload to dst: a caller that only
+// hashes it can reuse one buffer for every product.
+func (p *Product) AppendJSON(dst []byte) []byte {
 	fields := p.fields
 	if fields == nil {
 		var ok bool
 		if fields, ok = fieldsOf(p.Payload()); !ok {
-			return slowJSON(p.ID, p.Payload())
+			return append(dst, slowJSON(p.ID, p.Payload())...)
 		}
 	}
-	out, ok := appendFields(nil, fields)
+	out, ok := appendFields(dst, fields)
 	if !ok {
-		return slowJSON(p.ID, p.Payload())
+		return append(dst, slowJSON(p.ID, p.Payload())...)
 	}
 	return out
 }
@@ -165,7 +169,7 @@ func appendFields(out []byte, fields []payloadField) (_ []byte, ok bool) {
 		f := &fields[i]
 		size += len(f.key) + len(f.str) + 8
 		if f.kind == fieldNumber && !plainNumber(f.str) {
-			return nil, false
+			return out, false
 		}
 	}
 	out = slices.Grow(out, size+size/8)
