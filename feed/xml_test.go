@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -284,7 +285,7 @@ func TestXMLValues(t *testing.T) {
 		for _, it := range items {
 			lines = append(lines, it.Line)
 		}
-		if want := []int{4, 5, 10, 11}; !equalInts(lines, want) {
+		if want := []int{4, 5, 10, 11}; !slices.Equal(lines, want) {
 			t.Errorf("lines %v, want %v", lines, want)
 		}
 	})
@@ -302,18 +303,6 @@ func TestXMLValues(t *testing.T) {
 			t.Errorf("problems %v", problems)
 		}
 	})
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestXMLBufferBoundaries reads the same feed in one piece, one byte at a

@@ -3,6 +3,7 @@ package tree
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestGrouping(t *testing.T) {
 		if len(ps) != 3 || field(ps["G1"], "variant_count") != "2" {
 			t.Errorf("got %d products, G1 with %s variants; want 3 and 2", len(ps), field(ps["G1"], "variant_count"))
 		}
-		if !equalInts(ps["G1"].Lines, []int{1, 4}) {
+		if !slices.Equal(ps["G1"].Lines, []int{1, 4}) {
 			t.Errorf("G1 lines: got %v, want [1 4]", ps["G1"].Lines)
 		}
 	})
@@ -194,7 +195,7 @@ func TestMapping(t *testing.T) {
 		if got := p.Payload()["product_url"].(string); len(got) != len("https://x/")+300 {
 			t.Errorf("product_url cut to %d bytes; URLs must not be cut", len(got))
 		}
-		if !equalStrings(p.Truncated, []string{"description"}) {
+		if !slices.Equal(p.Truncated, []string{"description"}) {
 			t.Errorf("Truncated: got %v, want [description]", p.Truncated)
 		}
 	})
@@ -215,18 +216,6 @@ func TestMapping(t *testing.T) {
 			t.Errorf("valid mapping: %v", err)
 		}
 	})
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSaleWindow(t *testing.T) {

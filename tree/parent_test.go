@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,19 +275,7 @@ func TestParentFieldsFromTheRepresentative(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", k, got, w)
 		}
 	}
-	if got, want := p.Lines, []int{1, 2, 3}; !equalInts(got, want) {
+	if got, want := p.Lines, []int{1, 2, 3}; !slices.Equal(got, want) {
 		t.Errorf("Lines: got %v, want %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
