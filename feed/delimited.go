@@ -81,6 +81,8 @@ type span struct {
 // at its start, "" is a literal quote) with a lenient twist for real files: a
 // quoted field whose closing quote is not followed by a separator or line end
 // (36" flat top, "My Food Truck" transition) is read raw, quotes included.
+// A quoted field still open at the end of the input is a truncated feed (see
+// unclosedQuote), not a short row.
 type delimitedReader struct {
 	r      io.Reader
 	source string
@@ -261,7 +263,10 @@ func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
 			continue
 		}
 		startLine := d.line
-		n, used, lines, ok := d.split(fit)
+		n, used, lines, ok, err := d.split(fit)
+		if err != nil {
+			return 0, 0, err
+		}
 		if !ok {
 			if err := d.fill(); err != nil {
 				return 0, 0, err
@@ -274,13 +279,14 @@ func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
 	}
 }
 
-// split parses one row at buf[pos:end]. ok is false when more input is needed.
-func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool) {
+// split parses one row at buf[pos:end]. ok is false when more input is needed;
+// err is a *ParseError for a feed that ends inside a quoted field.
+func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool, err error) {
 	data := d.buf[d.pos:d.end]
 	atEOF := d.eof || (d.pos == 0 && d.end == len(d.buf) && len(d.buf) >= maxRowBytes)
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 && !atEOF {
-		return 0, 0, 0, false
+		return 0, 0, 0, false, nil
 	}
 	lineEnd, next := nl, nl+1
 	if nl < 0 {
@@ -292,16 +298,16 @@ func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool) {
 	}
 	if len(bytes.TrimSpace(line)) == 0 {
 		d.fields = d.fields[:0]
-		return 0, next, 1, true
+		return 0, next, 1, true, nil
 	}
 	if bytes.IndexByte(line, '"') < 0 {
 		d.fields = d.splitPlain(d.fields[:0], line)
-		return len(d.fields), next, 1, true
+		return len(d.fields), next, 1, true, nil
 	}
-	fields, used, ok := d.splitQuoted(d.fields[:0], data, atEOF)
+	fields, used, ok, err := d.splitQuoted(d.fields[:0], data, atEOF)
 	d.fields = fields
-	if !ok {
-		return 0, 0, 0, false
+	if err != nil || !ok {
+		return 0, 0, 0, false, err
 	}
 	if fit && len(fields) != len(d.cols) {
 		plain := d.splitPlain(d.plain[:0], line)
@@ -318,10 +324,10 @@ func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool) {
 					f.escaped = bytes.Contains(d.buf[f.start:f.end], []byte{'"'})
 				}
 			}
-			return len(d.fields), next, 1, true
+			return len(d.fields), next, 1, true, nil
 		}
 	}
-	return len(fields), used, bytes.Count(data[:used], []byte{'\n'}), true
+	return len(fields), used, bytes.Count(data[:used], []byte{'\n'}), true, nil
 }
 
 // wellQuoted reports whether every quote in b is doubled.
@@ -353,8 +359,9 @@ func (d *delimitedReader) splitPlain(out []span, line []byte) []span {
 
 // splitQuoted parses a row that holds quotes, possibly over several lines. It
 // returns the bytes consumed, line end included; ok is false when the input
-// ends inside the row before EOF.
-func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]span, int, bool) {
+// ends inside the row before EOF. err is a *ParseError when the input ends
+// inside a quoted field (see unclosedQuote).
+func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]span, int, bool, error) {
 	base := d.pos
 	sep := d.sep
 	n := len(data)
@@ -370,17 +377,25 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 				k := bytes.IndexByte(data[j:], '"')
 				if k < 0 {
 					if !atEOF {
-						return out, 0, false
+						return out, 0, false, nil
 					}
-					break // never closed: read raw
+					// Never closed. At the true end of the input that is
+					// a truncated feed unless a TSV reads raw; at the
+					// window's size cap it is read raw.
+					if d.eof {
+						if err := d.unclosedQuote(out, data, i); err != nil {
+							return out, 0, false, err
+						}
+					}
+					break // read raw
 				}
 				q := j + k
 				if q+1 >= n {
 					if !atEOF {
-						return out, 0, false
+						return out, 0, false, nil
 					}
 					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
-					return out, n, true
+					return out, n, true, nil
 				}
 				c := data[q+1]
 				if c == '"' {
@@ -390,7 +405,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 				}
 				if c == sep || c == '\n' || (c == '\r' && (q+2 >= n || data[q+2] == '\n')) {
 					if c == '\r' && q+2 >= n && !atEOF {
-						return out, 0, false
+						return out, 0, false, nil
 					}
 					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
 					i = q + 1
@@ -412,7 +427,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 			if k := bytes.IndexByte(data[i:nl], sep); k >= 0 {
 				e = i + k
 			} else if nl == n && !atEOF {
-				return out, 0, false
+				return out, 0, false, nil
 			}
 			if e < n && data[e] == '\n' && e > start && data[e-1] == '\r' {
 				e--
@@ -423,22 +438,123 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 		// After a field: a separator, a line end or the end of input.
 		switch {
 		case i >= n:
-			return out, n, true
+			return out, n, true, nil
 		case data[i] == sep:
 			i++
 			if i >= n {
 				if !atEOF {
-					return out, 0, false
+					return out, 0, false, nil
 				}
 				out = append(out, span{start: base + n, end: base + n})
-				return out, n, true
+				return out, n, true, nil
 			}
 		case data[i] == '\r':
-			return out, min(i+2, n), true
+			return out, min(i+2, n), true, nil
 		default: // '\n'
-			return out, i + 1, true
+			return out, i + 1, true, nil
 		}
 	}
+}
+
+// errUnclosedQuote is the message of a feed that ends inside a quoted field.
+const errUnclosedQuote = "the feed ends inside a quoted field opened on this line (truncated download, or a missing closing quote?)"
+
+// unclosedQuote decides what a quoted field that is still open at the end of
+// the input means. data is the rest of the input from the row's start, q the
+// index of the field's opening quote in it, out the row's fields before it.
+// It returns nil when the field is to be read raw, as before, and otherwise a
+// *ParseError naming the line (and column) of the opening quote and the row's
+// id when its column came before.
+//
+// The decision, per format:
+//
+//   - CSV: always a truncated feed. A feed cut inside a quoted field (a
+//     truncated download, a full disk) would otherwise read as a shorter
+//     valid feed, its last row skipped with a warning, and the sync would
+//     remove the products after the cut. A CSV quote that opens a field and
+//     has no quote after it to the end of the file cannot be read any other
+//     way that is sure to be right, so a stray one is an error too.
+//   - TSV: Google's text format is not quoted, and a cell that merely starts
+//     with a quote ("12 inch pan) is legitimate and read raw today. So the
+//     rest of the input is read raw line by line: when every non-blank line
+//     is a row with the header's number of fields (extra empty trailing
+//     fields allowed, as Next allows them), the raw reading stands; otherwise
+//     (a quoted value cut after a line break, a row cut before its last
+//     field) the feed is truncated. A TSV cut inside the last field of its
+//     last row, with no line break in the cut value, is indistinguishable
+//     from a complete row with a stray quote and is read raw.
+//
+// Only the true end of the input decides: a quoted field still open when the
+// window reaches maxRowBytes has no quote for 64 MiB after it, which is a
+// stray quote rather than a cut, and is read raw as before.
+func (d *delimitedReader) unclosedQuote(out []span, data []byte, q int) error {
+	if d.sep == '\t' {
+		want := len(d.cols)
+		if want == 0 { // the header row: its own raw field count
+			want = plainFields(firstLine(data), d.sep)
+		}
+		if rawRowsFit(data, d.sep, want) {
+			return nil
+		}
+	}
+	line := d.line + bytes.Count(data[:q], []byte{'\n'})
+	col := q + 1
+	if k := bytes.LastIndexByte(data[:q], '\n'); k >= 0 {
+		col = q - k
+	}
+	msg := errUnclosedQuote
+	if line != d.line {
+		msg = fmt.Sprintf("%s; the row starts on line %d", msg, d.line)
+	}
+	pe := &ParseError{Source: d.source, Line: line, Column: col, Err: errors.New(msg)}
+	if d.idCol >= 0 && d.idCol < len(out) {
+		pe.ItemID = strings.TrimSpace(d.unquote(out[d.idCol]))
+	}
+	return pe
+}
+
+// firstLine returns data up to its first line end, without the line end.
+func firstLine(data []byte) []byte {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[:i]
+	}
+	return bytes.TrimSuffix(data, []byte{'\r'})
+}
+
+// plainFields counts the fields of a line split on sep, quotes being ordinary
+// bytes.
+func plainFields(line []byte, sep byte) int {
+	return bytes.Count(line, []byte{sep}) + 1
+}
+
+// rawRowsFit reports whether every non-blank line of data, split on sep with
+// quotes as ordinary bytes, has want fields, empty trailing fields past want
+// left out.
+func rawRowsFit(data []byte, sep byte, want int) bool {
+	for len(data) > 0 {
+		line := firstLine(data)
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		n := plainFields(line, sep)
+		for n > want {
+			k := bytes.LastIndexByte(line, sep)
+			if len(bytes.TrimSpace(line[k+1:])) != 0 {
+				break
+			}
+			line = line[:k]
+			n--
+		}
+		if n != want {
+			return false
+		}
+	}
+	return true
 }
 
 // appendUnquoted appends b with each doubled quote ("") undone.

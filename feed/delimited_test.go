@@ -251,6 +251,207 @@ func TestDelimited(t *testing.T) {
 	}
 }
 
+// TestDelimitedEndsInsideQuotedField: a feed that ends inside an open quoted
+// field was cut off (a truncated download, a full disk). Like a truncated XML
+// document it stops the feed with a *ParseError naming the line (and column)
+// of the opening quote and the row's id when it was read, after the items
+// before it; it is not a skipped row followed by io.EOF. Lenient quotes that
+// read legitimately, and a TSV cell that merely starts with a quote, still
+// read.
+func TestDelimitedEndsInsideQuotedField(t *testing.T) {
+	const cut = "the feed ends inside a quoted field opened on this line (truncated download, or a missing closing quote?)"
+	tests := []struct {
+		name string
+		in   string
+		want string // dump of the items returned before the error
+		err  string // the whole error; "" when the feed reads to io.EOF
+		line int
+		id   string
+	}{
+		{
+			name: "CSVCutInLastField",
+			in:   "id,title,description\nA1,Shirt,\"Soft, warm\"\nA2,Hat,\"Wool, knitted\nby hand",
+			want: "@2 id=A1 title=Shirt description=Soft, warm\n",
+			err:  `test:3:8 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCutWithCRLFAndBOM",
+			in:   "\ufeffid,title,description\r\nA1,Shirt,\"Soft, warm\"\r\nA2,Hat,\"Wool,\r\nknitted",
+			want: "@2 id=A1 title=Shirt description=Soft, warm\n",
+			err:  `test:3:8 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCutAfterALineBreak",
+			in:   "id,title,description\nA1,Shirt,Soft\nA2,Hat,\"Wool,\n",
+			want: "@2 id=A1 title=Shirt description=Soft\n",
+			err:  `test:3:8 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCutRightAfterTheOpeningQuote",
+			in:   "id,title\nA1,Shirt\nA2,\"",
+			want: "@2 id=A1 title=Shirt\n",
+			err:  `test:3:4 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCutAfterADoubledQuote",
+			in:   "id,title\nA1,\"12\"\" pan\"\nA2,\"14\"\"",
+			want: "@2 id=A1 title=12\" pan\n",
+			err:  `test:3:4 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCutInTheIDField",
+			in:   "title,id\nShirt,A1\nHat,\"A2",
+			want: "@2 title=Shirt id=A1\n",
+			err:  `test:3:5: ` + cut,
+			line: 3,
+		},
+		{
+			name: "CSVCutInAFieldAfterAMultiLineOne",
+			in:   "id,description,note\nA1,x,y\nA2,\"two\nlines\",\"cut here",
+			want: "@2 id=A1 description=x note=y\n",
+			err:  `test:4:8 (near item "A2"): ` + cut + "; the row starts on line 3",
+			line: 4, id: "A2",
+		},
+		{
+			name: "CSVCutInTheHeader",
+			in:   "id,\"tit",
+			err:  `test:1:4: ` + cut,
+			line: 1,
+		},
+		{
+			name: "CSVQuotedFieldOnTheLastLineNeverClosed",
+			in:   "id,title\nA1,Shirt\nA2,\"Hat\n",
+			want: "@2 id=A1 title=Shirt\n",
+			err:  `test:3:4 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "CSVCompleteWithoutFinalNewline",
+			in:   "id,title\nA1,\"Shirt, blue\"\nA2,\"Hat, red\"",
+			want: "@2 id=A1 title=Shirt, blue\n@3 id=A2 title=Hat, red\n",
+		},
+		{
+			name: "CSVCompleteCRLFWithoutFinalNewline",
+			in:   "\ufeffid,title\r\nA1,\"Shirt,\r\nblue\"\r\nA2,\"Hat\"",
+			want: "@2 id=A1 title=Shirt,\r\nblue\n@4 id=A2 title=Hat\n",
+		},
+		{
+			name: "CSVLenientRawQuotesStillRead",
+			in:   "id,description\nT1,36\" flat top\nT2,\"My Food Truck\" transition\nT3,\"36\" flat top",
+			want: "@2 id=T1 description=36\" flat top\n@3 id=T2 description=\"My Food Truck\" transition\n@4 id=T3 description=\"36\" flat top\n",
+		},
+		{
+			name: "TSVCutAfterALineBreak",
+			in:   "id\tdescription\tprice\nA1\tShirt\t1 USD\nA2\t\"line one\nline two",
+			want: "@2 id=A1 description=Shirt price=1 USD\n",
+			err:  `test:3:4 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "TSVCutBeforeTheLastField",
+			in:   "id\tdescription\tprice\nA1\tShirt\t1 USD\nA2\t\"Wool hat",
+			want: "@2 id=A1 description=Shirt price=1 USD\n",
+			err:  `test:3:4 (near item "A2"): ` + cut,
+			line: 3, id: "A2",
+		},
+		{
+			name: "TSVLaterRowDoesNotFit",
+			in:   "id\tdescription\tprice\nA1\t\"Wool hat\t2 USD\nA2\tcut",
+			err:  `test:2:4 (near item "A1"): ` + cut,
+			line: 2, id: "A1",
+		},
+		{
+			// Ambiguous: a complete row with a stray quote, or a row cut
+			// inside its last field. Read raw, as Google's unquoted TSV is.
+			name: "TSVStrayQuoteInTheLastFieldOfTheLastRow",
+			in:   "id\ttitle\tdescription\nQ1\tPan\t\"12 inch pan",
+			want: "@2 id=Q1 title=Pan description=\"12 inch pan\n",
+		},
+		{
+			name: "TSVStrayQuoteThenRowsThatFit",
+			in:   "id\tdescription\tprice\nQ1\t\"12 inch pan\t1 USD\n\nQ2\tLid\t2 USD\t\r\nQ3\t\"\"\t3 USD\n",
+			want: "@2 id=Q1 description=\"12 inch pan price=1 USD\n@4 id=Q2 description=Lid price=2 USD\n@5 id=Q3 price=3 USD\n",
+		},
+		{
+			name: "TSVStrayQuoteInTheHeader",
+			in:   "id\t\"title\nA1\tShirt\n",
+			want: "@2 id=A1 \"title=Shirt\n",
+		},
+		{
+			name: "TSVHeaderCutInsideAQuote",
+			in:   "id\t\"title\nA1",
+			err:  `test:1:4: ` + cut,
+			line: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range []struct {
+				name string
+				r    io.Reader
+			}{
+				{"Whole", strings.NewReader(tt.in)},
+				{"OneByte", iotest.OneByteReader(strings.NewReader(tt.in))},
+			} {
+				items, problems, err := readAll(t, r.r, FormatAuto)
+				if got := dump(items); got != tt.want {
+					t.Errorf("%s: items:\n got %s\nwant %s", r.name, got, tt.want)
+				}
+				if len(problems) != 0 {
+					t.Errorf("%s: problems %q, want none", r.name, problems)
+				}
+				if tt.err == "" {
+					if err != nil {
+						t.Errorf("%s: error %v, want none", r.name, err)
+					}
+					continue
+				}
+				var pe *ParseError
+				if !errors.As(err, &pe) {
+					t.Fatalf("%s: got error %v, want a *ParseError", r.name, err)
+				}
+				if err.Error() != tt.err || pe.Line != tt.line || pe.ItemID != tt.id {
+					t.Errorf("%s: got %q (line %d, item %q)\nwant %q (line %d, item %q)", r.name, err, pe.Line, pe.ItemID, tt.err, tt.line, tt.id)
+				}
+			}
+		})
+	}
+}
+
+// TestDelimitedEndsInsideQuotedFieldLarge: the cut is found past many window
+// refills, and a Next after the error does not go on.
+func TestDelimitedEndsInsideQuotedFieldLarge(t *testing.T) {
+	data := syntheticDelimited(2000, ',')
+	at := bytes.LastIndex(data, []byte(",\"Product 1999 of group")) + 20
+	fr, err := NewReader(bytes.NewReader(data[:at]), "feed.csv", FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		_, err = fr.Next()
+		if err != nil {
+			break
+		}
+		n++
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 2001 || pe.ItemID != "SKU-0001999" || !strings.HasPrefix(err.Error(), "feed.csv:2001:") {
+		t.Fatalf("after %d items: got %v, want a ParseError at line 2001 near SKU-0001999", n, err)
+	}
+	if n != 1999 || len(fr.Problems()) != 0 {
+		t.Errorf("got %d items and problems %v, want the 1999 complete rows and no problem", n, fr.Problems())
+	}
+	if _, err := fr.Next(); err == nil {
+		t.Errorf("Next after the error returned an item")
+	}
+}
+
 func TestDelimitedFormatFromHeader(t *testing.T) {
 	for _, tt := range []struct {
 		in     string

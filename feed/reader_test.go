@@ -60,6 +60,26 @@ func TestReaderTruncatedGzip(t *testing.T) {
 	}
 }
 
+// TestReaderTruncatedGzipCSV: a cut gzip stream fails as truncated whatever
+// the CSV inside; a whole gzip stream of a CSV cut inside a quoted field fails
+// as the CSV does.
+func TestReaderTruncatedGzipCSV(t *testing.T) {
+	csv := syntheticDelimited(2000, ',')
+	gz := gzipBytes(t, csv)
+	for _, cut := range []int{len(gz) - 4, len(gz) - 9, len(gz) / 2, 12} {
+		_, _, err := readAll(t, bytes.NewReader(gz[:cut]), FormatAuto)
+		if !errors.Is(err, ErrTruncated) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("gzip cut at %d of %d: got %v, want ErrTruncated", cut, len(gz), err)
+		}
+	}
+	at := bytes.LastIndex(csv, []byte(",\"Product 1999 of group")) + 20
+	items, _, err := readAll(t, bytes.NewReader(gzipBytes(t, csv[:at])), FormatAuto)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 2001 || !strings.Contains(err.Error(), "ends inside a quoted field") || len(items) != 1999 {
+		t.Errorf("gzip of a CSV cut in a quoted field: %d items, %v; want 1999 items and a ParseError at line 2001", len(items), err)
+	}
+}
+
 func TestReaderGzipBomb(t *testing.T) {
 	gz := gzipBytes(t, bytes.Repeat([]byte("id\ttitle\n"), 1<<16))
 	_, _, err := func() ([]*Item, []Problem, error) {
