@@ -22,9 +22,11 @@ import (
 // HTTP client knows nothing of rates or retries, and each decorator knows
 // nothing of products.
 //
-// Call returns a non-nil *Response only for a 2xx status. Any other status is
-// an *APIError; a transport failure (timeout, reset, refused) is a
-// *TransportError; a cancelled ctx is ctx's error.
+// Call returns a non-nil *Response only for a 2xx status with a JSON object
+// for body (or an empty body, if the request allows it). A 2xx with any other
+// body is a *BadAnswerError; a 3xx is a *RedirectError (never followed); any
+// other status is an *APIError; a transport failure (timeout, reset, refused)
+// is a *TransportError; a cancelled ctx is ctx's error.
 type Caller interface {
 	Call(ctx context.Context, req *Request) (*Response, error)
 }
@@ -39,6 +41,9 @@ type Request struct {
 	ContentType string
 	Body        func() (io.Reader, int64, error)
 	Timeout     time.Duration // overrides the client's per-request timeout
+	// EmptyOK accepts a 2xx without a body (DELETE answers 204). Every other
+	// 2xx must carry a JSON object, as every User.com answer does.
+	EmptyOK bool
 }
 
 // Response is a 2xx answer, its body read in full.
@@ -90,6 +95,59 @@ func (e *TransportError) Error() string {
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// BadAnswerError is a 2xx answer whose body is not what the API sends: an
+// HTML page from a captive portal, a proxy or a load balancer standing in
+// front of the API. It acknowledges nothing. It is temporary, as a 5xx is
+// (whatever answered may step aside), so it is retried and, if it persists,
+// stops the run.
+type BadAnswerError struct {
+	Op          string
+	Method      string
+	Path        string
+	Status      int
+	ContentType string
+	Body        string // the start of the body, on one line
+}
+
+func (e *BadAnswerError) Error() string {
+	what := "an empty body"
+	if e.Body != "" {
+		what = fmt.Sprintf("%q", e.Body)
+	}
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no Content-Type"
+	}
+	return fmt.Sprintf("%s %s: %d with %s (%s), not the API's JSON: is a proxy or captive portal answering for catalog.url?", e.Method, e.Path, e.Status, what, ct)
+}
+
+// RedirectError is a 3xx answer. The client never follows one: net/http
+// turns a redirected POST into a GET, and a GET answered 200 at the new place
+// would acknowledge a product the catalog never received. It stops the run:
+// it is neither retried nor a product's rejection.
+type RedirectError struct {
+	Op     string
+	Method string
+	Path   string
+	Status int
+	// Location is where the answer points, resolved, without userinfo,
+	// query or fragment; "" if the answer had none (or none readable).
+	Location string
+	// App is the app URL Location implies when it is the same call under
+	// another base (a moved app, http to https); else "".
+	App string
+}
+
+func (e *RedirectError) Error() string {
+	switch {
+	case e.App != "":
+		return fmt.Sprintf("catalog.url moved to %s; set it there (%s %s answered %d with Location %s; feedsync follows no redirect)", e.App, e.Method, e.Path, e.Status, e.Location)
+	case e.Location != "":
+		return fmt.Sprintf("catalog.url redirects to %s; set catalog.url to the app's current URL (%s %s answered %d; feedsync follows no redirect)", e.Location, e.Method, e.Path, e.Status)
+	}
+	return fmt.Sprintf("%s %s: %d without a usable Location; check catalog.url (feedsync follows no redirect)", e.Method, e.Path, e.Status)
+}
 
 // AuthError is a 401 or 403: the token is wrong or lacks rights. It stops a
 // run at once; every later request would fail the same way.
@@ -178,8 +236,14 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 		resp.Body.Close()
 		if err == nil {
 			obs.Request(r.Op, resp.StatusCode, time.Since(start))
-			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			switch {
+			case resp.StatusCode >= 200 && resp.StatusCode < 300:
+				if err := checkAnswer(r, resp, b); err != nil {
+					return nil, err
+				}
 				return &Response{Status: resp.StatusCode, Body: b}, nil
+			case resp.StatusCode >= 300 && resp.StatusCode < 400:
+				return nil, redirectError(r, resp)
 			}
 			e := &APIError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode, Msg: errorMessage(b)}
 			e.RetryAfter, e.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -200,12 +264,57 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 	return nil, &TransportError{Op: r.Op, Method: r.Method, Path: r.Path, Timeout: isTimeout, Err: err}
 }
 
+// checkAnswer accepts a 2xx body only if it is a JSON object, or empty when
+// r allows it: a portal's or proxy's 200 page must not acknowledge anything.
+func checkAnswer(r *Request, resp *http.Response, b []byte) error {
+	t := bytes.TrimSpace(b)
+	if (len(t) == 0 && r.EmptyOK) || (len(t) > 0 && t[0] == '{' && json.Valid(t)) {
+		return nil
+	}
+	body := strings.Join(strings.Fields(string(t)), " ")
+	if len(body) > 80 {
+		body = body[:80] + "…"
+	}
+	return &BadAnswerError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"), Body: strings.ToValidUTF8(body, "?")}
+}
+
+// redirectError describes a 3xx answer to r. Its Location is printed without
+// userinfo, query or fragment, which may hold credentials.
+func redirectError(r *Request, resp *http.Response) error {
+	e := &RedirectError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode}
+	h := resp.Header.Get("Location")
+	if h == "" {
+		return e
+	}
+	loc, err := resp.Request.URL.Parse(h)
+	if err != nil || loc.Scheme == "" || loc.Host == "" {
+		return e
+	}
+	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
+	e.Location = loc.String()
+	if suffix := "/api/public/" + r.Path; strings.HasSuffix(e.Location, suffix) {
+		e.App = strings.TrimSuffix(e.Location, suffix)
+	}
+	return e
+}
+
 // pathf builds an API path, escaping each argument as one path segment:
-// pathf("products-by-id/%s/", "a/b c") is "products-by-id/a%2Fb%20c/".
+// pathf("products-by-id/%s/", "a/b c") is "products-by-id/a%2Fb%20c/". The
+// dot segments "." and ".." are escaped too ("%2E", "%2E%2E"), which
+// url.PathEscape leaves alone: clients, proxies and servers resolve them, so
+// that products-by-id/../ would reach another endpoint.
 func pathf(format string, ids ...string) string {
 	args := make([]any, len(ids))
 	for i, id := range ids {
-		args[i] = url.PathEscape(id)
+		switch id {
+		case ".":
+			args[i] = "%2E"
+		case "..":
+			args[i] = "%2E%2E"
+		default:
+			args[i] = url.PathEscape(id)
+		}
 	}
 	return fmt.Sprintf(format, args...)
 }

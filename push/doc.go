@@ -19,8 +19,12 @@
 // full jitter; Retry-After), CircuitBreaker (pauses every worker after
 // consecutive failures) and RateLimited (one token bucket for all workers),
 // around the plain HTTP client. A 401 or 403 stops a run (*AuthError); a 400
-// for one product is that product's *RejectedError. The API token is sent in
-// the Authorization header only, never logged and never part of an error.
+// for one product is that product's *RejectedError. Only a 2xx with the
+// API's JSON acknowledges: a 2xx with another body (a captive portal's page)
+// is retried as a 5xx is (*BadAnswerError), and a 3xx is never followed and
+// stops the run (*RedirectError), since a followed redirect turns a POST into
+// a GET that may answer 200. The API token is sent in the Authorization
+// header only, never logged and never part of an error.
 //
 // Package pushtest is the fake User.com the tests run against.
 package push

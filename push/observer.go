@@ -14,7 +14,8 @@ type Observer interface {
 	// status, 0 for a transport error (timeout, reset).
 	Request(op string, status int, elapsed time.Duration)
 	// Retry reports that a request is about to be retried and why
-	// ("429", "5xx", "timeout", "connection").
+	// ("429", "5xx", "timeout", "connection", or "not-json" for a 2xx
+	// whose body is not the API's JSON).
 	Retry(op string, reason string)
 }
 

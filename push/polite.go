@@ -48,11 +48,11 @@ func (l *RateLimited) Call(ctx context.Context, r *Request) (*Response, error) {
 }
 
 // CircuitBreaker is a Caller that pauses every worker after Threshold
-// consecutive failed requests (429, 5xx, transport errors) instead of
-// hammering a sick API. After Cooldown one probe request goes out (half
-// open); its success closes the breaker, its failure opens it again for
-// twice as long, up to MaxCooldown. A 429 or 503 with Retry-After also
-// pauses every worker until that time.
+// consecutive failed requests (429, 5xx, transport errors, 2xx answers that
+// are not the API's JSON) instead of hammering a sick API. After Cooldown one
+// probe request goes out (half open); its success closes the breaker, its
+// failure opens it again for twice as long, up to MaxCooldown. A 429 or 503
+// with Retry-After also pauses every worker until that time.
 type CircuitBreaker struct {
 	Next        Caller
 	Threshold   int
@@ -141,7 +141,8 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 	}
 	var ae *APIError
 	var te *TransportError
-	failed := errors.As(err, &te) || (errors.As(err, &ae) && ae.Temporary())
+	var be *BadAnswerError
+	failed := errors.As(err, &te) || errors.As(err, &be) || (errors.As(err, &ae) && ae.Temporary())
 	if !failed {
 		if err != nil && ctx.Err() != nil {
 			return // cancelled: says nothing of the API's health
@@ -182,9 +183,10 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 const maxRetryAfter = 10 * time.Minute
 
 // Retrying is a Caller that sends a request again after a 429, a 5xx, a
-// timeout or a dropped connection, up to Retries times, waiting a capped
-// exponential backoff with full jitter, or the Retry-After the server asked
-// for if that is longer. Any other 4xx is permanent and returned at once.
+// timeout, a dropped connection or a 2xx that is not the API's JSON
+// (*BadAnswerError), up to Retries times, waiting a capped exponential
+// backoff with full jitter, or the Retry-After the server asked for if that
+// is longer. Any other 4xx, and any 3xx, is permanent and returned at once.
 type Retrying struct {
 	Next     Caller
 	Retries  int
@@ -259,12 +261,15 @@ func (rt *Retrying) backoff(attempt int) time.Duration {
 func retryReason(err error) (string, bool) {
 	var ae *APIError
 	var te *TransportError
+	var be *BadAnswerError
 	switch {
 	case errors.As(err, &te):
 		if te.Timeout {
 			return "timeout", true
 		}
 		return "connection", true
+	case errors.As(err, &be):
+		return "not-json", true
 	case errors.As(err, &ae):
 		if ae.Status == http.StatusTooManyRequests {
 			return "429", true

@@ -39,7 +39,7 @@ type UserComConfig struct {
 	UserAgent   string        // "feedsync/<version>"
 	Logger      zerolog.Logger
 	Observer    Observer
-	HTTPClient  *http.Client // default: a client tuned for Concurrency connections
+	HTTPClient  *http.Client // default: a client tuned for Concurrency connections; used as a copy that follows no redirect
 
 	MinBackoff       time.Duration // first retry delay bound; default 500ms
 	MaxBackoff       time.Duration // retry delay cap; default 30s
@@ -147,15 +147,21 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 	if cfg.ImportTimeout <= 0 {
 		cfg.ImportTimeout = time.Hour
 	}
-	client := cfg.HTTPClient
-	if client == nil {
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient // a copy: the caller's client keeps its own redirect policy
+	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 2*cfg.Concurrency + 4
 		tr.MaxIdleConnsPerHost = 2*cfg.Concurrency + 4
-		client = &http.Client{Transport: tr}
+		client.Transport = tr
 	}
+	// Hand every 3xx back as it is (a *RedirectError): a followed redirect
+	// turns a POST into a GET, and a 200 to that GET would acknowledge a
+	// product the catalog never received.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	s := &UserCom{cfg: cfg, base: cfg.URL + "/api/public/", log: cfg.Logger, obs: cfg.Observer}
-	s.raw = &httpCaller{base: s.base, token: cfg.Token, userAgent: cfg.UserAgent, client: client, timeout: cfg.Timeout, obs: cfg.Observer}
+	s.raw = &httpCaller{base: s.base, token: cfg.Token, userAgent: cfg.UserAgent, client: &client, timeout: cfg.Timeout, obs: cfg.Observer}
 	var c Caller = s.raw
 	c = NewRateLimited(c, cfg.Rate*rateHeadroom, cfg.Burst)
 	c = NewCircuitBreaker(c, cfg.BreakerThreshold, cfg.BreakerCooldown, 2*time.Minute, cfg.Logger)
@@ -212,9 +218,10 @@ func (s *UserCom) Unidentified() int {
 
 // Apply sends every op and acknowledges each once the catalog holds it; see
 // Sink. A 400 for one product is that product's *RejectedError and the run
-// goes on; a rejected token (*AuthError) stops it at once; a request that
-// kept failing through its retries (*ExhaustedError) stops it too, leaving the
-// remaining products for the next run.
+// goes on; a rejected token (*AuthError) or a redirect (*RedirectError) stops
+// it at once; a request that kept failing through its retries
+// (*ExhaustedError) stops it too, leaving the remaining products for the next
+// run.
 func (s *UserCom) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) error {
 	s.mu.Lock()
 	s.unidentified = 0
@@ -304,18 +311,21 @@ func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Resu
 		return ctx.Err()
 	}
 	var ae *AuthError
-	if err := context.Cause(run); errors.As(err, &ae) {
+	var re *RedirectError
+	err := context.Cause(run)
+	switch {
+	case errors.As(err, &ae):
 		return ae // the product that met it is beside the point
-	} else if err != nil {
-		return err
+	case errors.As(err, &re):
+		return re // so is the one that met a moved API
 	}
-	return nil
+	return err
 }
 
 // restOne applies one op. Create looks first, as User.com's own plugins do.
 func (s *UserCom) restOne(ctx context.Context, op Op) error {
 	if op.Kind == Delete {
-		_, err := s.call(ctx, &Request{Op: "delete", Method: http.MethodDelete, Path: pathf("products-by-id/%s/", op.ID)})
+		_, err := s.call(ctx, &Request{Op: "delete", Method: http.MethodDelete, Path: pathf("products-by-id/%s/", op.ID), EmptyOK: true})
 		if statusOf(err) == http.StatusNotFound {
 			return nil // gone already
 		}

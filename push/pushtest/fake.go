@@ -5,7 +5,10 @@
 // script or by seeded chance.
 //
 // What it imitates: every path under /api/public/ must end with a slash (404
-// without); "Authorization: Token <token>" is checked (401); POST products/
+// without); literal "." and ".." segments are resolved before routing, as
+// the servers and proxies in front of an API do, while escaped ones ("%2E")
+// are ids like any other; "Authorization: Token <token>" is checked (401);
+// every 2xx but DELETE's 204 carries a JSON object; POST products/
 // refuses a custom_id that exists (400); products-by-id GET details, PUT and
 // DELETE answer 404 for an unknown id; POST products/import/ parses the
 // multipart CSV with its column_mapping and separator, and GET
@@ -47,9 +50,12 @@ const (
 	Slow                    // waits Options.SlowDelay, then answers normally
 	Drop                    // closes the connection without applying or answering
 	DropAfter               // applies the request, then closes the connection
+	// Portal answers 200 with an HTML page without applying the request,
+	// as a captive portal or a misrouted proxy does.
+	Portal
 )
 
-var faultNames = [...]string{"none", "429", "429+Retry-After", "500", "502", "504-after-apply", "slow", "drop", "drop-after-apply"}
+var faultNames = [...]string{"none", "429", "429+Retry-After", "500", "502", "504-after-apply", "slow", "drop", "drop-after-apply", "portal"}
 
 func (f Fault) String() string {
 	if int(f) < len(faultNames) {
@@ -58,7 +64,7 @@ func (f Fault) String() string {
 	return "fault(" + strconv.Itoa(int(f)) + ")"
 }
 
-// AllFaults is every fault but Slow, for mixed-fault soaks.
+// AllFaults is every fault but Slow and Portal, for mixed-fault soaks.
 var AllFaults = []Fault{TooMany, TooManyRetryAfter, Internal, BadGateway, GatewayTimeout, Drop, DropAfter}
 
 // Options shape a fake server. The zero value is a well-behaved API.
@@ -326,6 +332,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case Drop:
 		hangUp(w)
 		return
+	case Portal:
+		rec.Status = proxyPage(w, http.StatusOK, "Sign in to continue")
+		return
 	case Slow:
 		// Read the body first: net/http notices a client hanging up (and
 		// cancels r.Context()) only once the body is consumed.
@@ -394,7 +403,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (op, id string) 
 		reply(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
 		return "unknown", ""
 	}
-	p := r.URL.EscapedPath()
+	p := removeDotSegments(r.URL.EscapedPath())
 	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, "/") {
 		reply(w, http.StatusNotFound, notFound)
 		return "unknown", ""
@@ -443,6 +452,31 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (op, id string) 
 	}
 	reply(w, http.StatusNotFound, notFound)
 	return "unknown", ""
+}
+
+// removeDotSegments resolves the literal "." and ".." segments of an escaped
+// path as RFC 3986 (5.2.4) says, which servers and proxies do before routing:
+// products-by-id/../ is the path /api/public/, never the product "..". An
+// escaped dot ("%2E") is no dot segment.
+func removeDotSegments(p string) string {
+	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
+	for i, seg := range segs {
+		switch seg {
+		case ".":
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+			continue
+		}
+		if i == len(segs)-1 {
+			out = append(out, "") // a final dot segment leaves a trailing slash
+		}
+	}
+	return strings.Join(out, "/")
 }
 
 func readProduct(r *http.Request) (map[string]string, error) {

@@ -154,3 +154,67 @@ func TestFakeFaultsAreRepeatable(t *testing.T) {
 		}
 	}
 }
+
+// TestFakeDotSegments: a literal dot segment is resolved, as a server in
+// front of the API resolves it, so it never names a product; an escaped one
+// is the id it spells.
+func TestFakeDotSegments(t *testing.T) {
+	s := NewServer(Options{})
+	defer s.Close()
+	steps := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/api/public/products/", `{"custom_id":".","name":"Dot"}`, 201},
+		{"POST", "/api/public/products/", `{"custom_id":"..","name":"Dot dot"}`, 201},
+		{"GET", "/api/public/products-by-id/%2E/details/", "", 200},
+		{"GET", "/api/public/products-by-id/%2E%2E/details/", "", 200},
+		{"GET", "/api/public/products-by-id/%2e%2e/details/", "", 200},
+		{"GET", "/api/public/products-by-id/../details/", "", 404}, // is /api/public/details/
+		{"GET", "/api/public/products-by-id/./details/", "", 404},  // is /api/public/products-by-id/details/
+		{"GET", "/api/public/import/../products-by-id/%2E/details/", "", 200},
+		{"PUT", "/api/public/products-by-id/%2E%2E/", `{"name":"Renamed"}`, 200},
+		{"PUT", "/api/public/products-by-id/../", `{"name":"Lost"}`, 404},
+		{"DELETE", "/api/public/products-by-id/%2E/", "", 204},
+	}
+	for _, st := range steps {
+		if got, body := call(t, s, Token, st.method, st.path, st.body); got != st.want {
+			t.Errorf("%s %s: %d %v, want %d", st.method, st.path, got, body, st.want)
+		}
+	}
+	c := s.Catalog()
+	if len(c) != 1 || c[".."]["name"] != "Renamed" {
+		t.Errorf("catalog %v, want only %q, renamed", c, "..")
+	}
+	var paths []string
+	for _, r := range s.Requests() {
+		paths = append(paths, r.Path)
+	}
+	if paths[5] != "/api/public/products-by-id/../details/" {
+		t.Errorf("requests record %q, want the path as sent", paths[5])
+	}
+}
+
+// TestFakePortal: the Portal fault answers 200 with a page, as a captive
+// portal does, and applies nothing.
+func TestFakePortal(t *testing.T) {
+	s := NewServer(Options{Script: func(n int, r *http.Request) Fault { return Portal }})
+	defer s.Close()
+	req, _ := http.NewRequest("POST", s.URL+"/api/public/products/", strings.NewReader(`{"custom_id":"a"}`))
+	req.Header.Set("Authorization", "Token "+Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || json.Valid(b) {
+		t.Errorf("got %d %s %q, want 200 and an HTML page", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	if len(s.Catalog()) != 0 {
+		t.Errorf("the portal applied the request: %v", s.Catalog())
+	}
+	if r := s.Requests(); len(r) != 1 || r[0].Fault != Portal || r[0].Status != 200 {
+		t.Errorf("recorded %+v", r)
+	}
+}
