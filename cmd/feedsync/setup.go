@@ -73,7 +73,9 @@ func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
 func newSink(cfg *feedsync.Config, log zerolog.Logger, obs ...push.Observer) (push.Sink, error) {
 	switch cfg.Catalog.Kind {
 	case "file":
-		return push.NewFileSink(cfg.Catalog.Path), nil
+		s := push.NewFileSink(cfg.Catalog.Path)
+		s.Log = log.With().Str("catalog", "file").Logger()
+		return s, nil
 	case "usercom":
 		c := cfg.Catalog
 		token := os.Getenv(c.TokenEnv)
