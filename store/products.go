@@ -22,6 +22,10 @@ const (
 	Unavailable State = 2
 	// Failed: never acknowledged; the catalog rejected it (LastError says why).
 	Failed State = 3
+	// Pending: an operation was sent by a run that never learnt its outcome
+	// (killed, or the sink stopped), and the catalog never acknowledged
+	// anything else for it: the catalog may or may not hold it.
+	Pending State = 4
 )
 
 func (s State) String() string {
@@ -32,6 +36,8 @@ func (s State) String() string {
 		return "unavailable"
 	case Failed:
 		return "failed"
+	case Pending:
+		return "pending"
 	}
 	return fmt.Sprintf("state(%d)", uint8(s))
 }
@@ -43,6 +49,17 @@ type Record struct {
 	LastPushed time.Time
 	State      State
 	LastError  string
+	// Uncertain: an operation on this product reached the sink but its
+	// outcome was never recorded (a kill, a crash, a run that stopped), or a
+	// later attempt to settle it was rejected. The catalog may hold anything
+	// for it, so the next run sends what the feed says — an upsert, a delete
+	// or an unavailable mark — whatever the hashes say, and only an
+	// acknowledgement clears the flag.
+	Uncertain bool
+	// seq is the journal entry (see Intend) of the last operation whose
+	// outcome was recorded: an entry at or below it is settled for this
+	// product, whatever became of the entry's other operations.
+	seq uint64
 	// Payload is the last acknowledged payload, used to mark a product that left
 	// the feed as unavailable with its last known fields, and by plan to say
 	// which fields change. It lives in a bucket of its own, so that the diff's
@@ -53,15 +70,28 @@ type Record struct {
 // Acknowledged reports whether the catalog ever accepted this product.
 func (r *Record) Acknowledged() bool { return r.Hash != [32]byte{} }
 
-const recordVersion = 2
+// Record layouts: version 2 had no flags byte; version 3 (format version 3)
+// has one after the state. Both are read; version 3 is written.
+const (
+	recordV2      = 2
+	recordVersion = 3
+
+	flagUncertain = 1 << 0
+)
 
 func (r *Record) marshal() []byte {
-	b := make([]byte, 0, 1+32+8+8+1+binary.MaxVarintLen64+len(r.LastError))
+	b := make([]byte, 0, 1+32+8+8+2+2*binary.MaxVarintLen64+len(r.LastError))
 	b = append(b, recordVersion)
 	b = append(b, r.Hash[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.FirstSeen.Unix()))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.LastPushed.Unix()))
 	b = append(b, byte(r.State))
+	var flags byte
+	if r.Uncertain {
+		flags |= flagUncertain
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, r.seq)
 	b = binary.AppendUvarint(b, uint64(len(r.LastError)))
 	b = append(b, r.LastError...)
 	return b
@@ -70,14 +100,29 @@ func (r *Record) marshal() []byte {
 var errCorrupt = errors.New("corrupt product record")
 
 func (r *Record) unmarshal(b []byte) error {
-	if len(b) < 1+32+8+8+1 || b[0] != recordVersion {
+	if len(b) < 1+32+8+8+1 || (b[0] != recordVersion && b[0] != recordV2) {
 		return errCorrupt
 	}
+	v := b[0]
 	copy(r.Hash[:], b[1:33])
 	r.FirstSeen = time.Unix(int64(binary.BigEndian.Uint64(b[33:41])), 0).UTC()
 	r.LastPushed = time.Unix(int64(binary.BigEndian.Uint64(b[41:49])), 0).UTC()
 	r.State = State(b[49])
 	b = b[50:]
+	r.Uncertain, r.seq = false, 0
+	if v == recordVersion {
+		if len(b) < 1 {
+			return errCorrupt
+		}
+		r.Uncertain = b[0]&flagUncertain != 0
+		b = b[1:]
+		seq, k := binary.Uvarint(b)
+		if k <= 0 {
+			return errCorrupt
+		}
+		r.seq = seq
+		b = b[k:]
+	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) < n {
 		return errCorrupt
@@ -104,11 +149,31 @@ const lookupRenew = 4096
 // Lookup starts reading a feed's product records.
 func (db *DB) Lookup(feed string) *Lookup { return &Lookup{db: db, feed: []byte(feed)} }
 
-// Get returns the record of a product, without its payload.
-func (l *Lookup) Get(id string) (Record, bool, error) {
+// Get returns the record of a product, without its payload. On a damaged
+// file it returns an error wrapping ErrDamaged (see guard) and ends the read
+// transaction.
+func (l *Lookup) Get(id string) (r Record, found bool, err error) {
 	if l.db.bolt == nil {
 		return Record{}, false, nil
 	}
+	if err := l.db.failed(); err != nil {
+		l.Close()
+		return Record{}, false, err
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			l.Close() // it panicked: the transaction is no use
+		}
+	}()
+	defer l.db.guard(&err)
+	defer restoreFaults(faultsPanic())
+	r, found, err = l.get(id)
+	finished = true
+	return r, found, err
+}
+
+func (l *Lookup) get(id string) (Record, bool, error) {
 	if l.tx == nil || l.reads >= lookupRenew {
 		l.Close()
 		tx, err := l.db.bolt.Begin(false)
@@ -139,10 +204,13 @@ func (l *Lookup) Get(id string) (Record, bool, error) {
 }
 
 // Close ends the current read transaction; the next Get starts a new one.
+// On a DB broken by a damaged file it waits for bbolt only a moment (see
+// DB.Close).
 func (l *Lookup) Close() {
 	if l.tx != nil {
-		_ = l.tx.Rollback()
-		l.tx = nil
+		tx := l.tx
+		l.tx, l.b = nil, nil
+		l.db.within(func() { _ = tx.Rollback() })
 	}
 }
 
@@ -151,15 +219,27 @@ type Ack struct {
 	ID      string
 	At      time.Time
 	Delete  bool     // the product was deleted: forget it
+	Forget  bool     // forget the product without any catalog operation (it never reached the catalog, or another feed owns it)
 	Hash    [32]byte // the acknowledged payload's hash (not for Err)
 	Payload []byte
 	State   State  // Live or Unavailable (not for Err)
 	Err     string // the catalog rejected the product: keep the old hash, record why
+	Seq     uint64 // the journal entry of the operation (Intend), 0 for none
 }
 
 // Commit writes a batch of acknowledgements in one transaction.
 func (db *DB) Commit(feed string, acks []Ack) error {
-	if len(acks) == 0 {
+	return db.CommitBatch(feed, "", acks, nil)
+}
+
+// CommitBatch writes a batch of acknowledgements and, in the same
+// transaction, drops the journal entries (see Intend) whose every operation
+// is acknowledged by now: resolved. A deleted or forgotten product gives up
+// its custom_id in target (when the feed owns it there), so that another feed
+// may claim it. An acknowledgement clears the product's Uncertain flag; a
+// rejection keeps it (the catalog may still hold what an earlier run sent).
+func (db *DB) CommitBatch(feed, target string, acks []Ack, resolved []uint64) error {
+	if len(acks) == 0 && len(resolved) == 0 {
 		return nil
 	}
 	// Keys in order touch each page once.
@@ -167,17 +247,26 @@ func (db *DB) Commit(feed string, acks []Ack) error {
 	for i := range acks {
 		sorted[i] = &acks[i]
 	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	return db.update(feed, func(fb *bolt.Bucket) error {
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
+		var ob *bolt.Bucket
 		for _, a := range sorted {
 			key := []byte(a.ID)
-			if a.Delete && a.Err == "" {
+			if (a.Delete || a.Forget) && a.Err == "" {
 				if err := pb.Delete(key); err != nil {
 					return err
 				}
 				if err := yb.Delete(key); err != nil {
 					return err
+				}
+				if target != "" {
+					if ob == nil {
+						ob = ownersBucket(tx, target, false)
+					}
+					if err := release(ob, feed, key); err != nil {
+						return err
+					}
 				}
 				continue
 			}
@@ -190,6 +279,7 @@ func (db *DB) Commit(feed string, acks []Ack) error {
 			if r.FirstSeen.IsZero() {
 				r.FirstSeen = a.At
 			}
+			r.seq = max(r.seq, a.Seq)
 			if a.Err != "" {
 				r.LastError = a.Err
 				if !r.Acknowledged() {
@@ -197,12 +287,21 @@ func (db *DB) Commit(feed string, acks []Ack) error {
 				}
 			} else {
 				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
+				r.Uncertain = false
 				if err := yb.Put(key, a.Payload); err != nil {
 					return err
 				}
 			}
 			if err := pb.Put(key, r.marshal()); err != nil {
 				return err
+			}
+		}
+		if len(resolved) > 0 {
+			jb := fb.Bucket(bucketJournal)
+			for _, seq := range resolved {
+				if err := jb.Delete(seqKey(seq)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -247,6 +346,11 @@ type Counts struct {
 	Unavailable int `json:"unavailable"`
 	Failed      int `json:"failed"`
 	WithErrors  int `json:"with_errors"`
+	// Pending: sent by a run that never learnt the outcome, never
+	// acknowledged; Uncertain: every product the next run re-sends whatever
+	// the hashes say (Pending ones included).
+	Pending   int `json:"pending"`
+	Uncertain int `json:"uncertain"`
 }
 
 // Count tallies a feed's products by state.
@@ -261,6 +365,11 @@ func (db *DB) Count(feed string) (Counts, error) {
 			c.Unavailable++
 		case Failed:
 			c.Failed++
+		case Pending:
+			c.Pending++
+		}
+		if e.Uncertain {
+			c.Uncertain++
 		}
 		if e.LastError != "" {
 			c.WithErrors++

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,7 +16,15 @@ import (
 
 // FormatVersion is the layout of the state file. Open refuses a file written
 // with another version rather than misreading it.
-const FormatVersion = 2
+//
+// Version 3 added the intent journal, the uncertain flag of product records
+// and the owner index; a version 2 file is upgraded in place when opened for
+// writing (its records read as they are), and a feedsync that reads only
+// version 2 refuses the upgraded file instead of ignoring its journal.
+const FormatVersion = 3
+
+// formatV2 is the layout before the journal, upgraded on open.
+const formatV2 = 2
 
 // ErrLocked means another process holds the state file.
 var ErrLocked = errors.New("in use by another feedsync process")
@@ -41,6 +50,8 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	readOnly bool
+	// broken is the ErrDamaged error that broke the DB (see guard).
+	broken atomic.Pointer[error]
 }
 
 // Options for Open.
@@ -62,24 +73,40 @@ func Open(path string, opts Options) (*DB, error) {
 			return &DB{path: path, readOnly: true}, nil
 		}
 	}
+	// Mapping a truncated file would fault, reading a bad meta panic.
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	db := &DB{path: path, readOnly: opts.ReadOnly}
 	// A large initial mmap makes remaps (which wait for every open read
-	// transaction) rare; it reserves address space, not memory.
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, InitialMmapSize: 256 << 20})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("state file %s is %w (wait for it to finish, or point this one at another state file)", path, ErrLocked)
-		}
+	// transaction) rare; it reserves address space, not memory. bbolt reads
+	// the freelist as it opens: guarded all the same, though a panic there
+	// leaves the file mapped and locked until the process exits.
+	var b *bolt.DB
+	err := db.guarded(func() (err error) {
+		b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, InitialMmapSize: 256 << 20})
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("state file %s is %w (wait for it to finish, or point this one at another state file)", path, ErrLocked)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, damaged(path, err.Error()) // checkFile missed it: a write in between
+	case err != nil:
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
-	if err := db.checkVersion(); err != nil {
-		b.Close()
+	db.bolt = b
+	if err := db.guarded(db.checkVersion); err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
 func (db *DB) checkVersion() error {
+	upgrade := false
 	check := func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil {
@@ -87,6 +114,10 @@ func (db *DB) checkVersion() error {
 		}
 		v := m.Get(keyVersion)
 		if v == nil {
+			return nil
+		}
+		if len(v) == 4 && binary.BigEndian.Uint32(v) == formatV2 {
+			upgrade = true
 			return nil
 		}
 		if len(v) != 4 || binary.BigEndian.Uint32(v) != FormatVersion {
@@ -105,7 +136,7 @@ func (db *DB) checkVersion() error {
 		initialised = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketFeeds) != nil
 		return nil
 	})
-	if initialised {
+	if initialised && !upgrade {
 		return nil // opening an existing file writes nothing
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
@@ -126,12 +157,18 @@ func (db *DB) checkVersion() error {
 // Path is the file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the file.
+// Close closes the file. Closing a DB broken by a damaged file waits for
+// bbolt only a moment: the file stays open and locked until the process
+// exits when a failed transaction left a lock held.
 func (db *DB) Close() error {
 	if db.bolt == nil {
 		return nil
 	}
-	return db.bolt.Close()
+	var err error
+	if !db.within(func() { err = db.bolt.Close() }) {
+		return fmt.Errorf("close state file %s: left open, its failed transaction holds a lock: %w", db.path, db.failed())
+	}
+	return err
 }
 
 // view runs fn in a read transaction on the feed's bucket; fn gets nil when
@@ -140,8 +177,10 @@ func (db *DB) view(feed string, fn func(fb *bolt.Bucket) error) error {
 	if db.bolt == nil {
 		return fn(nil)
 	}
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		return fn(feedBucket(tx, feed))
+	return db.guarded(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			return fn(feedBucket(tx, feed))
+		})
 	})
 }
 
@@ -157,25 +196,27 @@ func (db *DB) update(feed string, fn func(fb *bolt.Bucket) error) error {
 	if db.readOnly {
 		return errors.New("state file opened read-only")
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		fs, err := tx.CreateBucketIfNotExists(bucketFeeds)
-		if err != nil {
-			return err
-		}
-		fb, err := fs.CreateBucketIfNotExists([]byte(feed))
-		if err != nil {
-			return err
-		}
-		if _, err := fb.CreateBucketIfNotExists(bucketProducts); err != nil {
-			return err
-		}
-		if _, err := fb.CreateBucketIfNotExists(bucketPayloads); err != nil {
-			return err
-		}
-		if _, err := fb.CreateBucketIfNotExists(bucketRuns); err != nil {
-			return err
-		}
-		return fn(fb)
+	return db.guarded(func() error {
+		return db.bolt.Update(func(tx *bolt.Tx) error {
+			fs, err := tx.CreateBucketIfNotExists(bucketFeeds)
+			if err != nil {
+				return err
+			}
+			fb, err := fs.CreateBucketIfNotExists([]byte(feed))
+			if err != nil {
+				return err
+			}
+			if _, err := fb.CreateBucketIfNotExists(bucketProducts); err != nil {
+				return err
+			}
+			if _, err := fb.CreateBucketIfNotExists(bucketPayloads); err != nil {
+				return err
+			}
+			if _, err := fb.CreateBucketIfNotExists(bucketRuns); err != nil {
+				return err
+			}
+			return fn(fb)
+		})
 	})
 }
 
@@ -185,30 +226,38 @@ func (db *DB) Feeds() ([]string, error) {
 	if db.bolt == nil {
 		return nil, nil
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		fs := tx.Bucket(bucketFeeds)
-		if fs == nil {
-			return nil
-		}
-		return fs.ForEachBucket(func(k []byte) error {
-			names = append(names, string(k))
-			return nil
+	err := db.guarded(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			fs := tx.Bucket(bucketFeeds)
+			if fs == nil {
+				return nil
+			}
+			return fs.ForEachBucket(func(k []byte) error {
+				names = append(names, string(k))
+				return nil
+			})
 		})
 	})
 	return names, err
 }
 
-// Reset forgets everything about a feed.
+// Reset forgets everything about a feed, and gives up its custom_ids in
+// every catalog.
 func (db *DB) Reset(feed string) error {
 	if db.readOnly {
 		return errors.New("state file opened read-only")
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		fs := tx.Bucket(bucketFeeds)
-		if fs == nil || fs.Bucket([]byte(feed)) == nil {
-			return fmt.Errorf("feed %q: %w in %s", feed, ErrNotFound, db.path)
-		}
-		return fs.DeleteBucket([]byte(feed))
+	return db.guarded(func() error {
+		return db.bolt.Update(func(tx *bolt.Tx) error {
+			fs := tx.Bucket(bucketFeeds)
+			if fs == nil || fs.Bucket([]byte(feed)) == nil {
+				return fmt.Errorf("feed %q: %w in %s", feed, ErrNotFound, db.path)
+			}
+			if err := releaseAll(tx, feed); err != nil {
+				return err
+			}
+			return fs.DeleteBucket([]byte(feed))
+		})
 	})
 }
 
@@ -228,6 +277,12 @@ type Meta struct {
 	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
 	// Attributes is set once the catalog's typed attributes were declared.
 	Attributes bool `json:"attributes,omitempty"`
+	// Policy is the tree policy of the last finished run (plan names a
+	// switch of policy as such).
+	Policy string `json:"policy,omitempty"`
+	// OwnerTarget is the catalog target whose owner index holds this feed's
+	// custom_ids (see Adopt).
+	OwnerTarget string `json:"owner_target,omitempty"`
 }
 
 // Meta returns a feed's metadata; the zero Meta for a new feed.
