@@ -77,6 +77,8 @@ type Daemon struct {
 	order   []string
 	running map[string]bool // by feed name; outlives reloads
 	stopped bool            // no new run may start
+
+	damaged sync.Once // the state file's damage is logged once
 }
 
 // feedState is what the daemon knows of one feed; guarded by Daemon.mu.
@@ -388,6 +390,14 @@ func (d *Daemon) runFeed(name, trigger string) {
 		// health nor its metrics change.
 		log.Warn().Err(err).Msg("run interrupted by shutdown; acknowledged products were committed and the next start resumes")
 		return
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		// The store refuses every call from now on: each feed fails its runs
+		// (and /healthz) until a restart, which is also what it takes to use
+		// a restored file.
+		d.damaged.Do(func() {
+			d.log.Error().Err(err).Msg("the state file is damaged: every feed fails until feedsync is stopped, the file restored from a backup (or moved aside to start afresh) and feedsync started again")
+		})
 	}
 	if !d.record(name, sum, err, ended, log) {
 		return // the feed left the configuration while it ran

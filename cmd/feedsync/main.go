@@ -19,7 +19,7 @@ import (
 const (
 	exitOK     = 0
 	exitFailed = 1 // the work failed: a feed did not sync, lint found errors
-	exitUsage  = 2 // usage or configuration error
+	exitUsage  = 2 // usage or configuration error; a state file in use or damaged
 )
 
 // usageError marks an error that is the caller's to fix (exit 2).
@@ -62,7 +62,7 @@ func exitCode(err error) int {
 	var ue usageError
 	var ce *feedsync.ConfigError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, store.ErrLocked), isFlagError(err):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrDamaged), isFlagError(err):
 		return exitUsage
 	}
 	return exitFailed
