@@ -19,10 +19,11 @@ import (
 // temporary spill file (a Builder that is dropped without Close releases it
 // when garbage-collected).
 //
-// Memory: the Builder keeps one compact group record per item_group_id and
-// the lower-cased ids for duplicate detection; the shaped fields of each item
-// go to a spill that moves from memory to an unlinked temporary file once it
-// passes a few megabytes.
+// Memory: the Builder keeps one compact group record per item_group_id,
+// a hash of each lower-cased id for duplicate detection and a 128-bit hash
+// of the custom_id of each standalone item or variant (HasProduct); the
+// shaped fields of each item go to a spill that moves from memory to an
+// unlinked temporary file once it passes a few megabytes.
 type Builder struct {
 	opts  Options
 	m     *mapping
@@ -34,6 +35,13 @@ type Builder struct {
 	seen   map[uint64]int64 // item id → spill offset of its first item
 	seenID map[uint64]int64 // product id → spill offset (product_id other than id)
 	index  map[uint64]int32 // item_group_id → group
+
+	// The custom_ids of the items that are products of their own:
+	// standalone items, and every item under the variant policy. A parent's
+	// custom_id is its group's id, found through index.
+	products *idSet
+	// ProductIDs' answer, and the Items count it was computed at (-1: none).
+	productIDs, productIDsAt int
 
 	arena      arena
 	groups     chunked[group]
@@ -74,14 +82,16 @@ func NewBuilder(opts Options) *Builder {
 		opts.Now = time.Now()
 	}
 	b := &Builder{
-		opts:      opts,
-		m:         newMapping(opts.Fields, opts.Policy, opts.ProductID),
-		spill:     &spill{dir: opts.SpillDir},
-		seed:      maphash.MakeSeed(),
-		seen:      make(map[uint64]int64),
-		index:     make(map[uint64]int32),
-		curIdx:    map[string]uint16{},
-		finalized: -1,
+		opts:         opts,
+		m:            newMapping(opts.Fields, opts.Policy, opts.ProductID),
+		spill:        &spill{dir: opts.SpillDir},
+		seed:         maphash.MakeSeed(),
+		seen:         make(map[uint64]int64),
+		index:        make(map[uint64]int32),
+		products:     newIDSet(),
+		productIDsAt: -1,
+		curIdx:       map[string]uint16{},
+		finalized:    -1,
 	}
 	b.curIndex("")
 	if opts.ProductID != "id" {
@@ -103,7 +113,8 @@ func (b *Builder) Problems() []feed.Problem {
 }
 
 // Skipped is the number of items that were not turned into products
-// (duplicates, no product id). Problems also holds reports that skip nothing.
+// (duplicates, no product id, an id over MaxIDBytes). Problems also holds
+// reports that skip nothing.
 func (b *Builder) Skipped() int { return b.skipped }
 
 // Items is the number of items added, skipped ones included.
@@ -118,7 +129,8 @@ func (b *Builder) skip(it *feed.Item, id, format string, args ...any) {
 	b.report(it, id, format+": item skipped", args...)
 }
 
-// Add takes one item. Items without a product id, and duplicates of an id
+// Add takes one item. Items without a product id, items whose id, product
+// id or item_group_id is longer than MaxIDBytes, and duplicates of an id
 // seen before (compared case-insensitively, as Google does), are reported
 // and skipped; the first occurrence wins.
 func (b *Builder) Add(it *feed.Item) { b.AddPrepared(b.Prepare(it)) }
@@ -128,13 +140,17 @@ func (b *Builder) Add(it *feed.Item) { b.AddPrepared(b.Prepare(it)) }
 type Prepared struct {
 	it      *feed.Item
 	id, pid string
-	rec     *record  // nil when the item has no product id
+	rec     *record  // nil when the item has no product id or an id is too long
 	reports []string // problems found while shaping, reported by AddPrepared
 	gid     string   // item_group_id, trimmed
+	long    string   // the attribute longer than MaxIDBytes, if any
 	sig     uint64   // hash of the variant attributes (grouped items)
 	// Hashes of the lower-cased id, product id and item_group_id: the
 	// first keys to probe in the seen maps and the group index.
 	idKey, pidKey, gidKey uint64
+	// The products set's key of pid, when the item is a product of its own
+	// (standalone, or any item under the variant policy).
+	pidSum [2]uint64
 }
 
 // Prepare does the part of Add that reads only the builder's options and
@@ -146,26 +162,66 @@ func (b *Builder) Prepare(it *feed.Item) *Prepared {
 	if b.opts.ProductID != "id" {
 		p.pid = strings.TrimSpace(it.Get(b.opts.ProductID))
 	}
-	if p.pid != "" {
-		id := p.id
-		if id == "" {
-			id = p.pid
-		}
-		p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
-			p.reports = append(p.reports, fmt.Sprintf(format, args...))
-		})
-		if p.id != "" {
-			p.idKey = b.hash(p.id)
-		}
-		if b.seenID != nil {
-			p.pidKey = b.hash(p.pid)
-		}
-		if p.gid = strings.TrimSpace(it.Get("item_group_id")); p.gid != "" {
-			p.gidKey = b.hash(p.gid)
-			p.sig = variantSignature(it)
-		}
+	if p.pid == "" {
+		return p
+	}
+	p.gid = strings.TrimSpace(it.Get("item_group_id"))
+	switch {
+	case len(p.id) > MaxIDBytes:
+		p.long = "id"
+	case len(p.pid) > MaxIDBytes:
+		p.long = b.opts.ProductID
+	case len(p.gid) > MaxIDBytes:
+		p.long = "item_group_id"
+	}
+	if p.long != "" {
+		return p
+	}
+	id := p.id
+	if id == "" {
+		id = p.pid
+	}
+	p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
+		p.reports = append(p.reports, fmt.Sprintf(format, args...))
+	})
+	if p.id != "" {
+		p.idKey = b.hash(p.id)
+	}
+	if b.seenID != nil {
+		p.pidKey = b.hash(p.pid)
+	}
+	if p.gid != "" {
+		p.gidKey = b.hash(p.gid)
+		p.sig = variantSignature(it)
+	}
+	if p.gid == "" || b.opts.Policy != PolicyParent {
+		p.pidSum = b.products.key(p.pid)
 	}
 	return p
+}
+
+// MaxIDBytes is the longest item id, product id (Options.ProductID) or
+// item_group_id, in bytes after trimming, that a Builder accepts; an item
+// with a longer one is reported and skipped (Problems, Skipped). The limit
+// is there for where ids go: a product's custom_id (its product id, or a
+// parent's item_group_id) is sent to the catalog as it is, and it is the
+// product's key in feedsync's state, where bbolt refuses keys over 32 KiB —
+// an id past that would make every state commit of the feed fail, and the
+// run retry it forever. Real ids are far shorter than 1,000 bytes.
+const MaxIDBytes = 1000
+
+// clipID shortens an id for a problem report: its first 60 bytes or so,
+// cut on a rune boundary, and "…".
+func clipID(s string) string {
+	const n = 60
+	if len(s) <= n+len("…") {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // AddPrepared finishes Add for an item Prepare took.
@@ -179,6 +235,18 @@ func (b *Builder) AddPrepared(p *Prepared) {
 	id, pid := p.id, p.pid
 	if pid == "" {
 		b.skip(it, id, "no %s (the product id source)", b.opts.ProductID)
+		return
+	}
+	switch p.long {
+	case "":
+	case "id":
+		b.skip(it, clipID(id), "id is %d bytes long, above the limit of %d bytes", len(id), MaxIDBytes)
+		return
+	case "item_group_id":
+		b.skip(it, id, "item_group_id %q is %d bytes long, above the limit of %d bytes", clipID(p.gid), len(p.gid), MaxIDBytes)
+		return
+	default:
+		b.skip(it, id, "%s %q is %d bytes long, above the limit of %d bytes", p.long, clipID(pid), len(pid), MaxIDBytes)
 		return
 	}
 	var idKey, pidKey uint64
@@ -231,6 +299,9 @@ func (b *Builder) AddPrepared(p *Prepared) {
 	if b.seenID != nil {
 		b.seenID[pidKey] = off
 	}
+	if rec.group < 0 || b.opts.Policy != PolicyParent {
+		b.products.add(p.pidSum) // the item is a product of its own, with custom_id pid
+	}
 	if rec.group >= 0 {
 		var mask uint32
 		for _, f := range rec.fields {
@@ -239,6 +310,56 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		b.addToGroup(rec.group, rec, off, gid, sig, mask)
 		b.noteSig(rec.group, sig, rec.line)
 	}
+}
+
+// HasProduct reports whether Finish will emit a product with exactly this
+// custom_id (case-sensitive, exact bytes). Call it after the last Add (or
+// after Finish); it reads no spill. The first call after an Add sorts the
+// set of ids: HasProduct and ProductIDs must not run concurrently with each
+// other or with Add.
+//
+// The custom_ids of standalone items and variants are kept as 128-bit
+// keyed hashes (16 bytes each), not as ids. A collision — for a million
+// ids, the chance that any two collide is below 2^-88 — makes HasProduct
+// err towards true (and ProductIDs count one fewer); it never makes it
+// false for an id Finish emits. A parent's id is checked exactly, against
+// its group.
+func (b *Builder) HasProduct(id string) bool {
+	if b.products.has(id) {
+		return true
+	}
+	if b.opts.Policy != PolicyParent || id == "" || len(id) > MaxIDBytes {
+		return false
+	}
+	gi, _, ok := b.findGroup(id)
+	if !ok {
+		return false
+	}
+	g := b.groups.at(gi)
+	return g.n > 0 && b.groupID(g) == id
+}
+
+// ProductIDs is the number of distinct custom_ids Finish will emit (a
+// product that shares its custom_id with an earlier one — e.g. a group id
+// equal to another item's id — counts once). Call it after the last Add
+// (or after Finish); see HasProduct on hash collisions and concurrency.
+// Under the parent policy its first call after an Add looks every group's
+// id up in the set of ids (memory only, no spill).
+func (b *Builder) ProductIDs() int {
+	if b.productIDsAt == b.items {
+		return b.productIDs
+	}
+	n := b.products.len()
+	if b.opts.Policy == PolicyParent {
+		for gi := int32(0); int(gi) < b.groups.len(); gi++ {
+			g := b.groups.at(gi)
+			if g.n > 0 && !b.products.hasKey(b.products.keyBytes(b.arena.bytes(g.id))) {
+				n++ // no standalone item has the parent's id
+			}
+		}
+	}
+	b.productIDs, b.productIDsAt = n, b.items
+	return n
 }
 
 func (b *Builder) fail(err error) {

@@ -7,8 +7,9 @@
 //   - Groups items by item_group_id across the whole feed; group ids and item
 //     ids compare case-insensitively, as Google's do. Items without a group
 //     are standalone products under both policies. A duplicate id keeps the
-//     first item; an item without the product id source (Options.ProductID)
-//     is skipped; both are reported with their lines (Builder.Problems).
+//     first item; an item without the product id source (Options.ProductID),
+//     or with an id, product id or item_group_id longer than MaxIDBytes, is
+//     skipped; all are reported with their lines (Builder.Problems).
 //   - Policy variant: one product per item, custom_id from the product id
 //     source, item_group_id as an attribute; brand, description, category
 //     and image a variant lacks come from the first variant in representative
@@ -33,11 +34,13 @@
 // What it does not: fetch or parse feeds (package feed), lint single items,
 // keep state, hash payloads or talk to a catalog.
 //
-// Data flow: items enter through Builder.Add; Builder.Problems and
-// Builder.Explain may be called once every item was added; products leave
-// through Builder.Finish, in feed order (a parent where its group first
-// appears). Memory: the Builder keeps a compact, pointer-free record per
-// group and per grouped item plus a hash per id; each item's shaped fields
+// Data flow: items enter through Builder.Add; Builder.Problems,
+// Builder.Explain, Builder.HasProduct and Builder.ProductIDs (the custom_ids
+// Finish will emit, known before it runs) may be called once every item was
+// added; products leave through Builder.Finish, in feed order (a parent where
+// its group first appears). Memory: the Builder keeps a compact, pointer-free
+// record per group and per grouped item plus a hash per id, and a 128-bit
+// hash per custom_id of a standalone item or variant; each item's shaped fields
 // go to a spill that moves to an unlinked temporary file (Options.SpillDir)
 // past a few megabytes, so memory does not grow with the feed's bytes.
 // Close releases that file.
