@@ -14,9 +14,11 @@
 // goroutine and hands items over in batches; item rules run on each item and
 // are then done with it; feed-wide checks (duplicate ids, variant
 // groups) keep compact records — a hash and a line per id, a few strings per
-// variant — never items. Findings are kept up to a cap per rule and counted
-// beyond it, so a million items with the same defect cost a counter, not a
-// million findings.
+// variant — never items. The id records outlive their feed: the feeds of one
+// run are checked against each other for shared custom_ids, which the sync
+// refuses between feeds of one catalog. Findings are kept up to a cap per
+// rule and counted beyond it, so a million items with the same defect cost a
+// counter, not a million findings.
 //
 // The XML reader turns raw HTML tags inside a value into text and trims
 // values, so what only the bytes show (raw markup, the plain form of a

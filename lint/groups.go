@@ -12,6 +12,7 @@ import (
 // strings, never the items.
 type groupRec struct {
 	spelling  string // the id as first written
+	product   string // the parent's custom_id, as tree's: the least spelling in byte order of the items it keeps; "" without one
 	firstID   string
 	firstLine int32
 	n         int32
@@ -48,17 +49,28 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 	if v.itemGroupID != "" {
 		groupHash = l.foldHash(v.itemGroupID)
 	}
-	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision]) {
+	// member: tree keeps the item (it has an id, not an earlier item's, and
+	// ids of a length it takes), so its group has a product under parent.
+	member := id != "" && len(id) <= tree.MaxIDBytes && len(v.itemGroupID) <= tree.MaxIDBytes
+	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision] || l.on[rSharedCustomID]) {
 		key := l.foldHash(id)
 		exact := uint32(maphash.String(l.seed, id))
-		if prev, ok := f.ids[key]; ok {
-			if prev.exact == exact {
-				l.reportf(rDuplicateID, line, id, "id", "id %q is also the id of the item on line %d", id, prev.line)
+		p := l.probeID(key, exact)
+		if p.hasMine {
+			// A later item with this id: tree skips it, so it is no
+			// product and shares no custom_id.
+			member = false
+			if p.mine.exact == exact {
+				l.reportf(rDuplicateID, line, id, "id", "id %q is also the id of the item on line %d", id, p.mine.line)
 			} else {
-				l.reportf(rDuplicateIDCase, line, id, "id", "id %q differs only in letter case from the id of the item on line %d", id, prev.line)
+				l.reportf(rDuplicateIDCase, line, id, "id", "id %q differs only in letter case from the id of the item on line %d", id, p.mine.line)
 			}
 		} else {
-			f.ids[key] = idRec{line: int32(line), exact: exact, group: group32(groupHash)}
+			rec := idRec{line: int32(line), exact: exact, group: group32(groupHash), file: f.index}
+			l.ids[p.free] = rec
+			if p.hasPrior && l.isProduct(rec) && member {
+				l.sharedCustomID(line, id, "id", fmt.Sprintf("custom_id %q", id), p.prior)
+			}
 		}
 	}
 	if v.gtin != "" && isDigits(v.gtin) {
@@ -88,8 +100,60 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 		}
 	}
 	if v.itemGroupID != "" {
-		l.group(line, id, v, groupHash)
+		l.group(line, id, v, groupHash, member)
 	}
+}
+
+// idProbe is what probeID found of one id.
+type idProbe struct {
+	mine     idRec // this feed's first item with the lower-cased id
+	hasMine  bool
+	prior    idRec // an earlier feed's product with exactly the id
+	hasPrior bool
+	free     uint64 // the first free key from the id's
+}
+
+// probeID looks an id up in l.ids from key, the hash of the lower-cased id,
+// up to the first free key; exact is 32 bits of the id's own hash. Entries
+// of the feed being linted answer mine; entries of earlier feeds (there are
+// some only with shared-custom-id on) answer prior when they are products
+// with the same exact hash: the sync engine's owner index compares
+// custom_ids byte for byte, so ids that differ in case are not shared.
+func (l *Linter) probeID(key uint64, exact uint32) idProbe {
+	var p idProbe
+	for ; ; key++ {
+		r, ok := l.ids[key]
+		if !ok {
+			p.free = key
+			return p
+		}
+		switch {
+		case r.file == l.f.index:
+			if !p.hasMine {
+				p.mine, p.hasMine = r, true
+			}
+		case !p.hasPrior && r.exact == exact && l.isProduct(r):
+			p.prior, p.hasPrior = r, true
+		}
+	}
+}
+
+// isProduct reports whether the item (or parent) of r is a product of its
+// own, its id a custom_id: every item under --policy variant; items outside
+// variant groups, and parents, under --policy parent; items outside groups
+// without a policy, the ids that are custom_ids under either policy.
+func (l *Linter) isProduct(r idRec) bool {
+	return r.group == 0 || l.opts.Policy == tree.PolicyVariant
+}
+
+// sharedCustomID reports a custom_id that an earlier feed's product (prior)
+// has too; the sync refuses this feed's product.
+func (l *Linter) sharedCustomID(line int, itemID, attr, what string, prior idRec) {
+	if !l.hit(rSharedCustomID) {
+		return
+	}
+	l.add(rSharedCustomID, line, itemID, attr, fmt.Sprintf("%s is also a product of %s (line %d): feeds that share a catalog must not share a custom_id; sync skips this feed's product",
+		what, l.files[prior.file].File, prior.line))
 }
 
 // group32 keeps 32 bits of a group hash, never 0 for a group.
@@ -127,7 +191,9 @@ func (l *Linter) foldHash(s string) uint64 {
 // Groups are keyed by a 64-bit hash of the lower-cased id: two ids that
 // collide would be taken for one group, a chance of about 1 in 10^8 for a
 // million groups.
-func (l *Linter) group(line int, id string, v *itemView, key uint64) {
+//
+// member says tree keeps the item; only those name the parent.
+func (l *Linter) group(line int, id string, v *itemView, key uint64, member bool) {
 	f := l.f
 	gi, ok := f.groups[key]
 	if !ok {
@@ -137,6 +203,14 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64) {
 	}
 	g := &f.recs[gi]
 	g.n++
+	if member && (g.product == "" || v.itemGroupID < g.product) {
+		g.product = v.itemGroupID
+		if g.product == g.spelling {
+			g.product = g.spelling // shares its bytes
+		} else {
+			g.product = strings.Clone(g.product)
+		}
+	}
 	if g.spelling != v.itemGroupID && g.flags&gCaseReported == 0 && l.on[rGroupIDCase] {
 		g.flags |= gCaseReported
 		l.reportf(rGroupIDCase, line, id, "item_group_id", "item_group_id %q and %q (line %d) differ only in letter case: they are one group", v.itemGroupID, g.spelling, g.firstLine)
@@ -214,8 +288,8 @@ func (l *Linter) finishGroups() {
 		g := &l.f.recs[i]
 		if parent {
 			key := l.foldHash(g.spelling)
-			if it, ok := l.f.ids[key]; ok && it.group != group32(key) {
-				l.reportf(rParentIDCollision, int(g.firstLine), g.firstID, "item_group_id", "group %q becomes product %q under the parent policy, but the item on line %d, outside the group, has that id", g.spelling, g.spelling, it.line)
+			if it := l.probeID(key, 0); it.hasMine && it.mine.group != group32(key) {
+				l.reportf(rParentIDCollision, int(g.firstLine), g.firstID, "item_group_id", "group %q becomes product %q under the parent policy, but the item on line %d, outside the group, has that id", g.spelling, g.spelling, it.mine.line)
 			}
 		}
 		switch {
@@ -224,5 +298,31 @@ func (l *Linter) finishGroups() {
 		case g.flags&gVariantAttr == 0:
 			l.reportf(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", "none of the %d items of group %q has color, size, material, pattern, age_group or gender", g.n, g.spelling)
 		}
+	}
+	l.parentClaims()
+}
+
+// parentClaims checks, under --policy parent, each group's custom_id (its
+// item_group_id) against the earlier feeds' products, and records it for
+// the later feeds' — after every other look-up of this feed's ids, which
+// the records would otherwise answer.
+func (l *Linter) parentClaims() {
+	if l.opts.Policy != tree.PolicyParent || !l.on[rSharedCustomID] {
+		return
+	}
+	for i := range l.f.recs {
+		g := &l.f.recs[i]
+		if g.product == "" {
+			continue // tree skips every item of the group: no parent
+		}
+		exact := uint32(maphash.String(l.seed, g.product))
+		p := l.probeID(l.foldHash(g.product), exact)
+		if p.hasMine && p.mine.group == 0 && p.mine.exact == exact {
+			continue // an item outside the group has the id: one custom_id (parent-id-collision), checked with the item
+		}
+		if p.hasPrior {
+			l.sharedCustomID(int(g.firstLine), g.firstID, "item_group_id", fmt.Sprintf("custom_id %q (the parent of group %q)", g.product, g.spelling), p.prior)
+		}
+		l.ids[p.free] = idRec{line: g.firstLine, exact: exact, file: l.f.index}
 	}
 }

@@ -45,6 +45,14 @@ type Linter struct {
 	order    map[string]int
 	seed     maphash.Seed
 
+	// ids holds an idRec per item id, keyed by the hash of the lower-cased
+	// id (probing the next key on a clash, as tree's Builder does), and,
+	// under --policy parent, one per group of each finished feed (its
+	// custom_id). With shared-custom-id on it keeps the ids of every feed of
+	// the run, so that a later feed's custom_ids are checked against the
+	// earlier feeds'; with it off it is emptied for each feed.
+	ids map[uint64]idRec
+
 	f     *fileState // the feed being linted
 	lower []byte     // scratch for lower-cased text
 }
@@ -269,10 +277,10 @@ func (l *Linter) Report() *Report {
 // fileState is what the feed-wide checks of one feed remember.
 type fileState struct {
 	name      string
+	index     int32 // in Linter.files, and idRec.file of this feed's ids
 	format    feed.Format
 	delimited bool
 
-	ids      map[uint64]idRec // lower-cased id hash → first item
 	groups   map[uint64]int32 // hash of the lower-cased item_group_id → index in recs
 	recs     []groupRec
 	variants map[variantKey]variantRec
@@ -284,12 +292,18 @@ type fileState struct {
 
 }
 
-// idRec is 12 bytes per item: the first line, 32 bits of the exact id's hash
-// (to tell a case-only duplicate) and of the group's (for the parent policy).
+// idRec is 16 bytes per item: the first line, 32 bits of the exact id's
+// hash (to tell a case-only duplicate, and a custom_id another feed shares),
+// 32 of the group's (for the parent policy) and the feed the item is in.
+// (A map slot is 24 bytes either way: the 8-byte key's alignment pads a
+// 12-byte idRec to 16.) With shared-custom-id on, the records of every feed
+// of the run stay: lint a.xml b.xml keeps about as much as linting one feed
+// of both feeds' items.
 type idRec struct {
 	line  int32
 	exact uint32
-	group uint32 // 32 bits of the lower-cased item_group_id's hash; 0 without one
+	group uint32 // 32 bits of the lower-cased item_group_id's hash; 0 without one, and for a parent (parentClaims)
+	file  int32  // index in Linter.files
 }
 
 type gtinRec struct {
@@ -319,9 +333,12 @@ func (l *Linter) startFile(source string) *fileState {
 		l.order[source] = len(l.order)
 	}
 	l.files = append(l.files, FileSummary{File: source})
+	if l.ids == nil || !l.on[rSharedCustomID] {
+		l.ids = map[uint64]idRec{}
+	}
 	l.f = &fileState{
 		name:     source,
-		ids:      map[uint64]idRec{},
+		index:    int32(len(l.files) - 1),
 		groups:   map[uint64]int32{},
 		variants: map[variantKey]variantRec{},
 		gtins:    map[uint64]gtinRec{},

@@ -118,6 +118,7 @@ const (
 
 	rDuplicateID
 	rDuplicateIDCase
+	rSharedCustomID
 	rConflictingForms
 	rRepeatedAttribute
 
@@ -196,6 +197,7 @@ var registry = [numRules]Rule{
 
 	rDuplicateID:       {"duplicate-id", Error, "duplicates", "Two items have the same id", "Make ids unique: one item per id", "§4.1 F11 [V] SPEC", false, false},
 	rDuplicateIDCase:   {"duplicate-id-case", Warning, "duplicates", "Two ids differ only in letter case", "Make ids differ by more than case", "§4.1 F11 [U]", false, false},
+	rSharedCustomID:    {"shared-custom-id", Error, "duplicates", "Feeds linted together send the same custom_id (case-sensitive): feeds that share a catalog must not share one, and sync skips the later feed's product (with --policy parent a group's custom_id is its item_group_id; without --policy only items outside groups count)", "Give each feed's products ids of their own (a per-feed prefix), or send the product from one feed only", "§4.1 F11 [D] (sync: one owner per custom_id per catalog)", false, false},
 	rConflictingForms:  {"conflicting-forms", Warning, "duplicates", "An attribute is given both plain (RSS/Atom) and in g: form, with different values; the g: value wins", "Keep one form, or give both the same value", "§4.5 S12 [D]", false, false},
 	rRepeatedAttribute: {"repeated-attribute", Warning, "duplicates", "A non-repeatable attribute appears more than once in an item; the extra values are discarded", "Give the attribute once per item", "§4.4 V09 [V] 6324487", false, false},
 

@@ -28,6 +28,12 @@ and reports defects with the file, line, item id and attribute: missing or
 malformed attributes, bad GTINs, duplicate ids, HTML and double escaping, and,
 with --policy, variant groups that the policy could not shape cleanly.
 
+Feeds linted in one run are taken to share a catalog: a custom_id that more
+than one of them sends is an error on the later feed (shared-custom-id), as
+sync skips that feed's product. Which ids are custom_ids follows --policy
+(parent: a group's is its item_group_id); without it only items outside
+variant groups are compared.
+
 --rules lists every rule with its code, severity and source. A lint: section
 in the configuration (read when -c is given, or $FEEDSYNC_CONFIG or
 ./feedsync.yaml exists) sets disable, enable and max_warnings; flags override it.

@@ -244,3 +244,126 @@ func TestLintURL(t *testing.T) {
 		t.Fatalf("404: code %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// Two feeds for one catalog: a.xml (RSS) and b.tsv. P-100 is in both; b's
+// k1 differs from a's K1 in case only, which is another custom_id; b's group
+// G-7 becomes custom_id G-7 under the parent policy, the id of a's item.
+const sharedFeedA = `<?xml version="1.0" encoding="UTF-8"?>
+<rss xmlns:g="http://base.google.com/ns/1.0" version="2.0"><channel><title>Shop A</title>
+<item>
+<g:id>K1</g:id><g:title>Steel kettle</g:title><g:description>Boils water fast</g:description>
+<g:link>https://a.test/p/k1</g:link><g:image_link>https://a.test/i/k1.jpg</g:image_link>
+<g:availability>in_stock</g:availability><g:price>15.00 USD</g:price><g:brand>Acme</g:brand><g:mpn>K1</g:mpn>
+</item>
+<item>
+<g:id>P-100</g:id><g:title>Teapot</g:title><g:description>A glass teapot</g:description>
+<g:link>https://a.test/p/p100</g:link><g:image_link>https://a.test/i/p100.jpg</g:image_link>
+<g:availability>in_stock</g:availability><g:price>25.00 USD</g:price><g:brand>Acme</g:brand><g:mpn>P100</g:mpn>
+</item>
+<item>
+<g:id>G-7</g:id><g:title>Mug</g:title><g:description>A stoneware mug</g:description>
+<g:link>https://a.test/p/g7</g:link><g:image_link>https://a.test/i/g7.jpg</g:image_link>
+<g:availability>in_stock</g:availability><g:price>8.00 USD</g:price><g:brand>Acme</g:brand><g:mpn>G7</g:mpn>
+</item>
+</channel></rss>
+`
+
+const sharedFeedB = "id\ttitle\tdescription\tlink\timage_link\tavailability\tprice\tbrand\tmpn\titem_group_id\tcolor\n" +
+	"B1\tCup\tA paper cup\thttps://b.test/p/b1\thttps://b.test/i/b1.jpg\tin_stock\t2.00 USD\tBeta\tB1\t\t\n" +
+	"P-100\tTeapot\tA glass teapot\thttps://b.test/p/p100\thttps://b.test/i/p100.jpg\tin_stock\t24.00 USD\tBeta\tBP100\t\t\n" +
+	"k1\tKettle\tA small kettle\thttps://b.test/p/k1\thttps://b.test/i/k1.jpg\tin_stock\t12.00 USD\tBeta\tBK1\t\t\n" +
+	"V1\tBowl red\tA stoneware bowl\thttps://b.test/p/v1\thttps://b.test/i/v1.jpg\tin_stock\t9.00 USD\tBeta\tBV1\tG-7\tRed\n" +
+	"V2\tBowl blue\tA stoneware bowl\thttps://b.test/p/v2\thttps://b.test/i/v2.jpg\tin_stock\t9.00 USD\tBeta\tBV2\tG-7\tBlue\n"
+
+func TestLintSharedCustomIDAcrossFeeds(t *testing.T) {
+	dir, env := lintFiles(t, map[string]string{"a.xml": sharedFeedA, "b.tsv": sharedFeedB})
+	a, b := filepath.Join(dir, "a.xml"), filepath.Join(dir, "b.tsv")
+
+	// Each feed alone is clean, under either policy.
+	for _, p := range []string{a, b} {
+		for _, policy := range []string{"variant", "parent"} {
+			if r := runBinary(t, env, "lint", "--policy", policy, p); r.code != 0 || !strings.Contains(r.stdout, "0 errors, 0 warnings, 0 infos in 1 file") {
+				t.Fatalf("%s alone, --policy %s: code %d\n%s", p, policy, r.code, r.stdout)
+			}
+		}
+	}
+
+	// Together, under either policy: P-100 (line 3 of b.tsv) is a's (line 8).
+	wantP100 := b + `:3 item "P-100" [id]: custom_id "P-100" is also a product of ` + a + ` (line 8): feeds that share a catalog must not share a custom_id; sync skips this feed's product`
+	r := runBinary(t, env, "lint", "--policy", "variant", a, b)
+	if r.code != 1 || !strings.Contains(r.stdout, "error shared-custom-id (1):") || !strings.Contains(r.stdout, wantP100) {
+		t.Fatalf("variant: code %d; want exit 1 and\n%s\ngot:\n%s\n%s", r.code, wantP100, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, `"k1" is also`) || strings.Contains(r.stdout, `"G-7" is also`) {
+		t.Errorf("variant: k1 (a case variant) or G-7 (a group id) reported as shared:\n%s", r.stdout)
+	}
+
+	// Under parent, group G-7 (first item V1, line 5) is custom_id G-7, a's item on line 13.
+	wantG7 := b + `:5 item "V1" [item_group_id]: custom_id "G-7" (the parent of group "G-7") is also a product of ` + a + ` (line 13)`
+	r = runBinary(t, env, "lint", "--policy", "parent", a, b)
+	if r.code != 1 || !strings.Contains(r.stdout, "error shared-custom-id (2):") || !strings.Contains(r.stdout, wantP100) || !strings.Contains(r.stdout, wantG7) {
+		t.Fatalf("parent: code %d; want exit 1 and\n%s\n%s\ngot:\n%s\n%s", r.code, wantP100, wantG7, r.stdout, r.stderr)
+	}
+
+	// JSON: the finding is on the later feed, and names the earlier one.
+	r = runBinary(t, env, "lint", "--format", "json", a, b)
+	var out struct {
+		Findings []struct{ File, Rule, Message, ItemID string } `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 1 {
+		t.Fatalf("json: code %d, %v\n%s", r.code, err, r.stdout)
+	}
+	var got []string
+	for _, f := range out.Findings {
+		if f.Rule == "shared-custom-id" {
+			got = append(got, f.File+" "+f.Message)
+		}
+	}
+	if len(got) != 1 || !strings.HasPrefix(got[0], b+` custom_id "P-100"`) || !strings.Contains(got[0], a) {
+		t.Errorf("json shared-custom-id findings: %q", got)
+	}
+
+	// --disable turns it off: the pair is clean again.
+	if r := runBinary(t, env, "lint", "--disable", "shared-custom-id", "--policy", "parent", a, b); r.code != 0 {
+		t.Errorf("disabled: code %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestLintSharedCustomIDAgreesWithSync syncs the same two feeds into one
+// catalog: sync skips b's products for exactly the custom_ids lint named.
+func TestLintSharedCustomIDAgreesWithSync(t *testing.T) {
+	for _, policy := range []string{"variant", "parent"} {
+		t.Run(policy, func(t *testing.T) {
+			cfg := "state: state.db\nlog: {level: info, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n" +
+				"  - {name: a, url: a.xml, policy: " + policy + "}\n  - {name: b, url: b.tsv, policy: " + policy + "}\n"
+			dir, env := lintFiles(t, map[string]string{"a.xml": sharedFeedA, "b.tsv": sharedFeedB, "feedsync.yaml": cfg})
+			r := runBinary(t, env, "lint", "--policy", policy, "--format", "json", filepath.Join(dir, "a.xml"), filepath.Join(dir, "b.tsv"))
+			var out struct {
+				Findings []struct{ Rule, Message string } `json:"findings"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+				t.Fatalf("lint: %v\n%s", err, r.stdout)
+			}
+			var linted []string
+			for _, f := range out.Findings {
+				if f.Rule == "shared-custom-id" {
+					id, _, _ := strings.Cut(strings.TrimPrefix(f.Message, `custom_id "`), `"`)
+					linted = append(linted, id)
+				}
+			}
+			r = runBinary(t, env, "sync", "-c", filepath.Join(dir, "feedsync.yaml"))
+			if r.code != 0 {
+				t.Fatalf("sync: code %d\n%s", r.code, r.stderr)
+			}
+			refused := strings.Count(r.stderr, `belongs to feed \"a\" in this catalog: feed \"b\"'s product is skipped`)
+			if refused != len(linted) || len(linted) == 0 {
+				t.Fatalf("lint named %q; sync refused %d products:\n%s", linted, refused, r.stderr)
+			}
+			for _, id := range linted {
+				if !strings.Contains(r.stderr, `custom_id \"`+id+`\" belongs to feed \"a\"`) {
+					t.Errorf("sync did not refuse %q, which lint reported:\n%s", id, r.stderr)
+				}
+			}
+		})
+	}
+}
