@@ -86,3 +86,13 @@ profile: build $(BENCH_DIR)/feed-1m.xml
 # The long soak of the User.com client: 10,000 products through a fake failing 20% of requests.
 soak:
 	FEEDSYNC_SOAK=1 $(GO) test -race -count=1 -run TestSoak -v -timeout 20m ./push/
+
+# The convergence chaos test at length: random feed versions, reverts, guard
+# refusals, SIGKILL at random moments and catalog faults, for the JSONL, REST
+# and import sinks; after one clean run the catalog must equal the feed.
+# `make test` runs 14 steps of it; this runs CHAOS_STEPS (seed CHAOS_SEED).
+CHAOS_STEPS ?= 300
+CHAOS_SEED  ?= $(shell date +%s)
+.PHONY: chaos
+chaos:
+	FEEDSYNC_CHAOS_STEPS=$(CHAOS_STEPS) FEEDSYNC_CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -run TestChaosConvergence -v -timeout 60m ./cmd/feedsync

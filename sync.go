@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -49,6 +50,16 @@ var ErrTooManyDeletes = errors.New("too many removals")
 // ErrRemovalRefused is returned when a run's removal phase was refused by a guard.
 var ErrRemovalRefused = errors.New("removal refused")
 
+// RefusedError is a run a guard refused before anything was sent: Msg is
+// the verdict, Reason ErrTooManyDeletes or ErrRemovalRefused.
+type RefusedError struct {
+	Msg    string
+	Reason error
+}
+
+func (e *RefusedError) Error() string { return e.Msg }
+func (e *RefusedError) Unwrap() error { return e.Reason }
+
 // Summary is the outcome of one sync of one feed, printed by --json and kept
 // in the run history. The first keys are a public contract.
 type Summary struct {
@@ -70,8 +81,12 @@ type Summary struct {
 	Started     string `json:"started"`
 	// Unconfirmed counts products the catalog's import neither confirmed nor
 	// listed as failed: they are sent again on the next run.
-	Unconfirmed int    `json:"unconfirmed,omitempty"`
-	Error       string `json:"error,omitempty"`
+	Unconfirmed int `json:"unconfirmed,omitempty"`
+	// PolicySwitch is "parent → variant" (or the reverse) when this run
+	// changes the feed's policy: the old shape's products leave the catalog
+	// as on_missing says and the new shape's are created.
+	PolicySwitch string `json:"policy_switch,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 // Options of one Sync.
@@ -107,10 +122,14 @@ type Syncer struct {
 	Sink push.Sink
 }
 
+// opRef is what an operation carries through the sink back to its commit.
 type opRef struct {
 	hash    [32]byte
 	payload []byte
 	state   store.State
+	line    int    // the product's first feed line (0 for removals)
+	seq     uint64 // its journal entry (see store.Intend); 0 while not journaled
+	forget  bool   // no catalog operation: the state forgets the product
 }
 
 // Sync runs one sync of one feed: fetch, parse, build products, diff against
@@ -202,17 +221,43 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	if err != nil {
 		return err
 	}
+	maxSize, err := ParseSize(fc.MaxSize)
+	if err != nil {
+		return err
+	}
+	target := s.Sink.Target()
+	write := opts.Mode != ModePlan
+
+	// What earlier runs left unsettled: products whose operations reached
+	// the sink without an acknowledgement are uncertain and sent again; the
+	// owner index learns this feed's products for its catalog.
+	var unresolved map[string]bool
+	if write {
+		n, err := s.DB.Recover(fc.Name, now().UTC())
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		if n > 0 {
+			log.Warn().Int("products", n).Msg("an earlier run ended before the catalog confirmed its last operations: those products are sent again as the feed has them")
+		}
+		conflicts, err := s.DB.Adopt(fc.Name, target)
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		for _, id := range conflicts {
+			log.Warn().Str("product", clip(id)).Msg("this feed's state holds a custom_id another feed of the same catalog claimed first: it stays that feed's")
+		}
+	} else if unresolved, err = s.DB.Unresolved(fc.Name); err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
 	meta, err := s.DB.Meta(fc.Name)
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
 	}
 	fingerprint := s.configFingerprint(fc)
+	// The shortcuts hold only after a run that finished: the first intent of
+	// any run clears them (store.Intend), a finished run sets them again.
 	shortcuts := opts.Mode != ModeResync && !opts.FullScan && meta.ConfigSHA256 == fingerprint
-
-	maxSize, err := ParseSize(fc.MaxSize)
-	if err != nil {
-		return err
-	}
 
 	// Fetch.
 	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent, MaxBytes: maxSize}
@@ -227,7 +272,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	if resp.NotModified {
 		sum.Fetch = FetchNotModified
 		log.Debug().Msg("feed not modified since the last run (304)")
-		return s.succeed(fc.Name, meta, fingerprint, meta.BodyHash, resp, opts.Mode, now())
+		return s.succeed(fc, fingerprint, meta.BodyHash, resp, opts.Mode, now())
 	}
 	body := resp.Body
 	defer body.Close()
@@ -254,15 +299,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sum.Bytes = body.BytesRead()
 	sum.Items = b.Items()
 	problems := append(append([]feed.Problem(nil), r.Problems()...), b.Problems()...)
-	sum.Problems = len(problems)
 	sum.Skipped = skippedItems(r.Problems()) + b.Skipped()
-	for _, p := range problems {
-		if opts.OnProblem != nil {
-			opts.OnProblem(p)
-		} else {
-			log.Warn().Int("line", p.Line).Str("item", p.ItemID).Msg(p.Msg)
-		}
-	}
 	log.Debug().Int("items", b.Items()).Dur("took", time.Since(parseStart)).Msg("feed read and grouped")
 	if opts.OnRead != nil {
 		opts.OnRead(b.Items())
@@ -274,6 +311,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	bodyHex := hex.EncodeToString(bodySum[:])
 	sum.Fetch = FetchChanged
 	if shortcuts && bodyHex == meta.BodyHash {
+		s.report(opts, sum, problems)
 		sum.Fetch = FetchUnchangedBody
 		_ = b.Finish(func(p *tree.Product) error {
 			sum.Products++
@@ -284,24 +322,40 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		})
 		sum.Unchanged = sum.Products
 		log.Debug().Msg("feed body unchanged since the last successful run")
-		return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+		return s.succeed(fc, fingerprint, bodyHex, resp, opts.Mode, now())
+	}
+
+	// Guards, on the whole diff, before anything is sent: a refused run
+	// sends nothing.
+	rm, err := s.planRemovals(fc, opts, b, maxDelete)
+	if err != nil {
+		s.report(opts, sum, problems)
+		return err
+	}
+	if meta.Policy != "" && meta.Policy != fc.Policy {
+		sum.PolicySwitch = meta.Policy + " → " + fc.Policy
+		log.Info().Str("from", meta.Policy).Str("to", fc.Policy).Int("removals", len(rm.send)).Msg("policy switch: the products of the old shape leave the catalog as on_missing says, those of the new one are created")
+	}
+	if rm.refused != nil && write {
+		*touched = true // recorded in the history, so that state and status show it
+		s.report(opts, sum, problems)
+		return rm.refused
 	}
 
 	// Typed attributes, once per feed and catalog, before the first push.
-	if d, ok := s.Sink.(push.AttributeDeclarer); ok && opts.Mode != ModePlan && !meta.Attributes {
+	if d, ok := s.Sink.(push.AttributeDeclarer); ok && write && !meta.Attributes {
 		if err := d.DeclareAttributes(ctx, push.ProductAttributes); err != nil {
-			return fmt.Errorf("catalog %s: declare attributes: %w", s.Sink.Target(), err)
+			s.report(opts, sum, problems)
+			return fmt.Errorf("catalog %s: declare attributes: %w", target, err)
 		}
-		meta.Attributes = true
-		if err := s.DB.SetMeta(fc.Name, meta); err != nil {
+		if err := s.updateMeta(fc.Name, func(m *store.Meta) { m.Attributes = true }); err != nil {
 			return fmt.Errorf("record state: %w", err)
 		}
 	}
 
-	// Diff and push.
+	// Diff and push: intent before effect, acknowledgement before commit.
 	*touched = true
-	target := s.Sink.Target()
-	c := newCommitter(s.DB, fc.Name, opts.Mode != ModePlan, now)
+	c := newCommitter(s.DB, fc.Name, target, write, now)
 	ops := make(chan push.Op, 256)
 	sinkCtx, cancelSink := context.WithCancel(ctx)
 	defer cancelSink()
@@ -312,31 +366,17 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	}
 	go func() { sinkDone <- s.Sink.Apply(sinkCtx, ops, ack) }()
 	stopC := c.start()
+	st := newIntentStage(ctx, s.DB, fc.Name, target, write, c, ops, sinkDone)
+	go st.run()
 
-	send := func(op push.Op) error {
-		select {
-		case ops <- op:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-sinkDone:
-			sinkDone <- err // keep it for the final wait
-			if err == nil {
-				err = errors.New("the sink stopped early")
-			}
-			return err
-		}
-	}
 	diffStart := time.Now()
-	d := &differ{db: s.DB, feed: fc.Name, target: target, policy: fc.Policy, resync: opts.Mode == ModeResync, ops: ops, send: send}
+	d := &differ{db: s.DB, feed: fc.Name, target: target, policy: fc.Policy, resync: opts.Mode == ModeResync, unresolved: unresolved, send: st.send, try: st.trySend}
 	seen := newIDSet()
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
 		return b.Finish(func(p *tree.Product) error {
 			if !seen.add(p.ID) {
 				problems = append(problems, feed.Problem{Line: p.Lines[0], ItemID: p.ID, Msg: "two products share this custom_id (a group id equal to another item's id?): the later one is skipped"})
-				log.Warn().Int("line", p.Lines[0]).Str("product", p.ID).Msg("duplicate custom_id: product skipped")
 				sum.Skipped++
-				sum.Problems++
 				return nil
 			}
 			sum.Products++
@@ -352,13 +392,16 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	sum.Unchanged = int(d.unchanged.Load())
 	log.Debug().Int("products", sum.Products).Int("unchanged", sum.Unchanged).Dur("took", time.Since(diffStart)).Msg("products built and diffed")
 
-	// Removal, behind its guards.
+	// Removals, whose guards passed above.
 	var removeErr error
 	if diffErr == nil {
-		removeErr = s.remove(fc, opts, maxDelete, seen, sum, send, log)
+		removeErr = s.remove(fc, rm, c, st.send, log)
 	}
-	close(ops)
+	stageErr := st.close()
 	sinkErr := <-sinkDone
+	if sinkErr == nil && stageErr != nil {
+		sinkErr = stageErr
+	}
 	var unidentified *push.UnidentifiedError
 	if errors.As(sinkErr, &unidentified) {
 		sum.Unconfirmed = unidentified.Rows
@@ -367,6 +410,9 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		sinkErr = fmt.Errorf("commit state: %w", err)
 	}
 	c.tally(sum)
+	problems = append(problems, st.problems()...)
+	sum.Skipped += st.refused
+	s.report(opts, sum, problems)
 	switch {
 	case diffErr != nil:
 		return diffErr
@@ -374,10 +420,37 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 		return fmt.Errorf("catalog %s: %w", target, sinkErr)
 	case removeErr != nil:
 		return removeErr
+	case rm.refused != nil:
+		return rm.refused // plan: the verdict the sync would meet
 	case sum.Failed > 0:
 		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", sum.Failed, fc.Name)
 	}
-	return s.succeed(fc.Name, meta, fingerprint, bodyHex, resp, opts.Mode, now())
+	return s.succeed(fc, fingerprint, bodyHex, resp, opts.Mode, now())
+}
+
+// report counts the run's problems and hands each to OnProblem or the log.
+func (s *Syncer) report(opts Options, sum *Summary, problems []feed.Problem) {
+	sum.Problems = len(problems)
+	for _, p := range problems {
+		if opts.OnProblem != nil {
+			opts.OnProblem(p)
+		} else {
+			opts.Log.Warn().Int("line", p.Line).Str("item", clip(p.ItemID)).Msg(p.Msg)
+		}
+	}
+}
+
+// clip shortens an id for a message.
+func clip(id string) string {
+	const n = 200
+	if len(id) <= n {
+		return id
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return id[:cut] + "…"
 }
 
 // skippedItems counts the reader's problems that skipped an item or row
@@ -515,13 +588,18 @@ func buildProducts(ctx context.Context, r feed.Reader, body io.Reader, b *tree.B
 // and looks up the stored hash, on as many workers as there are cores. Only
 // changed products become operations.
 type differ struct {
-	db        *store.DB
-	feed      string
-	target    string
-	policy    string
-	resync    bool
-	ops       chan push.Op
+	db     *store.DB
+	feed   string
+	target string
+	policy string
+	resync bool
+	// unresolved: ids of unfinished journal entries (plan, which does not
+	// fold them into the records as a sync does).
+	unresolved map[string]bool
+	// send hands an operation on; it may block. try hands it on only if
+	// that needs no wait.
 	send      func(push.Op) error
+	try       func(push.Op) bool
 	unchanged atomic.Int64
 }
 
@@ -581,19 +659,21 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		switch {
 		case !ok || !rec.Acknowledged():
 			kind = push.Create
-		case d.resync, rec.Hash != h, rec.State != store.Live:
+		case d.resync, rec.Hash != h, rec.State != store.Live, rec.Uncertain, d.unresolved[p.ID]:
 		default:
 			d.unchanged.Add(1)
 			continue
 		}
 		payload := bytes.Clone(buf)
-		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live}}
+		line := 0
+		if len(p.Lines) > 0 {
+			line = p.Lines[0]
+		}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live, line: line}}
 		// Never block while holding the lookup's read transaction: a commit
 		// in the ack path may be waiting for it.
-		select {
-		case d.ops <- op:
+		if d.try != nil && d.try(op) {
 			continue
-		default:
 		}
 		lookup.Close()
 		if err := d.send(op); err != nil {
@@ -603,39 +683,71 @@ func (d *differ) work(work <-chan *tree.Product) error {
 	return failed
 }
 
-// remove applies on_missing to the stored products this run did not see.
-func (s *Syncer) remove(fc *FeedConfig, opts Options, maxDelete MaxDelete, seen *idSet, sum *Summary, send func(push.Op) error, log zerolog.Logger) error {
-	if fc.OnMissing == OnMissingKeep {
-		return nil
-	}
-	missing, err := s.DB.Missing(fc.Name, seen.has)
+// removals is what on_missing asks of the stored products a run did not
+// see, decided before anything is sent.
+type removals struct {
+	send    []store.Entry // deletes or unavailable marks, as on_missing says
+	forget  []string      // records of products that never reached the catalog
+	refused error         // a guard's refusal: nothing may be sent
+}
+
+// planRemovals lists the stored products the feed no longer has and what to
+// do with each, and applies the guards on the whole of it: zero products,
+// and max_delete. The product ids are known once every item was added, so
+// this runs before the first operation is sent.
+func (s *Syncer) planRemovals(fc *FeedConfig, opts Options, b *tree.Builder, maxDelete MaxDelete) (removals, error) {
+	var rm removals
+	missing, err := s.DB.Missing(fc.Name, b.HasProduct)
 	if err != nil {
-		return fmt.Errorf("read state: %w", err)
+		return rm, fmt.Errorf("read state: %w", err)
 	}
-	var todo []store.Entry
 	for _, e := range missing {
 		switch {
+		case e.Uncertain && fc.OnMissing == OnMissingKeep:
+			continue // stays uncertain, and is sent again if it comes back
+		case e.Uncertain:
+			// The catalog may hold it: remove it for sure.
 		case !e.Acknowledged():
-			continue // never reached the catalog: nothing to remove
+			rm.forget = append(rm.forget, e.ID) // never reached the catalog
+			continue
+		case fc.OnMissing == OnMissingKeep:
+			continue
 		case fc.OnMissing == OnMissingUnavailable && e.State == store.Unavailable && opts.Mode != ModeResync:
 			continue // already marked
 		}
-		todo = append(todo, e)
+		rm.send = append(rm.send, e)
 	}
-	if len(todo) == 0 {
-		return nil
+	if len(rm.send) == 0 {
+		return rm, nil
 	}
 	stored, err := s.DB.Stored(fc.Name)
 	if err != nil {
-		return fmt.Errorf("read state: %w", err)
+		return rm, fmt.Errorf("read state: %w", err)
 	}
-	if sum.Products == 0 {
-		return fmt.Errorf("%w: the feed produced no products, so removing all %d stored products was refused; check the feed, or run `feedsync state --reset %s --yes` to start over", ErrRemovalRefused, len(todo), fc.Name)
+	verb, sent := "refused", "nothing was sent"
+	if opts.Mode == ModePlan {
+		verb, sent = "would be refused", "nothing would be sent"
 	}
-	if !maxDelete.Allows(len(todo), stored) && !opts.AllowMassDelete {
-		return fmt.Errorf("%w: this run would remove %d of %d stored products, above max_delete %s; nothing was removed. If the feed really lost them, run once with --allow-mass-delete", ErrTooManyDeletes, len(todo), stored, maxDelete)
+	what := "removals"
+	if fc.OnMissing == OnMissingUnavailable {
+		what = "unavailable marks"
 	}
-	for _, e := range todo {
+	switch {
+	case b.ProductIDs() == 0:
+		rm.refused = &RefusedError{Reason: ErrRemovalRefused, Msg: fmt.Sprintf("%s: the feed produced no products, so the %d %s of all stored products were refused and %s; check the feed, or run `feedsync state --reset %s --yes` to start over", verb, len(rm.send), what, sent, fc.Name)}
+	case !maxDelete.Allows(len(rm.send), stored) && !opts.AllowMassDelete:
+		rm.refused = &RefusedError{Reason: ErrTooManyDeletes, Msg: fmt.Sprintf("%s: %d %s, above max_delete %s of %d stored products; %s. If the feed really lost them, run once with --allow-mass-delete", verb, len(rm.send), what, maxDelete, stored, sent)}
+	}
+	return rm, nil
+}
+
+// remove sends the removals planRemovals decided on, and forgets the
+// records of products that never reached the catalog.
+func (s *Syncer) remove(fc *FeedConfig, rm removals, c *committer, send func(push.Op) error, log zerolog.Logger) error {
+	for _, id := range rm.forget {
+		c.ack(push.Result{Op: push.Op{Kind: push.Delete, ID: id, Ref: opRef{forget: true}}})
+	}
+	for _, e := range rm.send {
 		if fc.OnMissing == OnMissingDelete {
 			if err := send(push.Op{Kind: push.Delete, ID: e.ID, Ref: opRef{}}); err != nil {
 				return err
@@ -644,7 +756,7 @@ func (s *Syncer) remove(fc *FeedConfig, opts Options, maxDelete MaxDelete, seen 
 		}
 		payload, err := markUnavailable(e.Payload, e.ID)
 		if err != nil {
-			log.Warn().Str("product", e.ID).Err(err).Msg("stored payload unreadable; sending a minimal unavailable update")
+			log.Warn().Str("product", clip(e.ID)).Err(err).Msg("stored payload unreadable; sending a minimal unavailable update")
 		}
 		ref := opRef{hash: productHash(payload, s.Sink.Target(), fc.Policy), payload: payload, state: store.Unavailable}
 		if err := send(push.Op{Kind: push.Update, ID: e.ID, Payload: payload, Ref: ref}); err != nil {
@@ -673,39 +785,62 @@ func markUnavailable(last []byte, id string) ([]byte, error) {
 
 // succeed records the fetch metadata of a fully successful run, which the
 // next run's shortcuts rely on.
-func (s *Syncer) succeed(name string, meta store.Meta, fingerprint, bodyHex string, resp *feed.Response, mode Mode, at time.Time) error {
+func (s *Syncer) succeed(fc *FeedConfig, fingerprint, bodyHex string, resp *feed.Response, mode Mode, at time.Time) error {
 	if mode == ModePlan {
 		return nil
 	}
-	if resp.ETag != "" || resp.LastModified != "" || !resp.NotModified {
-		meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
-	}
-	meta.BodyHash = bodyHex
-	meta.ConfigSHA256 = fingerprint
-	meta.LastSuccess = at.UTC()
-	meta.LastError, meta.LastErrorAt = "", time.Time{}
-	if err := s.DB.SetMeta(name, meta); err != nil {
+	err := s.updateMeta(fc.Name, func(meta *store.Meta) {
+		if resp.ETag != "" || resp.LastModified != "" || !resp.NotModified {
+			meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
+		}
+		meta.BodyHash = bodyHex
+		meta.ConfigSHA256 = fingerprint
+		meta.Policy = fc.Policy
+		meta.LastSuccess = at.UTC()
+		meta.LastError, meta.LastErrorAt = "", time.Time{}
+	})
+	if err != nil {
 		return fmt.Errorf("record fetch state: %w", err)
 	}
 	return nil
 }
 
+// updateMeta reads the feed's metadata afresh, changes it and writes it back
+// (store.Intend and Adopt change it during a run).
+func (s *Syncer) updateMeta(name string, fn func(*store.Meta)) error {
+	m, err := s.DB.Meta(name)
+	if err != nil {
+		return err
+	}
+	fn(&m)
+	return s.DB.SetMeta(name, m)
+}
+
 // committer batches acknowledgements into store commits: every commitBatch
 // acks or every commitEvery, whichever comes first, and once at the end. The
 // commits run on a goroutine of their own, so the sink goes on sending while
-// a batch is written; at most two batches wait for it.
+// a batch is written; at most two batches wait for it. It also counts the
+// operations of each journal entry still unacknowledged: the commit that
+// holds an entry's last acknowledgement drops the entry.
 type committer struct {
-	db      *store.DB
-	feed    string
-	write   bool
-	now     func() time.Time
-	mu      sync.Mutex // guards pending and counts, and orders the batches
-	pending []store.Ack
-	counts  struct{ created, updated, deleted, unavailable, failed int }
-	batches chan []store.Ack
-	closed  bool // batches is closed: the run is over
-	errMu   sync.Mutex
-	err     error
+	db          *store.DB
+	feed        string
+	target      string
+	write       bool
+	now         func() time.Time
+	mu          sync.Mutex // guards pending, outstanding and counts, and orders the batches
+	pending     commitWork
+	outstanding map[uint64]int // journal entry → its operations not yet acknowledged
+	counts      struct{ created, updated, deleted, unavailable, failed int }
+	batches     chan commitWork
+	closed      bool // batches is closed: the run is over
+	errMu       sync.Mutex
+	err         error
+}
+
+type commitWork struct {
+	acks     []store.Ack
+	resolved []uint64
 }
 
 const (
@@ -713,16 +848,29 @@ const (
 	commitEvery = time.Second
 )
 
-func newCommitter(db *store.DB, feed string, write bool, now func() time.Time) *committer {
-	return &committer{db: db, feed: feed, write: write, now: now, batches: make(chan []store.Ack, 2)}
+func newCommitter(db *store.DB, feed, target string, write bool, now func() time.Time) *committer {
+	return &committer{db: db, feed: feed, target: target, write: write, now: now, outstanding: map[uint64]int{}, batches: make(chan commitWork, 2)}
+}
+
+// expect registers n operations of journal entry seq, before any of them is
+// sent.
+func (c *committer) expect(seq uint64, n int) {
+	if seq == 0 || n == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.outstanding[seq] += n
+	c.mu.Unlock()
 }
 
 func (c *committer) ack(r push.Result) {
 	ref, _ := r.Op.Ref.(opRef)
-	a := store.Ack{ID: r.Op.ID, At: c.now().UTC()}
+	a := store.Ack{ID: r.Op.ID, At: c.now().UTC(), Seq: ref.seq}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case ref.forget:
+		a.Forget = true
 	case r.Err != nil:
 		c.counts.failed++
 		a.Err = r.Err.Error()
@@ -743,8 +891,14 @@ func (c *committer) ack(r push.Result) {
 	if !c.write {
 		return
 	}
-	c.pending = append(c.pending, a)
-	if len(c.pending) >= commitBatch {
+	c.pending.acks = append(c.pending.acks, a)
+	if ref.seq != 0 {
+		if c.outstanding[ref.seq]--; c.outstanding[ref.seq] <= 0 {
+			delete(c.outstanding, ref.seq)
+			c.pending.resolved = append(c.pending.resolved, ref.seq)
+		}
+	}
+	if len(c.pending.acks) >= commitBatch {
 		c.handOverLocked()
 	}
 }
@@ -753,11 +907,11 @@ func (c *committer) ack(r push.Result) {
 // called with mu held, so batches reach the store in the order they were
 // acknowledged; it blocks while two batches already wait.
 func (c *committer) handOverLocked() {
-	if len(c.pending) == 0 || c.closed {
+	if (len(c.pending.acks) == 0 && len(c.pending.resolved) == 0) || c.closed {
 		return
 	}
 	c.batches <- c.pending
-	c.pending = make([]store.Ack, 0, commitBatch)
+	c.pending = commitWork{acks: make([]store.Ack, 0, commitBatch)}
 }
 
 func (c *committer) failed() error {
@@ -769,7 +923,8 @@ func (c *committer) failed() error {
 // start runs the commit goroutine and the timed hand-over; the returned
 // func stops them, commits the rest and reports the first commit error.
 // After a commit error no later batch is committed: the acks they hold are
-// lost to the state, and the next run sends those products again.
+// lost to the state, their journal entries stay, and the next run sends
+// those products again.
 func (c *committer) start() func() error {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -780,7 +935,7 @@ func (c *committer) start() func() error {
 			if c.failed() != nil {
 				continue
 			}
-			if err := c.db.Commit(c.feed, b); err != nil {
+			if err := c.db.CommitBatch(c.feed, c.target, b.acks, b.resolved); err != nil {
 				c.errMu.Lock()
 				c.err = err
 				c.errMu.Unlock()

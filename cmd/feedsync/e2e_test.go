@@ -27,11 +27,17 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		binary += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build feedsync:", err)
-		os.Exit(1)
+	// FEEDSYNC_E2E_BINARY runs the tests against another build (say, an
+	// older release, to see a test fail where a bug was).
+	if b := os.Getenv("FEEDSYNC_E2E_BINARY"); b != "" {
+		binary = b
+	} else {
+		build := exec.Command("go", "build", "-o", binary, ".")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build feedsync:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -79,7 +79,17 @@ func newStateCmd() *cobra.Command {
 					_ = json.NewEncoder(out).Encode(map[string]any{"feed": name, "products": counts, "meta": meta, "runs": runs, "failing": failures})
 					continue
 				}
-				fmt.Fprintf(out, "%s: %d products (%d live, %d unavailable, %d failed)\n", name, counts.Total, counts.Live, counts.Unavailable, counts.Failed)
+				fmt.Fprintf(out, "%s: %d products (%d live, %d unavailable, %d failed", name, counts.Total, counts.Live, counts.Unavailable, counts.Failed)
+				if counts.Pending > 0 {
+					fmt.Fprintf(out, ", %d pending", counts.Pending)
+				}
+				fmt.Fprintln(out, ")")
+				if un, err := db.Unresolved(name); err == nil && len(un) > 0 {
+					fmt.Fprintf(out, "  unfinished:   a run ended before the catalog confirmed %d products; the next sync sends them again\n", len(un))
+				}
+				if counts.Uncertain > 0 {
+					fmt.Fprintf(out, "  uncertain:    %d products whose last operation was never acknowledged; the next sync sends them again\n", counts.Uncertain)
+				}
 				if !meta.LastSuccess.IsZero() {
 					fmt.Fprintf(out, "  last success: %s\n", meta.LastSuccess.Format("2006-01-02 15:04:05Z07:00"))
 				}

@@ -2,16 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/feedsync/feedsync"
 	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
 	"github.com/feedsync/feedsync/tree"
 )
 
@@ -140,6 +143,9 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 				continue
 			}
 		}
+		if errors.Is(err, store.ErrDamaged) {
+			return err // every other feed would meet it too: exit 2
+		}
 		if err != nil {
 			failed++
 			flog.Error().Msg(err.Error())
@@ -189,7 +195,14 @@ func printSummary(w io.Writer, s feedsync.Summary) {
 		fmt.Fprintf(w, ", %d unconfirmed (sent again next run)", s.Unconfirmed)
 	}
 	fmt.Fprintf(w, " (fetch %s, %d ms)\n", s.Fetch, s.DurationMS)
-	if s.Error != "" {
+	if s.PolicySwitch != "" {
+		fmt.Fprintf(w, "%s: policy switch %s: the products of the old shape leave the catalog as on_missing says, those of the new shape are created\n", s.Feed, s.PolicySwitch)
+	}
+	switch {
+	case s.Error == "":
+	case s.Mode == feedsync.ModePlan && strings.HasPrefix(s.Error, "would be refused"):
+		fmt.Fprintf(w, "%s: %s\n", s.Feed, s.Error) // the verdict, not a failure of plan
+	default:
 		fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
 	}
 }
