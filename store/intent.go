@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,10 +75,17 @@ func (db *DB) Intend(feed, target string, intents []Intent) (seq uint64, owners 
 		return 0, nil, nil
 	}
 	owners = make([]string, len(intents))
+	// Claims in key order touch each page of the owner index once.
+	order := make([]int, len(intents))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return intents[order[a]].ID < intents[order[b]].ID })
 	err = db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		ob := ownersBucket(tx, target, true)
 		var entry []byte
-		for i, in := range intents {
+		for _, i := range order {
+			in := intents[i]
 			key := []byte(in.ID)
 			if len(key) == 0 || len(key) > bolt.MaxKeySize {
 				return fmt.Errorf("product id of %d bytes cannot be a state key", len(key))
