@@ -10,12 +10,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/zeebo/xxh3"
 )
 
@@ -46,14 +48,28 @@ const (
 
 // Request describes one fetch of a feed.
 type Request struct {
-	URL          string            // a path, file://, http:// or https://; user info is sent as basic auth
-	Headers      map[string]string // extra HTTP headers (auth); their values never appear in errors
+	URL          string            // a path, file://, http:// or https://; user info is sent as basic auth, to this URL's origin only
+	Headers      map[string]string // extra HTTP headers (auth), sent to URL's origin only; their values never appear in errors
 	Timeout      time.Duration     // the whole fetch: every attempt, the waits between them and the body; 0 means none
 	MaxBytes     int64             // 0 means DefaultMaxBytes
 	ETag         string            // validators of the last successful fetch; empty to fetch unconditionally
 	LastModified string
-	Client       *http.Client // nil means http.DefaultTransport; its CheckRedirect is kept if set
 	UserAgent    string
+
+	// Client is the HTTP client; nil means one with a transport like
+	// http.DefaultTransport. Its CheckRedirect, if set, replaces the
+	// MaxRedirects limit but not the redirect checks of Fetch, which run
+	// after it. An *http.Transport is cloned for the fetch with its
+	// dialers wrapped to check every address they connect to (its
+	// DialContext is handed addresses, not names); any other RoundTripper
+	// is used as is, and redirect targets are then resolved and checked
+	// before they are followed.
+	Client *http.Client
+
+	// Log receives the warning that a redirect to another origin dropped
+	// the configured headers and user info (once per fetch). The zero
+	// Logger is silent.
+	Log zerolog.Logger
 
 	// AttemptTimeout bounds one attempt's wait for the response headers, so
 	// that a hung server leaves time for a retry. 0 means Timeout divided
@@ -63,6 +79,11 @@ type Request struct {
 	MaxRedirects int           // 0 means DefaultMaxRedirects; negative means none followed
 	Retries      int           // retries of a transient failure; 0 means DefaultRetries, negative none
 	RetryBackoff time.Duration // first wait before a retry, doubled each time (capped at 30s, jittered); 0 means DefaultRetryBackoff
+
+	// Test hooks: lookupHost stands in for DNS; publicAddr makes the
+	// addresses it reports count as public.
+	lookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	publicAddr func(netip.Addr) bool
 }
 
 // Response is an open feed body, or a 304.
@@ -142,11 +163,35 @@ func (b *Body) BytesRead() int64 { return b.n }
 func (b *Body) Sum() [16]byte { return b.h.Sum128().Bytes() }
 
 // Fetch opens a feed. For HTTP it sends If-None-Match / If-Modified-Since from
-// the request's validators; a 304 comes back as Response.NotModified.
-// Transient failures before the body starts (timeouts, connection resets, 5xx,
-// 429, 408) are retried with capped exponential backoff and jitter, waiting at
-// least what a Retry-After header asks. Errors name the URL without its user
-// info and query, and never include header values.
+// the request's validators; a 304 comes back as Response.NotModified (a 304
+// to a request without validators is an error: there is nothing it could be
+// unmodified from). Transient failures before the body starts (timeouts,
+// connection resets, 5xx, 429, 408) are retried with capped exponential
+// backoff and jitter, waiting at least what a Retry-After header asks. Errors
+// name the URL without its user info and query, and never include header
+// values.
+//
+// Redirects (at most MaxRedirects) are followed only where they are safe,
+// else the fetch fails at once with ErrUnsafeTarget, naming the target and
+// before anything is sent to it, and is not retried:
+//   - only to http:// and https:// URLs (never file:// or another scheme),
+//     and never from https to plain http;
+//   - never to a loopback (127.0.0.0/8, ::1), private (10/8, 172.16/12,
+//     192.168/16, 100.64/10, 0/8, fc00::/7) or link-local (169.254/16, the
+//     cloud metadata endpoint 169.254.169.254 included, fe80::/10) address
+//     unless the feed URL's own host is on one of the same kind: an intranet
+//     feed (loopback or private) may redirect within loopback and private
+//     addresses, a public one only to public addresses. A host name counts
+//     by the addresses it resolves to, checked by the dialer on each
+//     connection, so a name that resolves differently the second time
+//     (DNS rebinding) gains nothing; the feed URL's own host is classified
+//     by its addresses at the first connection. Through a proxy, names are
+//     resolved and checked before a redirect is followed.
+//
+// Headers and the URL's user info (basic auth) are sent only to the feed
+// URL's origin (scheme, host and port): once a redirect leaves it they are
+// dropped, with the Referer, for the rest of that request, and Log gets a
+// warning, once per fetch. Redirects within the origin keep them.
 func Fetch(ctx context.Context, req Request) (*Response, error) {
 	u := req.URL
 	switch {
@@ -190,23 +235,16 @@ func Fetch(ctx context.Context, req Request) (*Response, error) {
 
 func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	name := redact(req.URL)
-	client := &http.Client{}
-	if req.Client != nil {
-		c := *req.Client
-		client = &c
+	cfg, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, fmt.Errorf("feed url %q: %w", name, cleanURLError(err))
 	}
 	maxRedirects := req.MaxRedirects
 	if maxRedirects == 0 {
 		maxRedirects = DefaultMaxRedirects
 	}
-	if client.CheckRedirect == nil {
-		client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects || maxRedirects < 0 {
-				return fmt.Errorf("%w: the feed URL redirected more than %d times", ErrTooManyRedirects, max(maxRedirects, 0))
-			}
-			return nil
-		}
-	}
+	policy := &fetchPolicy{cfg: cfg, name: name, headers: req.Headers, log: req.Log, lookupHost: req.lookupHost, publicAddr: req.publicAddr}
+	client, closeIdle := policy.client(req.Client, maxRedirects)
 	retries := req.Retries
 	if retries == 0 {
 		retries = DefaultRetries
@@ -220,12 +258,13 @@ func fetchHTTP(ctx context.Context, req Request) (*Response, error) {
 	if attemptTimeout <= 0 && req.Timeout > 0 {
 		attemptTimeout = req.Timeout / time.Duration(retries+1)
 	}
-	var cancel context.CancelFunc
+	var cancelCtx context.CancelFunc
 	if req.Timeout > 0 {
-		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, errFetchTimeout)
+		ctx, cancelCtx = context.WithTimeoutCause(ctx, req.Timeout, errFetchTimeout)
 	} else {
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, cancelCtx = context.WithCancel(ctx)
 	}
+	cancel := func() { cancelCtx(); closeIdle() } // ends the fetch
 	for attempt := 1; ; attempt++ {
 		resp, wait, err := fetchOnce(ctx, cancel, client, req, name, attemptTimeout)
 		if err == nil {
@@ -315,7 +354,22 @@ func fetchOnce(fetchCtx context.Context, fetchCancel context.CancelFunc, client 
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel()
+		hop := ""
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			hop = redact(ue.URL) // the URL of the request that failed
+		}
 		err = cleanURLError(err)
+		var re *redirectError
+		var be *blockedError
+		switch {
+		case errors.As(err, &re):
+			return nil, -1, re
+		case errors.As(err, &be) && hop != "" && hop != name:
+			return nil, -1, &redirectError{from: name, to: hop, err: be}
+		case errors.As(err, &be):
+			return nil, -1, fmt.Errorf("fetch %s: %w", name, be)
+		}
 		wait := time.Duration(0)
 		switch {
 		case errors.Is(cause, errAttemptTimeout):
@@ -332,6 +386,15 @@ func fetchOnce(fetchCtx context.Context, fetchCancel context.CancelFunc, client 
 	case resp.StatusCode == http.StatusNotModified:
 		resp.Body.Close()
 		cancel()
+		sent := hr.Header
+		if resp.Request != nil {
+			sent = resp.Request.Header // of the last redirect
+		}
+		if sent.Get("If-None-Match") == "" && sent.Get("If-Modified-Since") == "" {
+			// Nothing to be unmodified from: taking it for "unchanged"
+			// would skip a run on the server's word alone.
+			return nil, -1, &HTTPError{URL: name, Status: resp.StatusCode}
+		}
 		fetchCancel()
 		out.NotModified = true
 		return out, 0, nil
@@ -378,7 +441,7 @@ func cleanURLError(err error) error {
 // timeouts, resets, refused or dropped connections. Redirect loops,
 // certificate errors, unknown hosts and bad URLs are permanent.
 func transient(err error) bool {
-	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrUnsafeTarget) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var dnsErr *net.DNSError
@@ -430,6 +493,8 @@ func (e *HTTPError) Error() string {
 		msg += ": check the feed's credentials (URL user info or headers)"
 	case http.StatusNotFound:
 		msg += ": check the feed URL"
+	case http.StatusNotModified: // only an error without validators
+		msg += " to a request without validators: nothing to compare with"
 	}
 	return msg
 }
