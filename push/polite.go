@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,8 +157,10 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 		return
 	}
 	now := time.Now()
-	if ae != nil && ae.HasRetryAfter && (ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable) {
-		if until := now.Add(min(ae.RetryAfter, maxRetryAfter)); until.After(b.openUntil) {
+	// A Retry-After above maxRetryAfter pauses nobody: Retrying stops the
+	// run with a *RetryAfterError instead.
+	if ae != nil && ae.HasRetryAfter && ae.RetryAfter <= maxRetryAfter && (ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable) {
+		if until := now.Add(ae.RetryAfter); until.After(b.openUntil) {
 			b.openUntil = until
 		}
 	}
@@ -178,21 +183,26 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 	}
 }
 
-// maxRetryAfter caps a server's Retry-After: a broken header must not stall
-// a run for days.
-const maxRetryAfter = 10 * time.Minute
+// maxRetryAfter is the longest Retry-After feedsync waits within a run, as
+// the feed fetcher does: a catalog asking for more (or a broken header)
+// stops the run with a *RetryAfterError instead of stalling it, and the next
+// run tries again.
+const maxRetryAfter = 2 * time.Minute
 
 // Retrying is a Caller that sends a request again after a 429, a 5xx, a
 // timeout, a dropped connection or a 2xx that is not the API's JSON
 // (*BadAnswerError), up to Retries times, waiting a capped exponential
 // backoff with full jitter, or the Retry-After the server asked for if that
-// is longer. Any other 4xx, and any 3xx, is permanent and returned at once.
+// is longer. A Retry-After above MaxRetryAfter is not waited for: the call
+// returns a *RetryAfterError at once, which stops the run. Any other 4xx, and
+// any 3xx, is permanent and returned at once.
 type Retrying struct {
 	Next     Caller
 	Retries  int
 	Min, Max time.Duration // backoff base and cap
-	// MaxRetryAfter caps a server's Retry-After (a broken header must not
-	// stall a run for days).
+	// MaxRetryAfter is the longest Retry-After waited for (≤ 0: 2m); a
+	// longer one, or a broken header far in the future, fails the call with
+	// a *RetryAfterError instead of stalling the run.
 	MaxRetryAfter time.Duration
 	Obs           Observer
 
@@ -219,6 +229,10 @@ func (rt *Retrying) Call(ctx context.Context, r *Request) (*Response, error) {
 			return resp, nil
 		}
 		reason, ok := retryReason(err)
+		var ae *APIError
+		if ok && errors.As(err, &ae) && ae.HasRetryAfter && ae.RetryAfter > rt.maxRetryAfter() && ctx.Err() == nil {
+			return nil, &RetryAfterError{Wait: ae.RetryAfter, Max: rt.maxRetryAfter(), Header: retryAfterHeader(ae.RetryAfter, time.Now()), Err: ae}
+		}
 		if !ok || attempt >= rt.Retries || ctx.Err() != nil {
 			if ok && ctx.Err() == nil {
 				return nil, &ExhaustedError{Attempts: attempt + 1, Err: err}
@@ -226,9 +240,8 @@ func (rt *Retrying) Call(ctx context.Context, r *Request) (*Response, error) {
 			return nil, err
 		}
 		wait := rt.backoff(attempt)
-		var ae *APIError
-		if errors.As(err, &ae) && ae.HasRetryAfter {
-			wait = max(wait, min(ae.RetryAfter, rt.MaxRetryAfter))
+		if ae != nil && ae.HasRetryAfter {
+			wait = max(wait, ae.RetryAfter)
 		}
 		observerFrom(ctx, rt.Obs).Retry(r.Op, reason)
 		t := time.NewTimer(wait)
@@ -239,6 +252,13 @@ func (rt *Retrying) Call(ctx context.Context, r *Request) (*Response, error) {
 		case <-t.C:
 		}
 	}
+}
+
+func (rt *Retrying) maxRetryAfter() time.Duration {
+	if rt.MaxRetryAfter > 0 {
+		return rt.MaxRetryAfter
+	}
+	return maxRetryAfter
 }
 
 // backoff is full jitter: a uniform delay in [0, min(Max, Min·2^attempt)].
@@ -294,3 +314,65 @@ func (e *ExhaustedError) Error() string {
 }
 
 func (e *ExhaustedError) Unwrap() error { return e.Err }
+
+// RetryAfterError is a 429 or 5xx whose Retry-After asks for a longer wait
+// than feedsync spends within a run (Retrying.MaxRetryAfter, 2m by default),
+// or a broken header far in the future. It is not retried: the run stops at
+// once, and the products not yet acknowledged are sent again next run.
+type RetryAfterError struct {
+	Wait time.Duration // what the server asked for
+	Max  time.Duration // the longest wait feedsync allows
+	// Header is the Retry-After as the server wrote it: delay-seconds, or
+	// the HTTP date the delay was read from.
+	Header string
+	Err    *APIError
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("the catalog asked to wait %s (Retry-After: %s), above the %s feedsync waits: stopping this run; the daemon tries again at the next schedule (%v)",
+		humanWait(e.Wait), e.Header, humanWait(e.Max), e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// retryAfterHeader writes a Retry-After delay back in the header's form:
+// whole seconds as delay-seconds, anything else (a delay read from an HTTP
+// date, so measured from the moment of reading) as the date it names.
+func retryAfterHeader(d time.Duration, now time.Time) string {
+	switch {
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	case d == math.MaxInt64: // a date beyond what a Duration holds
+		return "a date " + humanWait(d) + " or more ahead"
+	}
+	return now.Add(d).UTC().Round(time.Second).Format(http.TimeFormat)
+}
+
+// humanWait reads a wait as a person would say it: "31 years", "40 days",
+// "2m", "1h30m", "90ms".
+func humanWait(d time.Duration) string {
+	const day = 24 * time.Hour
+	const year = 365*day + day/4
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.FormatInt(n, 10) + " " + unit + "s"
+	}
+	switch {
+	case d >= year:
+		return plural(int64(d/year), "year")
+	case d >= 2*day:
+		return plural(int64(d/day), "day")
+	case d < time.Second:
+		return d.String()
+	}
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
