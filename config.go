@@ -3,6 +3,7 @@ package feedsync
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,14 +111,62 @@ type FeedConfig struct {
 // Duration is a time.Duration written as "30s", "5m".
 type Duration time.Duration
 
-// UnmarshalYAML reads a Go duration string.
+// MaxDuration is the longest Duration a configuration may hold: a week,
+// far beyond any sensible timeout or grace period, and far from where adding
+// it to a time or to another duration overflows.
+const MaxDuration = 7 * 24 * time.Hour
+
+// UnmarshalYAML reads a Go duration string ("30s", "5m", "1h30m", "0"): not
+// negative, at most MaxDuration ("168h"), and not a fraction of a nanosecond
+// that would silently become 0.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
-	if err != nil || v < 0 {
-		return fmt.Errorf("%q: want a duration such as 30s or 5m", n.Value)
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a duration such as 30s or 5m, got %s", describe(n))
+	}
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return err
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// durationRE is the grammar time.ParseDuration reads, without a sign: one
+// or more decimal numbers, each with its unit.
+var durationRE = regexp.MustCompile(`^(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
+
+func parseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	tooLong := fmt.Errorf("%q: above the longest duration feedsync accepts (%s)", s, shortDuration(MaxDuration))
+	if strings.HasPrefix(t, "-") {
+		return 0, fmt.Errorf("%q: a duration cannot be negative", s)
+	}
+	if t != "0" && !durationRE.MatchString(t) {
+		return 0, fmt.Errorf("%q: want a duration such as 30s or 5m", s)
+	}
+	v, err := time.ParseDuration(t)
+	switch {
+	case err != nil: // well formed, so it overflowed
+		return 0, tooLong
+	case v > MaxDuration:
+		return 0, tooLong
+	case v == 0 && strings.ContainsAny(t, "123456789"):
+		return 0, fmt.Errorf("%q: shorter than a nanosecond", s)
+	}
+	return v, nil
+}
+
+// shortDuration is d.String() without its zero minutes and seconds: "168h",
+// "2m", "1h30m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // On-missing actions.
@@ -534,25 +583,73 @@ func (m MaxDelete) String() string {
 	return strconv.FormatFloat(m.Percent, 'f', -1, 64) + "%"
 }
 
-// ParseSize reads a byte size: "4GiB", "500MB", "64KiB", "1048576".
+// MaxSizeBytes is the largest size ParseSize accepts: 1 PiB.
+const MaxSizeBytes int64 = 1 << 50
+
+// sizeUnits are ParseSize's units, longest suffix first.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"PiB", 1 << 50},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15},
+	{"B", 1},
+}
+
+// ParseSize reads a byte size: "4GiB", "500MB", "64 KiB", "1.5GB",
+// "1048576". A size is a decimal number — digits, optionally with a fraction
+// ("1.5") — and an optional unit (B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB,
+// PiB; none means bytes), and it must come to a whole number of bytes from 1
+// to 1PiB (MaxSizeBytes). Signs, exponents, hexadecimal, NaN, Inf, "0.5B" and
+// an empty value are errors, each naming the input.
 func ParseSize(s string) (int64, error) {
+	want := fmt.Errorf("%q: want a size such as 4GiB, 500MB or 1048576 (a number of bytes with an optional unit: B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB)", s)
 	t := strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
 	mult := int64(1)
-	for _, u := range units {
+	for _, u := range sizeUnits {
 		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
 			t, mult = strings.TrimSpace(rest), u.mult
 			break
 		}
 	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q: want a size such as 4GiB or 500MB", s)
+	whole, frac, dot := strings.Cut(t, ".")
+	if whole == "" || !allDigits(whole) || dot && (frac == "" || !allDigits(frac)) {
+		return 0, want
 	}
-	return int64(n * float64(mult)), nil
+	// Leading zeros of the whole part and trailing zeros of the fraction
+	// change nothing; what is left is small, or too large or too fine to be
+	// a size: 17 digits before the point are 1e16 bytes, above 1PiB, and a
+	// fraction of more than 50 digits (without trailing zeros) never gives
+	// whole bytes, since no unit is divisible by more than 2^50 or 5^15.
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if len(whole) > 16 {
+		return 0, fmt.Errorf("%q: above the largest size feedsync accepts (1PiB)", s)
+	}
+	if len(frac) > 50 {
+		return 0, fmt.Errorf("%q: not a whole number of bytes", s)
+	}
+	n, _ := new(big.Int).SetString("0"+whole+frac, 10)
+	n.Mul(n, big.NewInt(mult))
+	q, r := n.QuoRem(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil), new(big.Int))
+	switch {
+	case r.Sign() != 0:
+		return 0, fmt.Errorf("%q: not a whole number of bytes", s)
+	case q.Sign() == 0:
+		return 0, fmt.Errorf("%q: want a size of at least 1 byte", s)
+	case q.Cmp(big.NewInt(MaxSizeBytes)) > 0:
+		return 0, fmt.Errorf("%q: above the largest size feedsync accepts (1PiB)", s)
+	}
+	return q.Int64(), nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isRemote(u string) bool {

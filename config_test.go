@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,96 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q): want an error", in)
 		}
 	}
+}
+
+// TestParseSizeIsStrict: a size is a positive decimal with an optional unit
+// that comes to a whole number of bytes from 1 to 1PiB; anything else is an
+// error naming the input.
+func TestParseSizeIsStrict(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1": 1, "1B": 1, " 2 B ": 2, "1.5KiB": 1536, "1.5GB": 15e8, "0.5KB": 500, "0001KiB": 1024,
+		"1.000KiB": 1024, "1PiB": 1 << 50, "1125899906842624": 1 << 50, "1PB": 1e15, "4TiB": 4 << 40,
+		"0.001KB": 1, "0.0009765625KiB": 1,
+	} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for in, why := range map[string]string{
+		"NaN": "want a size", "Inf": "want a size", "+Inf": "want a size", "infinity": "want a size",
+		"1e30": "want a size", "1e3": "want a size", "1e-3KiB": "want a size", "0x10": "want a size",
+		"": "want a size", "  ": "want a size", "-1": "want a size", "+1": "want a size", "1_000": "want a size",
+		"1,5MB": "want a size", ".5MB": "want a size", "1.": "want a size", "1.5.1MB": "want a size",
+		"4gib": "want a size", "B": "want a size", "1 2": "want a size",
+		"0.5B": "not a whole number of bytes", "1.5": "not a whole number of bytes", "0.0001KB": "not a whole number of bytes",
+		"0": "at least 1 byte", "0B": "at least 1 byte", "0.0GiB": "at least 1 byte",
+		"1125899906842625": "above the largest size", "1.5PiB": "above the largest size", "1.125899906842625PB": "above the largest size",
+		"1025TiB": "above the largest size", "99999999999999999999999999": "above the largest size",
+	} {
+		_, err := ParseSize(in)
+		if err == nil {
+			t.Errorf("ParseSize(%q): accepted, want an error", in)
+			continue
+		}
+		if q := strconv.Quote(in); !strings.Contains(err.Error(), q) || !strings.Contains(err.Error(), why) {
+			t.Errorf("ParseSize(%q): %q; want it to name %s and say %q", in, err, q, why)
+		}
+	}
+}
+
+// TestConfigRejectsBadSizesAndDurationsNamingTheKey: every key read by
+// ParseSize or as a Duration refuses a value that earlier versions let
+// through (NaN, Inf, fractional bytes, negative or overflowing durations).
+func TestConfigRejectsBadSizesAndDurationsNamingTheKey(t *testing.T) {
+	feed := func(kv string) string { return "feeds:\n  - {name: a, url: x, " + kv + "}\n" }
+	cases := []struct{ name, yaml, want string }{
+		{"MaxSizeNaN", feed(`max_size: "NaN"`), `feeds[0].max_size: "NaN": want a size`},
+		{"MaxSizeInf", feed(`max_size: "Inf"`), `feeds[0].max_size: "Inf": want a size`},
+		{"MaxSizeExponent", feed(`max_size: "1e30"`), `feeds[0].max_size: "1e30": want a size`},
+		{"MaxSizeHalfAByte", feed(`max_size: "0.5B"`), `feeds[0].max_size: "0.5B": not a whole number of bytes`},
+		{"MaxSizeNegative", feed(`max_size: "-1"`), `feeds[0].max_size: "-1": want a size`},
+		{"MaxSizeTinyExponent", feed(`max_size: "1e-3KiB"`), `feeds[0].max_size: "1e-3KiB": want a size`},
+		{"MaxSizeHex", feed(`max_size: "0x10"`), `feeds[0].max_size: "0x10": want a size`},
+		{"MaxSizeEmpty", feed(`max_size: ""`), `feeds[0].max_size: "": want a size`},
+		{"MaxSizeBlank", feed(`max_size: "  "`), `feeds[0].max_size: "  ": want a size`},
+		{"MaxSizeHuge", feed(`max_size: 2PiB`), `feeds[0].max_size: "2PiB": above the largest size feedsync accepts (1PiB)`},
+		{"MemoryLimitNaN", "memory_limit: NaN\n" + feed("policy: parent"), `memory_limit: "NaN": want a size`},
+		{"MemoryLimitFraction", "memory_limit: 1.5\n" + feed("policy: parent"), `memory_limit: "1.5": not a whole number of bytes`},
+		{"MemoryLimitEmpty", "memory_limit: ''\n" + feed("policy: parent"), `memory_limit: "": want a size`},
+		{"TimeoutNegative", feed("timeout: -5s"), `feeds[0].timeout: "-5s": a duration cannot be negative`},
+		{"TimeoutNegativeZero", feed("timeout: -0s"), `feeds[0].timeout: "-0s": a duration cannot be negative`},
+		{"TimeoutOverflow", feed("timeout: 9999999999h"), `feeds[0].timeout: "9999999999h": above the longest duration feedsync accepts (168h)`},
+		{"TimeoutAboveAWeek", feed("timeout: 169h"), `feeds[0].timeout: "169h": above the longest duration`},
+		{"TimeoutEmpty", feed(`timeout: ""`), `feeds[0].timeout: "": want a duration`},
+		{"TimeoutNaN", feed("timeout: NaN"), `feeds[0].timeout: "NaN": want a duration`},
+		{"TimeoutExponent", feed("timeout: 1e3s"), `feeds[0].timeout: "1e3s": want a duration`},
+		{"TimeoutBelowANanosecond", feed("timeout: 0.5ns"), `feeds[0].timeout: "0.5ns": shorter than a nanosecond`},
+		{"TimeoutMapping", feed("timeout: {s: 1}"), `feeds[0].timeout: want a duration such as 30s or 5m, got a mapping`},
+		{"GraceNegative", "run: {grace: -1m}\n" + feed("policy: parent"), `run.grace: "-1m": a duration cannot be negative`},
+		{"CatalogTimeoutOverflow", "catalog: {timeout: 9223372036854775808ns}\n" + feed("policy: parent"), `catalog.timeout: "9223372036854775808ns": above the longest duration`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(c.yaml))
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *ConfigError", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %q, want it to contain %q", err, c.want)
+			}
+		})
+	}
+	t.Run("GoodValuesStillParse", func(t *testing.T) {
+		cfg, err := ParseConfig([]byte("memory_limit: 0\nrun: {grace: 0}\ncatalog: {timeout: 1h30m}\n" + feed("max_size: 1.5GB, timeout: 168h")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Duration(cfg.Catalog.Timeout) != 90*time.Minute || time.Duration(cfg.Feeds[0].Timeout) != MaxDuration || cfg.Run.Grace != 0 {
+			t.Errorf("durations: catalog %s, feed %s, grace %s", time.Duration(cfg.Catalog.Timeout), time.Duration(cfg.Feeds[0].Timeout), time.Duration(cfg.Run.Grace))
+		}
+		if n, err := ParseSize(cfg.Feeds[0].MaxSize); err != nil || n != 15e8 {
+			t.Errorf("max_size: %d, %v", n, err)
+		}
+	})
 }
