@@ -47,6 +47,9 @@ type DaemonOptions struct {
 	// Publisher keeps and serves the shaped feeds of feeds with publish: true;
 	// nil serves none.
 	Publisher *Publisher
+	// Redact scrubs secrets from error texts: the syncer's (see
+	// Syncer.Redact) and those /status and /healthz show. nil changes nothing.
+	Redact func(string) string
 }
 
 // Daemon runs each configured feed on its cron schedule, never two runs of
@@ -110,7 +113,7 @@ func NewDaemon(cfg *Config, opts DaemonOptions) (*Daemon, error) {
 		opts:       opts,
 		log:        opts.Log,
 		metrics:    opts.Metrics,
-		syncer:     &Syncer{DB: opts.DB, Sink: opts.Sink},
+		syncer:     &Syncer{DB: opts.DB, Sink: opts.Sink, Redact: opts.Redact},
 		runCtx:     runCtx,
 		cancelRuns: cancel,
 		stopping:   make(chan struct{}),
@@ -182,6 +185,10 @@ func (d *Daemon) apply(cfg *Config) error {
 	}
 	d.order = order
 	d.cfg = cfg
+	if d.opts.Publisher != nil {
+		// Serve only what this config publishes; delete the other editions.
+		d.opts.Publisher.Configure(cfg, d.log)
+	}
 	return nil
 }
 
@@ -598,7 +605,7 @@ func (d *Daemon) Health() Health {
 	for _, name := range d.order {
 		fs := d.feeds[name]
 		if fs.failures > 0 {
-			h.Failing = append(h.Failing, FeedFailure{Feed: name, Error: fs.lastErr, FailedRuns: fs.failures, Since: fs.failSince.UTC()})
+			h.Failing = append(h.Failing, FeedFailure{Feed: name, Error: d.redact(fs.lastErr), FailedRuns: fs.failures, Since: fs.failSince.UTC()})
 		}
 	}
 	if len(h.Failing) > 0 {
@@ -656,10 +663,11 @@ func (d *Daemon) Status() Status {
 		f := FeedStatus{
 			Name: name, Schedule: fs.fc.Schedule, Running: d.running[name],
 			LastRunEnd: opt(fs.lastEnded), LastSuccess: opt(fs.lastSuccess),
-			FailedRuns: fs.failures, LastError: fs.lastErr,
+			FailedRuns: fs.failures, LastError: d.redact(fs.lastErr),
 		}
 		if fs.last != nil {
 			s := *fs.last
+			s.Error = d.redact(s.Error)
 			f.LastRun = &s
 		}
 		if !d.stopped {

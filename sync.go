@@ -120,6 +120,10 @@ type Options struct {
 type Syncer struct {
 	DB   *store.DB
 	Sink push.Sink
+	// Redact scrubs secrets from every error text before it is stored (a
+	// product's last error, the feed's, the run history) or returned; nil
+	// changes nothing.
+	Redact func(string) string
 }
 
 // opRef is what an operation carries through the sink back to its commit.
@@ -143,7 +147,7 @@ func (s *Syncer) Sync(ctx context.Context, fc *FeedConfig, opts Options) (Summar
 	start := now()
 	sum := Summary{Feed: fc.Name, Mode: opts.Mode, Started: start.UTC().Format(time.RFC3339)}
 	touched := false
-	err := s.sync(ctx, fc, opts, &sum, &touched)
+	err := s.redactErr(s.sync(ctx, fc, opts, &sum, &touched))
 	sum.DurationMS = now().Sub(start).Milliseconds()
 	if err != nil {
 		sum.Error = err.Error()
@@ -260,7 +264,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	shortcuts := opts.Mode != ModeResync && !opts.FullScan && meta.ConfigSHA256 == fingerprint
 
 	// Fetch.
-	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent, MaxBytes: maxSize}
+	req := feed.Request{URL: fc.URL, Headers: fc.Headers, Timeout: time.Duration(fc.Timeout), UserAgent: opts.UserAgent, MaxBytes: maxSize, Log: log}
 	if shortcuts {
 		req.ETag, req.LastModified = meta.ETag, meta.LastModified
 	}
@@ -356,6 +360,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 	// Diff and push: intent before effect, acknowledgement before commit.
 	*touched = true
 	c := newCommitter(s.DB, fc.Name, target, write, now)
+	c.redact = s.redact
 	ops := make(chan push.Op, 256)
 	sinkCtx, cancelSink := context.WithCancel(ctx)
 	defer cancelSink()
@@ -821,13 +826,15 @@ func (s *Syncer) updateMeta(name string, fn func(*store.Meta)) error {
 // commits run on a goroutine of their own, so the sink goes on sending while
 // a batch is written; at most two batches wait for it. It also counts the
 // operations of each journal entry still unacknowledged: the commit that
-// holds an entry's last acknowledgement drops the entry.
+// holds an entry's last acknowledgement drops the entry. Its redact
+// (Syncer.Redact) scrubs each rejection before it is stored.
 type committer struct {
 	db          *store.DB
 	feed        string
 	target      string
 	write       bool
 	now         func() time.Time
+	redact      func(string) string
 	mu          sync.Mutex // guards pending, outstanding and counts, and orders the batches
 	pending     commitWork
 	outstanding map[uint64]int // journal entry → its operations not yet acknowledged
@@ -874,6 +881,9 @@ func (c *committer) ack(r push.Result) {
 	case r.Err != nil:
 		c.counts.failed++
 		a.Err = r.Err.Error()
+		if c.redact != nil {
+			a.Err = c.redact(a.Err)
+		}
 	case r.Op.Kind == push.Delete:
 		c.counts.deleted++
 		a.Delete = true

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/feedsync/feedsync/internal/redact"
 )
 
 // Caller sends one request to the catalog API and returns its response. It is
@@ -58,7 +60,9 @@ type APIError struct {
 	Method string
 	Path   string
 	Status int
-	Msg    string // the server's message, from {"detail": …} or {"field": [msg]}
+	// Msg is the server's message, from {"detail": …} or {"field": [msg]},
+	// with the API token scrubbed (a proxy may echo the request's headers).
+	Msg string
 	// RetryAfter is the delay a 429 or 503 asked for; HasRetryAfter tells a
 	// zero delay from none.
 	RetryAfter    time.Duration
@@ -171,6 +175,10 @@ var ErrTokenRejected = errors.New("API token rejected")
 func (e *AuthError) Is(target error) bool { return target == ErrTokenRejected }
 
 // httpCaller is the plain client: headers, one request, the body read.
+// Every body it hands on, and every error built from one, has the token
+// scrubbed: whatever the server (or a proxy in front of it) said may echo
+// the request's Authorization header, and what it said ends up in logs,
+// in the state file and on status pages.
 type httpCaller struct {
 	base      string // https://<app>.user.com/api/public/
 	token     string
@@ -178,6 +186,12 @@ type httpCaller struct {
 	client    *http.Client
 	timeout   time.Duration
 	obs       Observer
+	scrub     *redact.Redactor // the token; nil scrubs nothing
+}
+
+// tokenRedactor scrubs an API token as it is and as it is sent.
+func tokenRedactor(token string) *redact.Redactor {
+	return redact.New(token, "Token "+token)
 }
 
 var _ Caller = (*httpCaller)(nil)
@@ -234,18 +248,26 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 		var b []byte
 		b, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
+		// Before anything reads it: messages are cut short, and a cut
+		// token could no longer be found.
+		b = c.scrub.Bytes(b)
 		if err == nil {
 			obs.Request(r.Op, resp.StatusCode, time.Since(start))
 			switch {
 			case resp.StatusCode >= 200 && resp.StatusCode < 300:
 				if err := checkAnswer(r, resp, b); err != nil {
+					err.Body = c.scrub.String(err.Body)
 					return nil, err
 				}
 				return &Response{Status: resp.StatusCode, Body: b}, nil
 			case resp.StatusCode >= 300 && resp.StatusCode < 400:
-				return nil, redirectError(r, resp)
+				err := redirectError(r, resp)
+				err.Location, err.App = c.scrub.String(err.Location), c.scrub.String(err.App)
+				return nil, err
 			}
-			e := &APIError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode, Msg: errorMessage(b)}
+			// Scrubbed again once decoded: JSON may spell the token with
+			// escapes the raw body did not match.
+			e := &APIError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode, Msg: c.scrub.String(errorMessage(b))}
 			e.RetryAfter, e.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 			return nil, e
 		}
@@ -266,7 +288,7 @@ func (c *httpCaller) Call(ctx context.Context, r *Request) (*Response, error) {
 
 // checkAnswer accepts a 2xx body only if it is a JSON object, or empty when
 // r allows it: a portal's or proxy's 200 page must not acknowledge anything.
-func checkAnswer(r *Request, resp *http.Response, b []byte) error {
+func checkAnswer(r *Request, resp *http.Response, b []byte) *BadAnswerError {
 	t := bytes.TrimSpace(b)
 	if (len(t) == 0 && r.EmptyOK) || (len(t) > 0 && t[0] == '{' && json.Valid(t)) {
 		return nil
@@ -281,7 +303,7 @@ func checkAnswer(r *Request, resp *http.Response, b []byte) error {
 
 // redirectError describes a 3xx answer to r. Its Location is printed without
 // userinfo, query or fragment, which may hold credentials.
-func redirectError(r *Request, resp *http.Response) error {
+func redirectError(r *Request, resp *http.Response) *RedirectError {
 	e := &RedirectError{Op: r.Op, Method: r.Method, Path: r.Path, Status: resp.StatusCode}
 	h := resp.Header.Get("Location")
 	if h == "" {

@@ -161,7 +161,8 @@ func NewUserCom(cfg UserComConfig) (*UserCom, error) {
 	// product the catalog never received.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	s := &UserCom{cfg: cfg, base: cfg.URL + "/api/public/", log: cfg.Logger, obs: cfg.Observer}
-	s.raw = &httpCaller{base: s.base, token: cfg.Token, userAgent: cfg.UserAgent, client: &client, timeout: cfg.Timeout, obs: cfg.Observer}
+	s.raw = &httpCaller{base: s.base, token: cfg.Token, userAgent: cfg.UserAgent, client: &client, timeout: cfg.Timeout, obs: cfg.Observer,
+		scrub: tokenRedactor(cfg.Token)}
 	var c Caller = s.raw
 	c = NewRateLimited(c, cfg.Rate*rateHeadroom, cfg.Burst)
 	c = NewCircuitBreaker(c, cfg.BreakerThreshold, cfg.BreakerCooldown, 2*time.Minute, cfg.Logger)

@@ -107,23 +107,26 @@ func runLint(cmd *cobra.Command, args []string) error {
 }
 
 // lintOne fetches one feed and lints it; a feed that cannot be opened
-// becomes an unreadable finding.
+// becomes an unreadable finding. A URL is named in every finding, in every
+// format, without its user info and query (feed.SourceName): they may hold
+// credentials, and lint output lands in CI logs and code scanning.
 func lintOne(ctx context.Context, cmd *cobra.Command, l *lint.Linter, src string, stdin io.Reader) {
 	if src == "-" {
 		_ = l.Lint(stdin, "<stdin>", feed.FormatAuto)
 		return
 	}
+	name := feed.SourceName(src)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	resp, err := feed.Fetch(ctx, feed.Request{URL: src, UserAgent: userAgent(), Timeout: 10 * time.Minute})
 	if err != nil {
-		l.Unreadable(src, err)
+		l.Unreadable(name, err)
 		return
 	}
 	defer resp.Body.Close()
-	bar := newProgress(cmd, localSize(src), "reading "+src, unitBytes)
+	bar := newProgress(cmd, localSize(src), "reading "+name, unitBytes)
 	defer bar.Done()
-	_ = l.Lint(bar.Reader(resp.Body), src, feed.FormatAuto)
+	_ = l.Lint(bar.Reader(resp.Body), name, feed.FormatAuto)
 }
 
 // lintOptions merges the config's lint section (when there is a config)

@@ -41,12 +41,14 @@ Signals:
 	return c
 }
 
-func runDaemon(cmd *cobra.Command, now bool) error {
+func runDaemon(cmd *cobra.Command, now bool) (err error) {
 	path := configPath(cmd)
 	cfg, err := feedsync.LoadConfig(path)
 	if err != nil {
 		return err
 	}
+	red := redactor(cfg)
+	defer func() { err = red.Error(err) }()
 	if err := cfg.RequireFeeds(); err != nil {
 		return err
 	}
@@ -79,9 +81,13 @@ func runDaemon(cmd *cobra.Command, now bool) error {
 	}
 	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
 		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now, Publisher: publisher,
+		Redact: red.String,
 		Reload: func() (*feedsync.Config, error) {
 			c, err := feedsync.LoadConfig(path)
 			if err == nil {
+				// The new configuration's secrets join the old ones before
+				// any run uses it.
+				redactor(c)
 				err = c.RequireFeeds()
 			}
 			return c, err

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/internal/redact"
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
 )
@@ -39,7 +40,22 @@ func loadConfig(c *cobra.Command) (*feedsync.Config, error) {
 	return cfg, err
 }
 
-// newLogger logs to stderr: console lines for people, JSON for machines.
+// scrub is the process's Redactor: every secret of every configuration this
+// process loaded (redactor adds them), so that text written under an old
+// configuration is scrubbed after a reload too. The logger writes through
+// it, the syncer and the daemon scrub stored and shown errors with it.
+var scrub = redact.New()
+
+// redactor adds cfg's secrets (Config.Secrets) to the process's Redactor
+// and returns it.
+func redactor(cfg *feedsync.Config) *redact.Redactor {
+	scrub.Add(cfg.Secrets()...)
+	return scrub
+}
+
+// newLogger logs to w: console lines for people, JSON for machines. Every
+// line passes through redactor(cfg) on its way to w, so that no secret of
+// the configuration reaches a log, in whatever field or spelling.
 func newLogger(cfg *feedsync.Config, w io.Writer, quiet bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(cfg.Log.Level)
 	if err != nil {
@@ -48,11 +64,14 @@ func newLogger(cfg *feedsync.Config, w io.Writer, quiet bool) zerolog.Logger {
 	if quiet && level < zerolog.WarnLevel {
 		level = zerolog.WarnLevel
 	}
+	noColor := true
+	if f, ok := w.(*os.File); ok {
+		noColor = !isatty.IsTerminal(f.Fd())
+	}
+	// zerolog writes each event as one line in one Write: the redacting
+	// writer never holds anything back.
+	w = redactor(cfg).Writer(w)
 	if cfg.Log.Format == "console" {
-		noColor := true
-		if f, ok := w.(*os.File); ok {
-			noColor = !isatty.IsTerminal(f.Fd())
-		}
 		w = zerolog.ConsoleWriter{Out: w, NoColor: noColor, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()

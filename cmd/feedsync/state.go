@@ -16,11 +16,22 @@ func newStateCmd() *cobra.Command {
 		Use:   "state -c FILE [FEED]",
 		Short: "Show what the state file holds: products by state, last runs, failing products",
 		Args:  wrapArgs(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			cfg, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}
+			// The state holds error texts of catalogs and feeds, and one
+			// written by an older feedsync may hold a secret: everything
+			// this command prints passes through the scrubber.
+			red := redactor(cfg)
+			defer func() { err = red.Error(err) }()
+			out := red.Writer(cmd.OutOrStdout())
+			defer func() {
+				if ferr := out.Flush(); err == nil {
+					err = ferr
+				}
+			}()
 			if reset {
 				if len(args) != 1 || !yes {
 					return usagef("state --reset needs one FEED and --yes: it forgets every product of that feed, so the next sync creates them all again")
@@ -33,7 +44,7 @@ func newStateCmd() *cobra.Command {
 				if err := db.Reset(args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: state forgotten\n", args[0])
+				fmt.Fprintf(out, "%s: state forgotten\n", args[0])
 				return nil
 			}
 			db, err := openStore(cfg, true)
@@ -47,7 +58,6 @@ func newStateCmd() *cobra.Command {
 					return err
 				}
 			}
-			out := cmd.OutOrStdout()
 			for _, name := range names {
 				counts, err := db.Count(name)
 				if err != nil {

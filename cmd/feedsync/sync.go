@@ -92,7 +92,7 @@ func runSync(cmd *cobra.Command, mode feedsync.Mode, names []string, f syncFlags
 	failed := 0
 	for _, fc := range feeds {
 		flog := log.With().Str("feed", fc.Name).Logger()
-		s := &feedsync.Syncer{DB: db, Sink: sink}
+		s := &feedsync.Syncer{DB: db, Sink: sink, Redact: redactor(cfg).String}
 		var rec *push.Recorder
 		if mode == feedsync.ModePlan {
 			rec = push.NewRecorder(planTarget)
