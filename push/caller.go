@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -398,9 +399,15 @@ func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 	if h == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(h); err == nil {
-		if n < 0 {
-			n = 0
+	if allDigits(strings.TrimPrefix(h, "-")) {
+		n, err := strconv.ParseInt(h, 10, 64)
+		switch {
+		case err != nil && h[0] != '-', err == nil && n > int64(math.MaxInt64/time.Second):
+			// More seconds than a Duration holds: the longest wait there is,
+			// which the cap then refuses, rather than a wrapped negative.
+			return time.Duration(math.MaxInt64), true
+		case err != nil || n < 0:
+			return 0, true
 		}
 		return time.Duration(n) * time.Second, true
 	}
@@ -412,6 +419,18 @@ func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 type emptyBody struct{}

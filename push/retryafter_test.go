@@ -26,6 +26,9 @@ func TestRetryAfterAboveTheCapStopsTheRun(t *testing.T) {
 		{"HTTPDate", "Fri, 01 Jan 2100 00:00:00 GMT", "(Retry-After: Fri, 01 Jan 2100 00:00:00 GMT), above the 2m feedsync waits: stopping this run"},
 		{"HTTPDateBeyondDuration", "Fri, 31 Dec 9999 23:59:59 GMT", "the catalog asked to wait 292 years (Retry-After: a date 292 years or more ahead), above the 2m feedsync waits"},
 		{"JustAboveTheCap", "121", "the catalog asked to wait 2m1s (Retry-After: 121), above the 2m feedsync waits"},
+		// More seconds than a time.Duration holds must not wrap to a short wait.
+		{"SecondsBeyondDuration", "10000000000", "the catalog asked to wait 292 years"},
+		{"SecondsBeyondInt64", "99999999999999999999999", "the catalog asked to wait 292 years"},
 	}
 	for _, mode := range []string{ModeREST, ModeImport} {
 		for _, c := range cases {
