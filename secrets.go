@@ -136,26 +136,7 @@ func (s *Syncer) redact(msg string) string {
 
 // redactErr is err with its message passed through Syncer.Redact; err itself
 // when that changes nothing. The result unwraps to err.
-func (s *Syncer) redactErr(err error) error {
-	if err == nil || s.Redact == nil {
-		return err
-	}
-	msg := err.Error()
-	if clean := s.Redact(msg); clean != msg {
-		return &redactedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose message was scrubbed; errors.Is and
-// errors.As see through it to the original.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+func (s *Syncer) redactErr(err error) error { return redact.ErrorWith(s.Redact, err) }
 
 // redact is DaemonOptions.Redact, or no change without one.
 func (d *Daemon) redact(msg string) string {

@@ -277,19 +277,9 @@ func (p *fetchPolicy) dialChecking(next dialFunc) dialFunc {
 		if p.isProxy(addr) {
 			return next(ctx, network, addr)
 		}
-		host, port, err := net.SplitHostPort(addr)
+		host, port, ips, allowed, err := p.resolveAllowed(ctx, network, addr)
 		if err != nil {
 			return nil, err
-		}
-		ips, err := p.resolve(ctx, network, host)
-		if err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
-		}
-		var allowed addrClass
-		if strings.EqualFold(host, p.cfg.Hostname()) {
-			allowed = p.learn(ips)
-		} else if allowed, err = p.allowedClasses(ctx); err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 		}
 		var blocked, dialErr error
 		for _, ip := range ips {
@@ -308,6 +298,26 @@ func (p *fetchPolicy) dialChecking(next dialFunc) dialFunc {
 		}
 		return nil, cmpOr(dialErr, blocked)
 	}
+}
+
+// resolveAllowed resolves addr's host and says which address classes it
+// may reach: the feed's own host teaches the policy its classes, any other
+// host gets what the feed's host allows.
+func (p *fetchPolicy) resolveAllowed(ctx context.Context, network, addr string) (host, port string, ips []netip.Addr, allowed addrClass, err error) {
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		return "", "", nil, 0, err
+	}
+	if ips, err = p.resolve(ctx, network, host); err != nil {
+		return "", "", nil, 0, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	if strings.EqualFold(host, p.cfg.Hostname()) {
+		return host, port, ips, p.learn(ips), nil
+	}
+	if allowed, err = p.allowedClasses(ctx); err != nil {
+		return "", "", nil, 0, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	return host, port, ips, allowed, nil
 }
 
 func cmpOr(a, b error) error {
@@ -357,19 +367,9 @@ func (p *fetchPolicy) checkOnly(next dialFunc) dialFunc {
 		if p.isProxy(addr) {
 			return next(ctx, network, addr)
 		}
-		host, _, err := net.SplitHostPort(addr)
+		host, _, ips, allowed, err := p.resolveAllowed(ctx, network, addr)
 		if err != nil {
 			return nil, err
-		}
-		ips, err := p.resolve(ctx, network, host)
-		if err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
-		}
-		var allowed addrClass
-		if strings.EqualFold(host, p.cfg.Hostname()) {
-			allowed = p.learn(ips)
-		} else if allowed, err = p.allowedClasses(ctx); err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 		}
 		for _, ip := range ips {
 			if err := p.check(host, ip, allowed); err != nil {

@@ -273,11 +273,20 @@ func (r *Redactor) Bytes(b []byte) []byte {
 // which unwraps to err, so that errors.Is and errors.As still see through it
 // (the errors they find carry their own, unscrubbed, messages).
 func (r *Redactor) Error(err error) error {
-	if err == nil || r == nil {
+	if r == nil {
+		return err
+	}
+	return ErrorWith(r.String, err)
+}
+
+// ErrorWith is Redactor.Error with any scrubbing function (nil changes
+// nothing), for callers that are handed one rather than a Redactor.
+func ErrorWith(scrub func(string) string, err error) error {
+	if err == nil || scrub == nil {
 		return err
 	}
 	msg := err.Error()
-	if clean := r.String(msg); clean != msg {
+	if clean := scrub(msg); clean != msg {
 		return &redactedError{msg: clean, err: err}
 	}
 	return err
