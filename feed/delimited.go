@@ -83,6 +83,17 @@ type span struct {
 // (36" flat top, "My Food Truck" transition) is read raw, quotes included.
 // A quoted field still open at the end of the input is a truncated feed (see
 // unclosedQuote), not a short row.
+//
+// Hostile or broken input costs bounded memory and yields short messages
+// (delimited_limits.go): a row longer than maxRowBytes is skipped whole as
+// one problem, read through the window and never held; a value longer than
+// MaxValueBytes is cut, the item kept; a row keeps at most one span more than
+// the header has columns, a header at most maxHeaderColumns; a repeatable cell
+// gives at most maxCellRepeats values; ids and names quoted in problems are cut
+// to delimMaxQuoted characters. The input is UTF-8, or UTF-16 or a declared
+// charset transcoded (delimitedInput); a row whose kept values hold invalid
+// UTF-8 or a control character is skipped with a problem (checkRow), as the
+// XML reader skips such an item.
 type delimitedReader struct {
 	r      io.Reader
 	source string
@@ -101,6 +112,10 @@ type delimitedReader struct {
 	problems []Problem
 	done     bool
 
+	rowStart, rowEnd int      // the last row read by nextRecord: buf[rowStart:rowEnd]
+	extra            rowExtra // the fields of the last row past d.fields (see spanLimit)
+	openQuote        bool     // the last row was cut inside a quoted field at the window's cap
+
 	fields  []span
 	plain   []span
 	scratch []byte
@@ -109,6 +124,17 @@ type delimitedReader struct {
 }
 
 func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
+	return newDelimitedReaderCharset(r, source, format, "")
+}
+
+// newDelimitedReaderCharset is newDelimitedReader for a feed whose encoding
+// the caller declares (see delimitedInput); "" reads UTF-8 and UTF-16 with a
+// byte order mark.
+func newDelimitedReaderCharset(r io.Reader, source string, format Format, charset string) (*delimitedReader, error) {
+	r, err := delimitedInput(r, charset)
+	if err != nil {
+		return nil, &ParseError{Source: source, Err: err}
+	}
 	d := &delimitedReader{r: r, source: source, format: format, buf: make([]byte, firstBufSize), line: 1, idCol: -1}
 	if err := d.fill(); err != nil {
 		return nil, err
@@ -132,6 +158,9 @@ func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedRe
 		}
 		if n == 0 {
 			continue
+		}
+		if n > maxHeaderColumns {
+			return nil, &ParseError{Source: source, Line: startLine, Err: fmt.Errorf("the header has more than %d columns: is this a delimited feed?", maxHeaderColumns)}
 		}
 		d.header(startLine)
 		return d, nil
@@ -163,6 +192,14 @@ func (d *delimitedReader) detectSep() byte {
 func (d *delimitedReader) header(line int) {
 	seen := make(map[string]int)
 	for i, f := range d.fields {
+		if k := delimBadByte(d.buf[f.start:f.end]); k >= 0 {
+			// Not text: a name that no attribute has, and values nobody
+			// could map. Its values are ignored.
+			l, c := d.position(line, d.rowStart, f.start+k)
+			d.problems = append(d.problems, Problem{Line: line, Msg: fmt.Sprintf("header column %d holds %s at line %d, column %d: its values are ignored", i+1, delimDefect(d.buf[f.start+k:f.end]), l, c)})
+			d.cols = append(d.cols, column{})
+			continue
+		}
 		raw := strings.TrimSpace(d.unquote(f))
 		var parts []string
 		if j := strings.IndexByte(raw, '('); j > 0 && strings.HasSuffix(raw, ")") {
@@ -182,7 +219,7 @@ func (d *delimitedReader) header(line int) {
 		default:
 			if prev, ok := seen[name]; ok {
 				if !c.repeat {
-					d.problems = append(d.problems, Problem{Line: line, Kind: ProblemDuplicateHeader, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d): %s is not repeatable, both values are kept", name, prev+1, i+1, name)})
+					d.problems = append(d.problems, Problem{Line: line, Kind: ProblemDuplicateHeader, Msg: fmt.Sprintf("duplicate header column %q (columns %d and %d): %s is not repeatable, both values are kept", delimClip(name), prev+1, i+1, delimClip(name))})
 				}
 			} else {
 				seen[name] = i
@@ -247,8 +284,9 @@ func (d *delimitedReader) fill() error {
 }
 
 // nextRecord splits the next row into d.fields and consumes it. It returns
-// the number of fields (0 for a blank line) and the line the row starts on, or
-// io.EOF. With fit, a row with quotes whose quoted reading does not have the
+// the number of fields (0 for a blank line, -1 for a row longer than
+// maxRowBytes, skipped with a problem by skipOverlong) and the line the row
+// starts on, or io.EOF. With fit, a row with quotes whose quoted reading does not have the
 // header's field count is re-read as a plain split of its first line when
 // that fits (a TSV cell that merely starts with a quote).
 func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
@@ -273,7 +311,12 @@ func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
 			}
 			continue
 		}
+		if used == d.end-d.pos && d.capped() && (d.openQuote || d.buf[d.end-1] != '\n') {
+			return -1, startLine, d.skipOverlong(startLine, n)
+		}
+		d.rowStart = d.pos
 		d.pos += used
+		d.rowEnd = d.pos
 		d.line += lines
 		return n, startLine, nil
 	}
@@ -283,7 +326,7 @@ func (d *delimitedReader) nextRecord(fit bool) (int, int, error) {
 // err is a *ParseError for a feed that ends inside a quoted field.
 func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool, err error) {
 	data := d.buf[d.pos:d.end]
-	atEOF := d.eof || (d.pos == 0 && d.end == len(d.buf) && len(d.buf) >= maxRowBytes)
+	atEOF := d.eof || d.capped()
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 && !atEOF {
 		return 0, 0, 0, false, nil
@@ -296,12 +339,13 @@ func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool, err erro
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
+	d.extra, d.openQuote = rowExtra{}, false
 	if len(bytes.TrimSpace(line)) == 0 {
 		d.fields = d.fields[:0]
 		return 0, next, 1, true, nil
 	}
 	if bytes.IndexByte(line, '"') < 0 {
-		d.fields = d.splitPlain(d.fields[:0], line)
+		d.fields, d.extra = d.splitPlain(d.fields[:0], line)
 		return len(d.fields), next, 1, true, nil
 	}
 	fields, used, ok, err := d.splitQuoted(d.fields[:0], data, atEOF)
@@ -310,10 +354,11 @@ func (d *delimitedReader) split(fit bool) (n, used, lines int, ok bool, err erro
 		return 0, 0, 0, false, err
 	}
 	if fit && len(fields) != len(d.cols) {
-		plain := d.splitPlain(d.plain[:0], line)
+		plain, _ := d.splitPlain(d.plain[:0], line)
 		d.plain = plain
 		if len(plain) == len(d.cols) {
 			d.fields, d.plain = plain, fields
+			d.extra, d.openQuote = rowExtra{}, false
 			for i := range d.fields {
 				f := &d.fields[i]
 				b := d.buf[f.start:f.end]
@@ -344,13 +389,18 @@ func wellQuoted(b []byte) bool {
 }
 
 // splitPlain splits one line on the separator, quotes being ordinary bytes.
-func (d *delimitedReader) splitPlain(out []span, line []byte) []span {
+// Past spanLimit fields, it only counts them.
+func (d *delimitedReader) splitPlain(out []span, line []byte) ([]span, rowExtra) {
 	base := d.pos
+	lim := d.spanLimit()
 	i := 0
 	for {
+		if len(out) >= lim {
+			return out, countPlain(line[i:], d.sep)
+		}
 		j := bytes.IndexByte(line[i:], d.sep)
 		if j < 0 {
-			return append(out, span{start: base + i, end: base + len(line)})
+			return append(out, span{start: base + i, end: base + len(line)}), rowExtra{}
 		}
 		out = append(out, span{start: base + i, end: base + i + j})
 		i += j + 1
@@ -365,6 +415,8 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 	base := d.pos
 	sep := d.sep
 	n := len(data)
+	lim := d.spanLimit()
+	d.extra = rowExtra{}
 	i := 0
 	nl := -1 // the next line end at or after i (n when there is none), once looked up
 	for {
@@ -381,11 +433,16 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 					}
 					// Never closed. At the true end of the input that is
 					// a truncated feed unless a TSV reads raw; at the
-					// window's size cap it is read raw.
+					// window's size cap, a row longer than the cap
+					// unless it reads raw (see quotedPastCap).
 					if d.eof {
 						if err := d.unclosedQuote(out, data, i); err != nil {
 							return out, 0, false, err
 						}
+					} else if d.quotedPastCap(data) {
+						d.openQuote = true
+						out = d.keep(out, span{start: base + i + 1, end: base + n, escaped: esc, quoted: true}, lim, &d.extra)
+						return out, n, true, nil
 					}
 					break // read raw
 				}
@@ -394,7 +451,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 					if !atEOF {
 						return out, 0, false, nil
 					}
-					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
+					out = d.keep(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true}, lim, &d.extra)
 					return out, n, true, nil
 				}
 				c := data[q+1]
@@ -407,7 +464,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 					if c == '\r' && q+2 >= n && !atEOF {
 						return out, 0, false, nil
 					}
-					out = append(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true})
+					out = d.keep(out, span{start: base + i + 1, end: base + q, escaped: esc, quoted: true}, lim, &d.extra)
 					i = q + 1
 					raw = false
 				}
@@ -432,7 +489,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 			if e < n && data[e] == '\n' && e > start && data[e-1] == '\r' {
 				e--
 			}
-			out = append(out, span{start: base + start, end: base + e})
+			out = d.keep(out, span{start: base + start, end: base + e}, lim, &d.extra)
 			i = e
 		}
 		// After a field: a separator, a line end or the end of input.
@@ -445,7 +502,7 @@ func (d *delimitedReader) splitQuoted(out []span, data []byte, atEOF bool) ([]sp
 				if !atEOF {
 					return out, 0, false, nil
 				}
-				out = append(out, span{start: base + n, end: base + n})
+				out = d.keep(out, span{start: base + n, end: base + n}, lim, &d.extra)
 				return out, n, true, nil
 			}
 		case data[i] == '\r':
@@ -485,8 +542,10 @@ const errUnclosedQuote = "the feed ends inside a quoted field opened on this lin
 //     from a complete row with a stray quote and is read raw.
 //
 // Only the true end of the input decides: a quoted field still open when the
-// window reaches maxRowBytes has no quote for 64 MiB after it, which is a
-// stray quote rather than a cut, and is read raw as before.
+// window reaches maxRowBytes (no lone quote for 64 MiB after it) is a stray
+// quote read raw, as before, when the window's lines split into rows of the
+// header's field count, and otherwise a quoted value longer than the window:
+// its row is skipped whole (see quotedPastCap and skipOverlong).
 func (d *delimitedReader) unclosedQuote(out []span, data []byte, q int) error {
 	if d.sep == '\t' {
 		want := len(d.cols)
@@ -507,9 +566,7 @@ func (d *delimitedReader) unclosedQuote(out []span, data []byte, q int) error {
 		msg = fmt.Sprintf("%s; the row starts on line %d", msg, d.line)
 	}
 	pe := &ParseError{Source: d.source, Line: line, Column: col, Err: errors.New(msg)}
-	if d.idCol >= 0 && d.idCol < len(out) {
-		pe.ItemID = strings.TrimSpace(d.unquote(out[d.idCol]))
-	}
+	pe.ItemID = d.idOf(out)
 	return pe
 }
 
@@ -592,21 +649,24 @@ func (d *delimitedReader) Next() (*Item, error) {
 			d.done = true
 			return nil, err
 		}
-		if n == 0 {
-			continue // blank line
+		if n <= 0 {
+			continue // blank line, or a row too long, skipped
 		}
 		if n > len(d.cols) {
-			// Extra trailing columns are harmless when empty.
-			for n > len(d.cols) && len(bytes.TrimSpace(d.buf[d.fields[n-1].start:d.fields[n-1].end])) == 0 {
+			// Extra trailing columns are harmless when empty. Past
+			// spanLimit they were only counted.
+			if d.extra.last > 0 {
+				n += d.extra.last
+			}
+			for n > len(d.cols) && n <= len(d.fields) && len(bytes.TrimSpace(d.buf[d.fields[n-1].start:d.fields[n-1].end])) == 0 {
 				n--
 			}
 		}
 		if n != len(d.cols) {
-			id := ""
-			if d.idCol >= 0 && d.idCol < n {
-				id = strings.TrimSpace(d.unquote(d.fields[d.idCol]))
-			}
-			d.problems = append(d.problems, Problem{Line: start, ItemID: id, Kind: ProblemSkippedItem, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", n, len(d.cols))})
+			d.problems = append(d.problems, Problem{Line: start, ItemID: d.idOf(d.fields[:min(n, len(d.fields))]), Kind: ProblemSkippedItem, Msg: fmt.Sprintf("row has %d fields, the header has %d: row skipped", n, len(d.cols))})
+			continue
+		}
+		if !d.checkRow(start, d.fields[:n]) {
 			continue
 		}
 		return d.item(start, d.fields[:n]), nil
@@ -617,32 +677,42 @@ func (d *delimitedReader) Next() (*Item, error) {
 // item builds an Item from a row's fields. All values share one string.
 func (d *delimitedReader) item(line int, fields []span) *Item {
 	// Values are trimmed sub-slices of the row; a row with doubled quotes to
-	// undo is rebuilt in a scratch buffer first.
-	escaped := false
+	// undo is rebuilt in a scratch buffer first, and so is a row longer than
+	// MaxValueBytes, so that its item holds only the values it keeps, each
+	// cut to MaxValueBytes.
+	base := fields[0].start
+	row := d.buf[base:fields[len(fields)-1].end]
+	escaped := len(row) > MaxValueBytes
 	for _, f := range fields {
 		escaped = escaped || f.escaped
 	}
-	base := fields[0].start
-	row := d.buf[base:fields[len(fields)-1].end]
 	sc := d.scratch[:0]
 	offs := d.offs[:0]
 	attrs, subs := 0, 0 // upper bounds of the attributes and sub-attributes
 	for i, f := range fields {
 		b := trimSpace(d.buf[f.start:f.end])
-		if len(b) == 0 || d.cols[i].name == "" {
+		c := &d.cols[i]
+		if len(b) == 0 || c.name == "" {
 			offs = append(offs, 0, 0)
 			continue
 		}
+		rawLen, cut := len(b), false
+		if rawLen > MaxValueBytes {
+			// Cut before counting repeats. Undoing doubled quotes at most
+			// halves a value: twice the cap is enough to cut from.
+			if !f.escaped {
+				b, cut = trimSpace(b[:delimCut(b, MaxValueBytes)]), true
+			} else if len(b) > 2*MaxValueBytes {
+				b, cut = b[:2*MaxValueBytes], true
+			}
+		}
 		attrs++
-		commas := 0
-		if c := &d.cols[i]; c.repeat || c.sub != nil {
-			commas = bytes.Count(b, []byte{','})
-		}
-		if d.cols[i].repeat {
+		if c.repeat {
+			commas := min(bytes.Count(b, []byte{','}), maxCellRepeats-1)
 			attrs += commas
-		}
-		if n := len(d.cols[i].sub); n > 0 {
-			subs += (commas + 1) * n
+			subs += (commas + 1) * len(c.sub)
+		} else {
+			subs += len(c.sub)
 		}
 		if !escaped {
 			from := f.start + (len(d.buf[f.start:f.end]) - len(trimLeftSpace(d.buf[f.start:f.end]))) - base
@@ -652,8 +722,15 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 		from := len(sc)
 		if f.escaped {
 			sc = appendUnquoted(sc, b)
+			if len(sc)-from > MaxValueBytes {
+				v := sc[from:]
+				sc, cut = sc[:from+len(trimSpace(v[:delimCut(v, MaxValueBytes)]))], true
+			}
 		} else {
 			sc = append(sc, b...)
+		}
+		if cut {
+			d.cutValue(line, fields, i, rawLen, len(sc)-from)
 		}
 		offs = append(offs, from, len(sc))
 	}
@@ -681,12 +758,20 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 		// A TSV cell quoted as a whole is one value (Google: "a whole quoted
 		// list is treated as one value"); CSV quotes every cell with a comma.
 		if c.repeat && !(fields[i].quoted && d.sep == '\t') && strings.IndexByte(v, ',') >= 0 {
+			n := 0
 			for rest := v; rest != ""; {
 				var part string
 				part, rest = nextRepeat(rest)
-				if part != "" {
-					it.Attrs = append(it.Attrs, d.attr(c, part))
+				if part == "" {
+					continue
 				}
+				if n == maxCellRepeats {
+					d.problems = append(d.problems, Problem{Line: line, ItemID: d.idOf(fields), Kind: ProblemOther,
+						Msg: fmt.Sprintf("%s has more than %d values: the rest are dropped", delimClip(c.name), maxCellRepeats)})
+					break
+				}
+				it.Attrs = append(it.Attrs, d.attr(c, part))
+				n++
 			}
 			continue
 		}
