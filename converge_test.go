@@ -396,3 +396,27 @@ func TestUnfinishedRunLeavesUncertainProducts(t *testing.T) {
 		t.Errorf("summary of a run without a policy switch: %s", raw)
 	}
 }
+
+// A product whose row the reader skips (here: not UTF-8) is not removed:
+// bad input loses nothing.
+func TestSkippedRowIsNotRemoved(t *testing.T) {
+	h := newHarness(t)
+	h.fc.OnMissing = OnMissingDelete
+	h.path = strings.TrimSuffix(h.path, ".xml") + ".csv"
+	h.fc.URL = h.path
+	head := "id,title,description,link,price,availability\n"
+	row := func(id, title string) string {
+		return id + "," + title + ",About it,https://example.com/" + id + ",10.00 EUR,in stock\n"
+	}
+	h.write(head + row("P1", "Kettle") + row("P2", "Teapot") + row("P3", "Mug"))
+	h.mustSync()
+	h.sink.takeOps()
+	h.write(head + row("P1", "Kettle") + row("P2", "Tea\xe8pot") + row("P3", "Mug"))
+	sum := h.mustSync()
+	if sum.Skipped != 1 || sum.Deleted != 0 {
+		t.Errorf("summary %+v; want the bad row skipped and nothing deleted", sum)
+	}
+	if _, ok := h.sink.catalog["P2"]; !ok {
+		t.Error("P2 was removed because its row could not be read")
+	}
+}

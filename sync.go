@@ -12,6 +12,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -331,7 +332,7 @@ func (s *Syncer) sync(ctx context.Context, fc *FeedConfig, opts Options, sum *Su
 
 	// Guards, on the whole diff, before anything is sent: a refused run
 	// sends nothing.
-	rm, err := s.planRemovals(fc, opts, b, maxDelete)
+	rm, err := s.planRemovals(fc, opts, b, skippedIDs(r.Problems()), maxDelete)
 	if err != nil {
 		s.report(opts, sum, problems)
 		return err
@@ -456,6 +457,21 @@ func clip(id string) string {
 		cut--
 	}
 	return id[:cut] + "…"
+}
+
+// skippedIDs are the ids of the items the reader skipped with a problem,
+// where it could read them.
+func skippedIDs(ps []feed.Problem) map[string]bool {
+	var out map[string]bool
+	for _, p := range ps {
+		if p.Kind == feed.ProblemSkippedItem && p.ItemID != "" && !strings.HasSuffix(p.ItemID, "…") {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[p.ItemID] = true
+		}
+	}
+	return out
 }
 
 // skippedItems counts the reader's problems that skipped an item or row
@@ -700,9 +716,11 @@ type removals struct {
 // do with each, and applies the guards on the whole of it: zero products,
 // and max_delete. The product ids are known once every item was added, so
 // this runs before the first operation is sent.
-func (s *Syncer) planRemovals(fc *FeedConfig, opts Options, b *tree.Builder, maxDelete MaxDelete) (removals, error) {
+func (s *Syncer) planRemovals(fc *FeedConfig, opts Options, b *tree.Builder, skipped map[string]bool, maxDelete MaxDelete) (removals, error) {
 	var rm removals
-	missing, err := s.DB.Missing(fc.Name, b.HasProduct)
+	// A product whose row was skipped with a problem (bad text, too long)
+	// is still in the feed: bad input loses nothing.
+	missing, err := s.DB.Missing(fc.Name, func(id string) bool { return b.HasProduct(id) || skipped[id] })
 	if err != nil {
 		return rm, fmt.Errorf("read state: %w", err)
 	}
