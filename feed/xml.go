@@ -43,8 +43,13 @@ const maxInterned = 4096
 //     link href), dropped when the item has the Google form of it;
 //   - elements of other vocabularies are skipped.
 //
+// A value longer than MaxValueBytes is cut as it streams, and the item kept
+// with a problem; no node, however long, makes memory grow (see xmlcap.go).
+//
 // Where it differs from encoding/xml (the reference of the differential tests
-// and fuzzers), it is more lenient, never stricter: characters XML forbids
+// and fuzzers), it is more lenient, never stricter, but for the limits of
+// xmlcap.go (a tag or declaration of 2 MiB, 65,536 attributes in one tag) that
+// keep memory bounded: characters XML forbids
 // (invalid UTF-8, control characters) in a kept value skip that item with a
 // Problem instead of stopping the feed, and are not looked for in text that is
 // not kept; names are not checked beyond the bytes that end them; "]]>" in
@@ -73,6 +78,9 @@ type xmlReader struct {
 	subs  []pendingAttr
 	hbuf  []byte // href of an Atom link
 	vbuf  []byte // scratch for text that is checked and dropped
+
+	vc       valueCap // the value being read, against MaxValueBytes
+	itemCuts []string // problems of the item being read: values cut
 }
 
 // pendingAttr is an attribute whose value lives in the arena at [off, off+n).
@@ -151,9 +159,9 @@ func (x *xmlReader) Problems() []Problem { return x.problems }
 // fail turns a scanner or character error into a *ParseError and makes it sticky.
 func (x *xmlReader) fail(err error) error {
 	var se *syntaxError
-	pe := &ParseError{Source: x.source, ItemID: string(x.lastID), Err: err}
+	pe := &ParseError{Source: x.source, ItemID: itemIDFor(x.lastID), Err: err}
 	if x.hasCurID {
-		pe.ItemID = string(x.curID)
+		pe.ItemID = itemIDFor(x.curID)
 	}
 	if errors.As(err, &se) {
 		pe.Line, pe.Column = x.s.lineAt(se.pos)
@@ -229,8 +237,9 @@ type xmlBatch struct {
 	attrs []pendingAttr
 	subs  []pendingAttr
 	raw   []rawItem
-	err   error // the feed stops after this batch with this error
-	eof   bool  // the feed ends after this batch
+	cuts  []itemCut // values cut, in item order
+	err   error     // the feed stops after this batch with this error
+	eof   bool      // the feed ends after this batch
 
 	items    []*Item
 	problems []Problem
@@ -257,6 +266,12 @@ type rawItem struct {
 	attrStart, attrEnd   int
 }
 
+// itemCut is the problem of a value cut in raw item item of a batch.
+type itemCut struct {
+	item int
+	msg  string
+}
+
 // Batches end after this many items or arena bytes, whichever comes first.
 const (
 	batchItems = 128
@@ -266,7 +281,7 @@ const (
 // parseBatch parses items into b until it is full, the feed ends or fails.
 func (x *xmlReader) parseBatch(b *xmlBatch) {
 	x.arena, x.attrs, x.subs = b.arena[:0], b.attrs[:0], b.subs[:0]
-	b.raw, b.items = b.raw[:0], b.items[:0]
+	b.raw, b.items, b.cuts = b.raw[:0], b.items[:0], b.cuts[:0]
 	defer func() { b.arena, b.attrs, b.subs = x.arena, x.attrs, x.subs }()
 	if x.err != nil {
 		b.err = x.err
@@ -325,16 +340,10 @@ func (x *xmlReader) checkCDATAEnd() error {
 	return nil
 }
 
-// appendTok appends the current text or CDATA token, decoded, to dst. Unlike
-// encoding/xml it does not look for a stray "]]>" in kept text: that would
-// cost a pass over every value and cannot change what is read.
-func (x *xmlReader) appendTok(dst []byte, k tokKind) ([]byte, error) {
-	return appendChars(dst, x.s.text, x.s.tokPos, k == tokCDATA)
-}
-
 // readItem reads the children of an item up to its end tag and adds it to b.
 func (x *xmlReader) readItem(b *xmlBatch, line int) error {
 	x.hasCurID = false
+	x.itemCuts = x.itemCuts[:0]
 	r := rawItem{line: line, arenaStart: len(x.arena), attrStart: len(x.attrs)}
 	for {
 		x.s.skipWhitespace()
@@ -347,6 +356,9 @@ func (x *xmlReader) readItem(b *xmlBatch, line int) error {
 			return x.s.truncated(x.s.end)
 		case tokEnd:
 			r.arenaEnd, r.attrEnd = len(x.arena), len(x.attrs)
+			for _, msg := range x.itemCuts {
+				b.cuts = append(b.cuts, itemCut{item: len(b.raw), msg: msg})
+			}
 			b.raw = append(b.raw, r)
 			x.noteID(r)
 			return nil
@@ -378,18 +390,25 @@ func (x *xmlReader) noteID(r rawItem) {
 }
 
 // finish builds the Items of the batch; an item holding characters XML does
-// not allow is skipped with a problem. It runs on its own goroutine and
-// touches nothing but the batch.
+// not allow is skipped with a problem, an item with a value cut is reported.
+// It runs on its own goroutine and touches nothing but the batch.
 func (b *xmlBatch) finish() {
 	defer b.wg.Done()
-	for _, r := range b.raw {
-		if it := b.finishItem(r); it != nil {
+	cuts := b.cuts
+	for i, r := range b.raw {
+		n := 0
+		for n < len(cuts) && cuts[n].item == i {
+			n++
+		}
+		if it := b.finishItem(r, cuts[:n]); it != nil {
 			b.items = append(b.items, it)
 		}
+		cuts = cuts[n:]
 	}
 }
 
-func (b *xmlBatch) finishItem(r rawItem) *Item {
+// finishItem builds the Item of r; cuts are its values cut.
+func (b *xmlBatch) finishItem(r rawItem, cuts []itemCut) *Item {
 	arena := b.arena[r.arenaStart:r.arenaEnd]
 	attrs := b.attrs[r.attrStart:r.attrEnd]
 	if bad, msg := checkChars(arena); bad >= 0 {
@@ -397,7 +416,7 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 		id := ""
 		for _, a := range attrs {
 			if a.name == "id" && !a.plain {
-				id = string(b.arena[a.off : a.off+a.n])
+				id = itemIDFor(b.arena[a.off : a.off+a.n])
 				break
 			}
 		}
@@ -415,6 +434,7 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 		if name != "" {
 			msg += " in " + name
 		}
+		b.reportCuts(r, cuts, id)
 		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Kind: ProblemSkippedItem, Msg: "item skipped: " + msg})
 		return nil
 	}
@@ -444,7 +464,17 @@ func (b *xmlBatch) finishItem(r rawItem) *Item {
 		}
 	}
 	dropShadowedPlain(it)
+	if len(cuts) > 0 {
+		b.reportCuts(r, cuts, itemIDFor([]byte(it.ID()))) // a copy: a substring would keep the item alive
+	}
 	return it
+}
+
+// reportCuts adds a problem for each value of the item that was cut.
+func (b *xmlBatch) reportCuts(r rawItem, cuts []itemCut, id string) {
+	for _, c := range cuts {
+		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Kind: ProblemOther, Msg: c.msg})
+	}
 }
 
 // dropShadowedPlain is resolvePlain without its map: plain attributes whose
@@ -541,9 +571,12 @@ func (x *xmlReader) readAttr() error {
 	case nsGoogle:
 		name := x.attrName(s.local)
 		subStart := len(x.subs)
-		off, n, err := x.readContent(true)
+		off, n, cut, err := x.readContent(true)
 		if err != nil {
 			return err
+		}
+		if cut != "" {
+			x.itemCuts = append(x.itemCuts, cut)
 		}
 		x.attrs = append(x.attrs, pendingAttr{name: name, off: off, n: n, subStart: subStart, subEnd: len(x.subs)})
 		if name == "id" {
@@ -558,14 +591,18 @@ func (x *xmlReader) readAttr() error {
 			name = "description"
 		}
 		href, drop := false, false
+		hrefName := ""
 		if name == "link" {
 			var err error
 			if href, drop, err = x.linkHref(); err != nil {
 				return err
 			}
+			if href && len(x.hbuf) > MaxValueBytes {
+				hrefName = shortName(s.name)
+			}
 		}
 		start := len(x.arena)
-		off, n, err := x.readContent(false)
+		off, n, cut, err := x.readContent(false)
 		if err != nil {
 			return err
 		}
@@ -576,6 +613,10 @@ func (x *xmlReader) readAttr() error {
 		if href {
 			x.arena = append(x.arena[:start], x.hbuf...)
 			off, n = x.span(start)
+			n, cut = x.capHref(off, n, hrefName)
+		}
+		if cut != "" {
+			x.itemCuts = append(x.itemCuts, cut)
 		}
 		x.attrs = append(x.attrs, pendingAttr{name: name, off: off, n: n, plain: true})
 		return nil
@@ -623,19 +664,33 @@ func (x *xmlReader) linkHref() (href, drop bool, err error) {
 // set, each child in the Google namespace becomes a sub-attribute holding that
 // child's own text (appended to x.subs); the element's own value is then
 // empty, so its text is no longer collected once the first one starts.
-func (x *xmlReader) readContent(nested bool) (off, n int, err error) {
+//
+// A value longer than MaxValueBytes is cut (see xmlcap.go): cut is the
+// problem's message for the element's own value; a sub-attribute's goes to
+// x.itemCuts. Unlike encoding/xml it does not look for a stray "]]>" in kept
+// text: that would cost a pass over every value and cannot change what is read.
+func (x *xmlReader) readContent(nested bool) (off, n int, cut string, err error) {
 	s := x.s
 	start := len(x.arena)
 	// The common case, <g:price>15.00 EUR</g:price>: text, then the end tag.
 	if text, n, ok := s.simpleContent(); ok {
-		if x.arena, err = appendChars(x.arena, text, s.pos, false); err != nil {
-			return 0, 0, err
+		if len(text) <= MaxValueBytes {
+			x.arena, err = appendChars(x.arena, text, s.pos, false)
+		} else {
+			x.capStart(start)
+			if err = x.appendCapped(text, s.pos, false, 0, false); err == nil {
+				cut = x.capEnd()
+			}
+		}
+		if err != nil {
+			return 0, 0, "", err
 		}
 		s.pos += n
 		s.pop()
 		off, n := x.span(start)
-		return off, n, nil
+		return off, n, cut, nil
 	}
+	x.capStart(start)
 	dead := false
 	depth := 0
 	var subName string
@@ -643,20 +698,21 @@ func (x *xmlReader) readContent(nested bool) (off, n int, err error) {
 	for {
 		k, err := s.next()
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, "", err
 		}
 		switch k {
 		case tokEOF:
-			return 0, 0, s.truncated(s.end)
+			return 0, 0, "", s.truncated(s.end)
 		case tokText, tokCDATA:
-			if !dead || depth == 1 && subName != "" {
-				if x.arena, err = x.appendTok(x.arena, k); err != nil {
-					return 0, 0, err
-				}
+			if !dead {
+				err = x.appendValue(k, depth, false)
+			} else if depth == 1 && subName != "" {
+				err = x.appendValue(k, 0, true)
 			} else if k == tokText {
-				if err := x.checkText(); err != nil {
-					return 0, 0, err
-				}
+				err = x.checkText()
+			}
+			if err != nil {
+				return 0, 0, "", err
 			}
 		case tokStart:
 			depth++
@@ -667,18 +723,23 @@ func (x *xmlReader) readContent(nested bool) (off, n int, err error) {
 				}
 				subName = x.attrName(s.local)
 				subOff = len(x.arena)
+				x.capStart(subOff)
 			} else if !dead && isBreak(s.local) {
-				x.arena = append(x.arena, '\n')
+				x.appendBreak(depth)
 			}
 		case tokEnd:
 			if depth == 0 {
 				if dead {
-					return len(x.arena), 0, nil
+					return len(x.arena), 0, "", nil
 				}
+				cut := x.capEnd()
 				off, n := x.span(start)
-				return off, n, nil
+				return off, n, cut, nil
 			}
 			if depth == 1 && subName != "" {
+				if cut := x.capEnd(); cut != "" {
+					x.itemCuts = append(x.itemCuts, cut)
+				}
 				off, n := x.span(subOff)
 				x.subs = append(x.subs, pendingAttr{name: subName, off: off, n: n})
 				subName = ""

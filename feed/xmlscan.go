@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // xmlScanner is a streaming tokenizer for the subset of XML that product feeds
@@ -18,6 +19,12 @@ import (
 // misread: every element closed by its own end tag, nothing open at EOF,
 // quoted attribute values, well-formed markup. Entity references are decoded
 // by the consumer (see appendChars); DTD entities are never expanded.
+//
+// Its buffer never grows with the length of a node (see xmlcap.go): character
+// data and CDATA sections are handed out in pieces, comments and processing
+// instructions are skipped as they stream past; only a tag (with its
+// attributes), the XML declaration and a DOCTYPE declaration must be whole in
+// the buffer, and one longer than xmlMaxMarkup is an error.
 type xmlScanner struct {
 	r    io.Reader
 	buf  []byte
@@ -43,6 +50,7 @@ type xmlScanner struct {
 	attrs       []rawAttr
 	text        []byte // tokText, tokCDATA: raw content
 	pendingEnd  bool   // the last token was a self-closing start tag
+	cont        contKind
 
 	// Open elements: their qualified names, concatenated, and where each ends.
 	names    []byte
@@ -59,6 +67,18 @@ const (
 	tokEnd           // name, local
 	tokText          // text: raw character data, entities not yet decoded
 	tokCDATA         // text: raw CDATA content
+)
+
+// contKind is a node the scanner is in the middle of, across reads: a CDATA
+// section handed out in pieces, a comment or a processing instruction being
+// skipped.
+type contKind uint8
+
+const (
+	contNone contKind = iota
+	contCDATA
+	contComment
+	contPI
 )
 
 type nsKind uint8
@@ -83,8 +103,16 @@ type rawAttr struct {
 }
 
 const (
-	xmlChunk    = 256 << 10 // bytes read per call
-	xmlMaxToken = 64 << 20  // largest single tag, comment, CDATA section or DTD
+	xmlChunk = 256 << 10 // bytes read per call
+	// xmlMaxMarkup is the longest tag (name and attributes), XML declaration
+	// or DOCTYPE declaration: those must be whole in the buffer, which grows to
+	// at most twice this. It holds an attribute value of MaxValueBytes (an
+	// Atom link's href, cut like any value) with room to spare.
+	xmlMaxMarkup = 2 << 20
+	// xmlMaxAttrs is the most attributes one start tag may have, so that a
+	// tag of many short attributes cannot grow the list of them beyond a few
+	// MiB either. No input of the fuzzer's size (256 KiB) can reach it.
+	xmlMaxAttrs = 1 << 16
 )
 
 // syntaxError is a defect found at a buffer position; xmlReader turns it into
@@ -126,7 +154,9 @@ func (s *xmlScanner) lineAt(p int) (line, col int) {
 // fill reads more input, first moving the unread bytes to the front of the
 // buffer. It reads until the buffer is full (or the input ends), and doubles
 // the buffer when the unread bytes take half of it, so that a token much
-// larger than the buffer is rescanned only a logarithmic number of times. It
+// larger than the buffer is rescanned only a logarithmic number of times.
+// Only markup that must be whole (a tag, a declaration) is ever left unread
+// across a fill at that length, and it fails at xmlMaxMarkup bytes. It
 // reports whether any new bytes arrived.
 func (s *xmlScanner) fill() (bool, error) {
 	if s.eof || s.rerr != nil {
@@ -142,8 +172,8 @@ func (s *xmlScanner) fill() (bool, error) {
 		s.pos = 0
 	}
 	if s.end > len(s.buf)/2 {
-		if len(s.buf) >= xmlMaxToken {
-			return false, s.errAt(s.pos, "a single tag, text, comment or CDATA section is larger than %d MiB", xmlMaxToken>>20)
+		if s.end >= xmlMaxMarkup {
+			return false, s.tooLong()
 		}
 		nb := make([]byte, 2*len(s.buf))
 		copy(nb, s.buf[:s.end])
@@ -188,13 +218,34 @@ func (s *xmlScanner) next() (tokKind, error) {
 				if s.rerr != nil {
 					return tokEOF, s.rerr
 				}
-				if len(s.nameEnds) > 0 {
+				if len(s.nameEnds) > 0 || s.cont != contNone {
 					return tokEOF, s.truncated(s.end)
 				}
 				return tokEOF, nil
 			}
 		}
 		s.tokPos = s.pos
+		if s.cont != contNone {
+			k, n, err := s.scanCont()
+			if err != nil {
+				return tokEOF, err
+			}
+			if n < 0 {
+				ok, err := s.more()
+				if err != nil {
+					return tokEOF, err
+				}
+				if !ok {
+					return tokEOF, s.truncated(s.end)
+				}
+				continue
+			}
+			s.pos += n
+			if k == tokEOF {
+				continue
+			}
+			return k, nil
+		}
 		if s.buf[s.pos] != '<' {
 			if k, ok := s.scanText(); ok {
 				return k, nil
@@ -240,6 +291,14 @@ func (s *xmlScanner) more() (bool, error) {
 
 func (s *xmlScanner) truncated(pos int) error {
 	msg := errTruncated.Error()
+	switch s.cont {
+	case contCDATA:
+		msg += " (inside a CDATA section)"
+	case contComment:
+		msg += " (inside a comment)"
+	case contPI:
+		msg += " (inside a processing instruction)"
+	}
 	if n := len(s.nameEnds); n > 0 {
 		start := 0
 		if n > 1 {
@@ -253,7 +312,7 @@ func (s *xmlScanner) truncated(pos int) error {
 // skipWhitespace skips white space that is followed by markup, for callers
 // that ignore such text (between the children of an item, between items).
 func (s *xmlScanner) skipWhitespace() {
-	if s.pendingEnd {
+	if s.pendingEnd || s.cont != contNone {
 		return
 	}
 	i := s.pos
@@ -319,7 +378,11 @@ func (s *xmlScanner) scanText() (tokKind, bool) {
 		cut--
 	}
 	if cut < 2 {
-		return tokEOF, false
+		// An '&' with no ';' in a whole chunk after it: no reference is that
+		// long (short of a numeric one padded with 256 KiB of zeros), so the
+		// piece goes as it is, and decoding it reports the reference, rather
+		// than the buffer growing to find its end.
+		cut = len(t)
 	}
 	s.text = t[:cut]
 	s.pos += cut
@@ -471,6 +534,16 @@ func (s *xmlScanner) scanStartTag(t []byte) (tokKind, int, error) {
 		if lt := bytes.IndexByte(v, '<'); lt >= 0 {
 			return tokEOF, 0, s.errAt(s.pos+i+1+lt, "unescaped < inside quoted string")
 		}
+		if len(s.attrs) == cap(s.attrs) {
+			if len(s.attrs) >= xmlMaxAttrs {
+				return tokEOF, 0, s.errAt(s.pos, "the start tag <%s> has more than %d attributes", shortName(name), xmlMaxAttrs)
+			}
+			// Doubled up to the limit: append's growth by a quarter would
+			// allocate five times the list on the way to it.
+			na := make([]rawAttr, len(s.attrs), min(max(2*len(s.attrs), 8), xmlMaxAttrs))
+			copy(na, s.attrs)
+			s.attrs = na
+		}
 		s.attrs = append(s.attrs, rawAttr{name: an, value: v, valuePos: s.pos + i + 1})
 		i += k + 2
 	}
@@ -606,6 +679,10 @@ func (s *xmlScanner) scanPI(t []byte) (int, error) {
 	body := t[i:]
 	k := bytes.Index(body, []byte("?>"))
 	if k < 0 {
+		if len(t) >= xmlChunk && string(target) != "xml" {
+			s.cont = contPI // skipped as it streams (see scanCont)
+			return i, nil
+		}
 		return -1, nil
 	}
 	if string(target) == "xml" {
@@ -661,6 +738,10 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 		}
 		k := bytes.Index(t[4:], []byte("--"))
 		if k < 0 || 4+k+2 >= len(t) {
+			if len(t) >= xmlChunk {
+				s.cont = contComment // skipped as it streams (see scanCont)
+				return tokEOF, 4, nil
+			}
 			return tokEOF, -1, nil
 		}
 		if t[4+k+2] != '>' {
@@ -676,6 +757,12 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 		}
 		k := bytes.Index(t[9:], []byte("]]>"))
 		if k < 0 {
+			if len(t) >= xmlChunk { // handed out in pieces (see scanCont)
+				n := 9 + cdataPiece(t[9:])
+				s.text = t[9:n]
+				s.cont = contCDATA
+				return tokCDATA, n, nil
+			}
 			return tokEOF, -1, nil
 		}
 		s.text = t[9 : 9+k]
@@ -724,4 +811,119 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 			i += k + 3
 		}
 	}
+}
+
+// scanCont goes on with the node the scanner is in the middle of (s.cont): the
+// next piece of a CDATA section, or more of a comment or processing
+// instruction to skip. Like scanMarkup, it returns the number of bytes taken,
+// -1 when it needs more input first.
+func (s *xmlScanner) scanCont() (tokKind, int, error) {
+	t := s.buf[s.pos:s.end]
+	switch s.cont {
+	case contCDATA:
+		if k := bytes.Index(t, []byte("]]>")); k >= 0 {
+			s.cont = contNone
+			s.text = t[:k]
+			return tokCDATA, k + 3, nil
+		}
+		n := cdataPiece(t)
+		if n == 0 {
+			return tokEOF, -1, nil
+		}
+		s.text = t[:n]
+		return tokCDATA, n, nil
+	case contComment:
+		k := bytes.Index(t, []byte("--"))
+		switch {
+		case k < 0: // all of it, but a '-' that may begin "--"
+			n := len(t)
+			if t[n-1] == '-' {
+				n--
+			}
+			if n == 0 {
+				return tokEOF, -1, nil
+			}
+			return tokEOF, n, nil
+		case k+2 >= len(t): // "--" at the end: the byte after it decides
+			if k == 0 {
+				return tokEOF, -1, nil
+			}
+			return tokEOF, k, nil
+		case t[k+2] != '>':
+			return tokEOF, 0, s.errAt(s.pos+k, `invalid sequence "--" not allowed in comments`)
+		}
+		s.cont = contNone
+		return tokEOF, k + 3, nil
+	case contPI:
+		if k := bytes.Index(t, []byte("?>")); k >= 0 {
+			s.cont = contNone
+			return tokEOF, k + 2, nil
+		}
+		n := len(t)
+		if t[n-1] == '?' {
+			n--
+		}
+		if n == 0 {
+			return tokEOF, -1, nil
+		}
+		return tokEOF, n, nil
+	}
+	panic("scanCont: not in a node")
+}
+
+// cdataPiece returns how much of t, CDATA content without its "]]>", can be
+// handed out now: all but a final "]" or "]]" that may begin "]]>", or a final
+// CR that may begin a CR LF pair.
+func cdataPiece(t []byte) int {
+	n := len(t)
+	switch {
+	case n > 0 && t[n-1] == ']':
+		n--
+		if n > 0 && t[n-1] == ']' {
+			n--
+		}
+	case n > 0 && t[n-1] == '\r':
+		n--
+	}
+	return n
+}
+
+// tooLong is the error for markup that does not end within xmlMaxMarkup
+// bytes; buf[pos:] holds its beginning.
+func (s *xmlScanner) tooLong() error {
+	t := s.buf[s.pos:s.end]
+	what := "a tag"
+	name := func(i int) string {
+		j, _ := scanName(t, i)
+		return shortName(t[i:j])
+	}
+	if len(t) >= 2 && t[0] == '<' {
+		switch t[1] {
+		case '/':
+			what = "the end tag </" + name(2) + ">"
+		case '?':
+			if n := name(2); n == "xml" {
+				what = "the XML declaration"
+			} else {
+				what = "the processing instruction <?" + n + " …?>"
+			}
+		case '!':
+			if bytes.HasPrefix(t, []byte("<!DOCTYPE")) {
+				what = "the DOCTYPE declaration"
+			} else {
+				what = "the declaration <!" + name(2) + " …>"
+			}
+		default:
+			what = "the start tag <" + name(1) + " …>"
+		}
+	}
+	return s.errAt(s.pos, "%s is longer than %d MiB, the most one tag or declaration may take", what, xmlMaxMarkup>>20)
+}
+
+// shortName is a name for an error message: its first 64 bytes at most.
+func shortName(n []byte) string {
+	if len(n) > 64 {
+		return strings.ToValidUTF8(string(n[:64]), "") + "…"
+	}
+	return strings.ToValidUTF8(string(n), "\uFFFD")
 }
