@@ -24,11 +24,15 @@ import (
 //   - A start or end tag (its name and attributes), the XML declaration and a
 //     DOCTYPE declaration must be whole in the scanner's buffer: one longer
 //     than xmlMaxMarkup (2 MiB) stops the feed with a ParseError at the line
-//     where it begins. An attribute value between MaxValueBytes and that is
-//     read, and cut like any value where it becomes one (an Atom href).
+//     where it begins; so does a start tag of more than xmlMaxAttrs (65,536)
+//     attributes. An attribute value between MaxValueBytes and that is read,
+//     and cut like any value where it becomes one (an Atom href).
+//   - Problems and errors quote an item's id cut to delimMaxQuoted characters
+//     and an element's name to 64 bytes, as the delimited reader quotes them.
 //
 // Not bounded per node, and so not here: the number of elements an item holds
-// and how deep elements nest.
+// (and so its size: many values of up to MaxValueBytes each) and how deep
+// elements nest.
 
 // valueCap follows the value being read into the arena against MaxValueBytes.
 type valueCap struct {
