@@ -305,11 +305,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	rec := Request{N: n, Time: arrived, Method: r.Method, Path: r.URL.RequestURI(), Fault: fault,
 		UserAgent: r.UserAgent(), Accept: r.Header.Get("Accept"), Op: "unknown"}
-	defer func() {
+	// A hung-up request is recorded before the hang-up: httptest's Close
+	// does not wait for the handler of a hijacked connection, so a record
+	// made after it could miss a test's count.
+	recorded := false
+	record := func() {
+		if recorded {
+			return
+		}
+		recorded = true
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
 		s.mu.Unlock()
-	}()
+	}
+	defer record()
 
 	if s.opts.UnauthorizedAfter > 0 && n > s.opts.UnauthorizedAfter {
 		rec.Status = reply(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token."})
@@ -330,6 +339,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		rec.Status = proxyPage(w, http.StatusBadGateway, "502 Bad Gateway")
 		return
 	case Drop:
+		record()
 		hangUp(w)
 		return
 	case Portal:
@@ -355,6 +365,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		rec.Status = proxyPage(w, http.StatusGatewayTimeout, "504 Gateway Time-out")
 		return
 	case DropAfter:
+		record()
 		hangUp(w)
 		return
 	}
