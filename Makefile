@@ -16,6 +16,12 @@ build:
 run: build
 	./$(BIN) sync -c config.example.yaml
 
+# Tests that read real shops' feeds find them through FEEDSYNC_REALFEEDS
+# (they skip, naming it, without); it defaults to ../shared/realfeeds when
+# that folder exists.
+FEEDSYNC_REALFEEDS ?= $(wildcard $(abspath ../shared/realfeeds))
+export FEEDSYNC_REALFEEDS
+
 # The test command of the README and of CI.
 test: vet fmt-check
 	$(GO) test -race -count=1 ./...

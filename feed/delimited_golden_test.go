@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -219,13 +221,7 @@ func lineDiff(want, got string) string {
 // TestRealFeedsDelimited reads the real-world CSV and TSV feeds kept outside
 // the repository (their licences forbid committing them).
 func TestRealFeedsDelimited(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "realfeeds")
-	if d := os.Getenv("FEEDSYNC_REALFEEDS"); d != "" {
-		dir = d
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real feeds not available at %s (set FEEDSYNC_REALFEEDS): %v", dir, err)
-	}
+	dir := realfeeds.Dir(t)
 	t.Run("MetaCatalogCSV", func(t *testing.T) {
 		g := readGolden(t, filepath.Join(dir, "muse-wear-eg_meta_catalog.csv"))
 		if g.Error != "" || g.Format != FormatCSV || len(g.Items) != 12 || len(g.Columns) != 13 || len(g.Problems) != 0 {

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"bufio"
 	"bytes"
 	"fmt"
@@ -12,10 +14,6 @@ import (
 
 	"github.com/feedsync/feedsync/feed/feedgen"
 )
-
-// realFeedsDir holds real-world feeds that must never be copied into the repo
-// (see its README). Tests that read it skip when it is absent.
-const realFeedsDir = "../../shared/realfeeds"
 
 // readItems reads every item of r, stopping at the first error.
 func readItems(r Reader) ([]*Item, error) {
@@ -128,9 +126,10 @@ func TestXMLDifferentialFixtures(t *testing.T) {
 
 func TestXMLDifferentialRealFeeds(t *testing.T) {
 	t.Parallel()
-	files, _ := filepath.Glob(filepath.Join(realFeedsDir, "*.xml"))
+	dir := realfeeds.Dir(t) // never copied into the repo
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if len(files) == 0 {
-		t.Skipf("no real feeds in %s (they are not part of the repo); skipping", realFeedsDir)
+		t.Skipf("no real feeds in %s=%s", realfeeds.Env, dir)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -19,9 +21,7 @@ import (
 // TestXMLRealFeedCounts reads every XML file of the real-feed folder and checks
 // the item count its README lists.
 func TestXMLRealFeedCounts(t *testing.T) {
-	if _, err := os.Stat(realFeedsDir); err != nil {
-		t.Skipf("real feeds not available at %s (%v): skipped", realFeedsDir, err)
-	}
+	realFeedsDir := realfeeds.Dir(t)
 	want := map[string]int{
 		"spb-piknik-ru_virtuemart_atom.xml":       1169,
 		"samsung-kz_atom_variants_trimmed.xml":    222,
@@ -75,7 +75,7 @@ func TestXMLRealFeedCounts(t *testing.T) {
 // TestXMLRealFeedPatterns checks what the README says the real feeds hold.
 func TestXMLRealFeedPatterns(t *testing.T) {
 	read := func(t *testing.T, name string) []*Item {
-		data, err := os.ReadFile(filepath.Join(realFeedsDir, name))
+		data, err := os.ReadFile(realfeeds.File(t, name))
 		if err != nil {
 			t.Skipf("real feed not available (%v): skipped", err)
 		}

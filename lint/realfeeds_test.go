@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +12,6 @@ import (
 	"github.com/feedsync/feedsync/tree"
 )
 
-// realFeedsDir holds real shops' feeds (../shared/realfeeds/README.md). They
-// may not be committed here; the test skips when they are absent.
-const realFeedsDir = "../../shared/realfeeds"
-
 // want is a finding a real feed must produce: a rule, and optionally the
 // item id, attribute and a piece of the message.
 type want struct {
@@ -21,9 +19,7 @@ type want struct {
 }
 
 func TestRealFeeds(t *testing.T) {
-	if _, err := os.Stat(realFeedsDir); err != nil {
-		t.Skipf("real feeds not available (%v): they live outside the repository", err)
-	}
+	realFeedsDir := realfeeds.Dir(t) // they may not be committed here
 	tests := []struct {
 		file   string
 		policy tree.Policy

@@ -1,6 +1,8 @@
 package tree
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -115,17 +117,14 @@ func TestGolden(t *testing.T) {
 }
 
 // realVariantFeed is a real shop feed with variants, kept outside the repo
-// (its licence forbids redistribution): see ../shared/realfeeds/README.md.
-const realVariantFeed = "/work/shared/realfeeds/samsung-kz_atom_variants_trimmed.xml"
+// (its licence forbids redistribution), in $FEEDSYNC_REALFEEDS.
+const realVariantFeed = "samsung-kz_atom_variants_trimmed.xml"
 
 // TestRealVariantFeed checks the Samsung Kazakhstan feed: 222 entries in 84
 // groups, one group (VG-SCLB00) with two identical variants. Only digests of
 // the output are kept in the repo, never its product data.
 func TestRealVariantFeed(t *testing.T) {
-	if _, err := os.Stat(realVariantFeed); err != nil {
-		t.Skipf("real feed not available (%v): skipped", err)
-	}
-	items := readFeed(t, realVariantFeed)
+	items := readFeed(t, realfeeds.File(t, realVariantFeed))
 	if len(items) != 222 {
 		t.Fatalf("read %d items, want 222", len(items))
 	}

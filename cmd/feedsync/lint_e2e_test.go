@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/feedsync/feedsync/internal/realfeeds"
+
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -209,10 +211,7 @@ func TestLintRulesList(t *testing.T) {
 }
 
 func TestLintRealFeedsThroughTheBinary(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "realfeeds")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("real feeds not available: %v", err)
-	}
+	dir := realfeeds.Dir(t)
 	_, env := lintFiles(t, nil)
 	r := runBinary(t, env, "lint", "--policy", "variant", "--format", "github", filepath.Join(dir, "samsung-kz_atom_variants_trimmed.xml"))
 	if r.code != 1 || !strings.Contains(r.stdout, "title=duplicate-variants::") || !strings.Contains(r.stdout, "VG-SCLB00") {
