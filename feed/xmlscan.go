@@ -231,12 +231,8 @@ func (s *xmlScanner) next() (tokKind, error) {
 				return tokEOF, err
 			}
 			if n < 0 {
-				ok, err := s.more()
-				if err != nil {
+				if err := s.moreOrTruncated(); err != nil {
 					return tokEOF, err
-				}
-				if !ok {
-					return tokEOF, s.truncated(s.end)
 				}
 				continue
 			}
@@ -260,12 +256,8 @@ func (s *xmlScanner) next() (tokKind, error) {
 			return tokEOF, err
 		}
 		if n < 0 { // incomplete: read more and scan the markup again
-			ok, err := s.more()
-			if err != nil {
+			if err := s.moreOrTruncated(); err != nil {
 				return tokEOF, err
-			}
-			if !ok {
-				return tokEOF, s.truncated(s.end)
 			}
 			continue
 		}
@@ -926,4 +918,17 @@ func shortName(n []byte) string {
 		return strings.ToValidUTF8(string(n[:64]), "") + "…"
 	}
 	return strings.ToValidUTF8(string(n), "\uFFFD")
+}
+
+// moreOrTruncated reads more input for a construct cut by the buffer's end;
+// the end of input there is a truncated document.
+func (s *xmlScanner) moreOrTruncated() error {
+	ok, err := s.more()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.truncated(s.end)
+	}
+	return nil
 }
