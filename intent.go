@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/feedsync/feedsync/feed"
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
 )
 
-// intentBatch bounds how many operations one journal entry names. The
-// stage takes what is waiting, up to this many, so a fast differ makes few
-// large entries and a slow one does not wait for a batch to fill.
+// intentBatch bounds how many operations one journal entry names.
 const intentBatch = 4096
+
+// intentLinger is how long the stage waits for a batch to fill.
+const intentLinger = 20 * time.Millisecond
 
 // intentStage stands between the differ and the sink: it journals each
 // batch of operations (store.Intend) before handing it to the sink, so that
@@ -97,6 +99,11 @@ func (st *intentStage) run() {
 		}
 		batch = append(batch[:0], op)
 		open := true
+		// Each journal entry costs a transaction, two fsyncs and a
+		// freelist write: wait a moment for more operations, which a
+		// fast differ fills in no time and a slow one would not send
+		// any sooner than the sink can take them.
+		linger := time.NewTimer(intentLinger)
 	fill:
 		for len(batch) < intentBatch {
 			select {
@@ -106,10 +113,13 @@ func (st *intentStage) run() {
 					break fill
 				}
 				batch = append(batch, op)
-			default:
+			case <-linger.C:
+				break fill
+			case <-st.ctx.Done():
 				break fill
 			}
 		}
+		linger.Stop()
 		if err := st.flush(batch); err != nil {
 			st.err = err
 			return
@@ -160,21 +170,18 @@ func (st *intentStage) flush(batch []push.Op) error {
 // the other feed that owns batch[i]'s id, or "".
 func (st *intentStage) intend(batch []push.Op) (owners []string, seq uint64, err error) {
 	if !st.write {
-		owners = make([]string, len(batch))
+		ids := make([]string, len(batch))
 		for i, op := range batch {
-			o, err := st.db.Owner(st.target, op.ID)
-			if err != nil {
-				return nil, 0, fmt.Errorf("read state: %w", err)
-			}
-			if o != st.feed {
-				owners[i] = o
-			}
+			ids[i] = op.ID
+		}
+		if owners, err = st.db.Owners(st.feed, st.target, ids); err != nil {
+			return nil, 0, fmt.Errorf("read state: %w", err)
 		}
 		return owners, 0, nil
 	}
 	intents := make([]store.Intent, len(batch))
 	for i, op := range batch {
-		intents[i] = store.Intent{ID: op.ID, Claim: op.Kind != push.Delete}
+		intents[i] = store.Intent{ID: op.ID}
 	}
 	seq, owners, err = st.db.Intend(st.feed, st.target, intents)
 	if err != nil {

@@ -963,7 +963,7 @@ func (c *committer) start() func() error {
 			if c.failed() != nil {
 				continue
 			}
-			if err := c.db.CommitBatch(c.feed, c.target, b.acks, b.resolved); err != nil {
+			if err := c.db.CommitBatch(c.feed, b.acks, b.resolved); err != nil {
 				c.errMu.Lock()
 				c.err = err
 				c.errMu.Unlock()

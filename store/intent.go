@@ -2,9 +2,7 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +32,8 @@ import (
 
 var (
 	bucketJournal = []byte("journal")
-	bucketOwners  = []byte("owners")
+	// bucketOldOwners held an owner index in early v3 files; Open drops it.
+	bucketOldOwners = []byte("owners")
 )
 
 func seqKey(seq uint64) []byte {
@@ -54,19 +53,15 @@ func (db *DB) updateTx(feed string, fn func(tx *bolt.Tx, fb *bolt.Bucket) error)
 	})
 }
 
-// Intent is one operation a run is about to send.
+// Intent is one operation a run is about to send: an upsert, an
+// unavailable mark or a delete of the product ID.
 type Intent struct {
 	ID string
-	// Claim: the operation puts the product in the catalog (an upsert or an
-	// unavailable mark), so the feed claims its custom_id in the target.
-	// A delete claims nothing; it is refused all the same when another feed
-	// owns the id.
-	Claim bool
 }
 
 // Intend journals a batch of operations before they are sent (see above),
-// claims the custom_ids of the upserts in target for feed, and clears the
-// feed's fetch shortcuts. An id that another feed owns in target is not
+// which claims their custom_ids in target for feed, and clears the feed's
+// fetch shortcuts. An id that another feed owns in target is not
 // journaled: owners[i] names that feed, and the caller must not send the
 // operation. seq identifies the journal entry for CommitBatch (0 when
 // nothing was journaled).
@@ -75,31 +70,26 @@ func (db *DB) Intend(feed, target string, intents []Intent) (seq uint64, owners 
 		return 0, nil, nil
 	}
 	owners = make([]string, len(intents))
-	// Claims in key order touch each page of the owner index once.
+	// Ids in key order touch each page of the other feeds' records once.
 	order := make([]int, len(intents))
 	for i := range order {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return intents[order[a]].ID < intents[order[b]].ID })
 	err = db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
-		ob := ownersBucket(tx, target, true)
+		others, err := sharersOf(tx, feed, target)
+		if err != nil {
+			return err
+		}
 		var entry []byte
 		for _, i := range order {
-			in := intents[i]
-			key := []byte(in.ID)
+			key := []byte(intents[i].ID)
 			if len(key) == 0 || len(key) > bolt.MaxKeySize {
 				return fmt.Errorf("product id of %d bytes cannot be a state key", len(key))
 			}
-			if ob != nil {
-				if o := ob.Get(key); o != nil && string(o) != feed {
-					owners[i] = string(o)
-					continue
-				}
-				if in.Claim {
-					if err := ob.Put(key, []byte(feed)); err != nil {
-						return err
-					}
-				}
+			if o := others.owner(key); o != "" {
+				owners[i] = o
+				continue
 			}
 			entry = binary.AppendUvarint(entry, uint64(len(key)))
 			entry = append(entry, key...)
@@ -239,68 +229,104 @@ func (db *DB) Unresolved(feed string) (map[string]bool, error) {
 //
 // Feeds that share a catalog must not claim the same custom_id: the second
 // feed would overwrite the first one's product, and delete it when it drops
-// the id. The owners bucket maps, per catalog target, each claimed id to the
-// feed that claimed it first. Intend claims; a delete or a forget
-// (CommitBatch) and Reset release.
+// the id. A feed owns, in the catalog target its metadata names
+// (Meta.OwnerTarget, set by Adopt), every id it has a record of or has
+// journaled: an id is claimed by the Intend that first journals it and
+// released when its record goes (a delete or a forget in CommitBatch, or
+// Reset). There is no index to keep: a run looks the ids up in the records
+// and journals of the other feeds of its target, and a catalog that one
+// feed owns alone costs nothing per id. bbolt runs one writer at a time, so
+// two feeds that claim the same new id at once cannot both win: the later
+// Intend finds the earlier one's journal entry.
 
-// ownersBucket is the bucket of target's claims; nil when it does not exist
-// and create is false.
-func ownersBucket(tx *bolt.Tx, target string, create bool) *bolt.Bucket {
-	if target == "" {
-		return nil
+// sharer is another feed of the same catalog target.
+type sharer struct {
+	name     string
+	products *bolt.Bucket
+	inflight map[string]struct{} // ids of its journal entries
+}
+
+// owners are the other feeds of a target, as one transaction sees them.
+type owners []sharer
+
+// sharersOf returns the feeds other than feed whose records belong to target.
+func sharersOf(tx *bolt.Tx, feed, target string) (owners, error) {
+	fs := tx.Bucket(bucketFeeds)
+	if fs == nil || target == "" {
+		return nil, nil
 	}
-	name := targetKey(target)
-	if !create {
-		ob := tx.Bucket(bucketOwners)
-		if ob == nil {
+	var out owners
+	err := fs.ForEachBucket(func(name []byte) error {
+		if string(name) == feed {
 			return nil
 		}
-		return ob.Bucket(name)
-	}
-	ob, err := tx.CreateBucketIfNotExists(bucketOwners)
-	if err != nil {
+		fb := fs.Bucket(name)
+		v := fb.Get(keyFeedMeta)
+		if v == nil {
+			return nil
+		}
+		m, err := decodeMeta(v)
+		if err != nil || m.OwnerTarget != target {
+			return nil // a feed whose metadata cannot be read claims nothing
+		}
+		s := sharer{name: string(name), products: fb.Bucket(bucketProducts)}
+		if jb := fb.Bucket(bucketJournal); jb != nil {
+			s.inflight = map[string]struct{}{}
+			if err := jb.ForEach(func(_, v []byte) error {
+				return decodeJournalEntry(v, func(id []byte) error {
+					s.inflight[string(id)] = struct{}{}
+					return nil
+				})
+			}); err != nil {
+				return fmt.Errorf("feed %s: journal: %w", name, err)
+			}
+		}
+		out = append(out, s)
 		return nil
-	}
-	b, err := ob.CreateBucketIfNotExists(name)
-	if err != nil {
-		return nil
-	}
-	return b
+	})
+	return out, err
 }
 
-// targetKey is the bucket name of a target: the target itself when short, a
-// hash of it otherwise (a catalog file's path has no length limit).
-func targetKey(target string) []byte {
-	if len(target) <= 256 {
-		return []byte(target)
+// owner is the other feed that owns id, or "".
+func (o owners) owner(id []byte) string {
+	for _, s := range o {
+		if s.products != nil && s.products.Get(id) != nil {
+			return s.name
+		}
+		if _, ok := s.inflight[string(id)]; ok {
+			return s.name
+		}
 	}
-	h := sha256.Sum256([]byte(target))
-	return []byte("sha256:" + hex.EncodeToString(h[:]))
+	return ""
 }
 
-func release(ob *bolt.Bucket, feed string, key []byte) error {
-	if ob == nil {
+// Owners returns, for each id, the feed other than feed that owns it in
+// target ("" when none does), in one read transaction (plan asks it).
+func (db *DB) Owners(feed, target string, ids []string) ([]string, error) {
+	out := make([]string, len(ids))
+	if db.bolt == nil || target == "" {
+		return out, nil
+	}
+	err := db.viewTx(func(tx *bolt.Tx) error {
+		o, err := sharersOf(tx, feed, target)
+		if err != nil || len(o) == 0 {
+			return err
+		}
+		for i, id := range ids {
+			out[i] = o.owner([]byte(id))
+		}
 		return nil
-	}
-	if o := ob.Get(key); o != nil && string(o) == feed {
-		return ob.Delete(key)
-	}
-	return nil
+	})
+	return out, err
 }
 
 // Owner is the feed that owns id in target ("" when none does).
 func (db *DB) Owner(target, id string) (string, error) {
-	if db.bolt == nil {
-		return "", nil
+	o, err := db.Owners("", target, []string{id})
+	if err != nil {
+		return "", err
 	}
-	var owner string
-	err := db.viewTx(func(tx *bolt.Tx) error {
-		if ob := ownersBucket(tx, target, false); ob != nil {
-			owner = string(ob.Get([]byte(id)))
-		}
-		return nil
-	})
-	return owner, err
+	return o[0], nil
 }
 
 // viewTx runs fn in a read transaction.
@@ -319,12 +345,12 @@ func encodeMeta(m Meta) ([]byte, error) { return json.Marshal(m) }
 // ErrOwnedElsewhere is wrapped by the errors of an id another feed owns.
 var ErrOwnedElsewhere = errors.New("owned by another feed")
 
-// Adopt makes the state's owner index hold feed's products for target: a
-// feed whose state predates the index, or whose catalog target changed,
-// claims every product it has a record of (the claims of its old target
-// are released). Ids another feed claimed first are returned; they stay
-// that feed's. It records the target in the feed's metadata, so it runs
-// once per target.
+// Adopt makes feed's records count for target: a feed whose state predates
+// ownership, or whose catalog target changed, claims every product it has a
+// record of. A record of an id that another feed of target holds already is
+// dropped, and its id returned: the product stays that feed's, and this
+// feed neither updates nor deletes it. It records the target in the feed's
+// metadata, so it runs once per target.
 func (db *DB) Adopt(feed, target string) (conflicts []string, err error) {
 	m, err := db.Meta(feed)
 	if err != nil || m.OwnerTarget == target {
@@ -332,23 +358,28 @@ func (db *DB) Adopt(feed, target string) (conflicts []string, err error) {
 	}
 	err = db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		conflicts = conflicts[:0]
-		var old *bolt.Bucket
-		if m.OwnerTarget != "" {
-			old = ownersBucket(tx, m.OwnerTarget, false)
-		}
-		ob := ownersBucket(tx, target, true)
-		err := fb.Bucket(bucketProducts).ForEach(func(k, _ []byte) error {
-			if err := release(old, feed, k); err != nil {
-				return err
-			}
-			if o := ob.Get(k); o != nil && string(o) != feed {
-				conflicts = append(conflicts, string(k))
-				return nil
-			}
-			return ob.Put(bytes.Clone(k), []byte(feed))
-		})
+		others, err := sharersOf(tx, feed, target)
 		if err != nil {
 			return err
+		}
+		if len(others) > 0 {
+			pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
+			if err := pb.ForEach(func(k, _ []byte) error {
+				if others.owner(k) != "" {
+					conflicts = append(conflicts, string(k))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, id := range conflicts {
+				if err := pb.Delete([]byte(id)); err != nil {
+					return err
+				}
+				if err := yb.Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
 		}
 		cur := m
 		if v := fb.Get(keyFeedMeta); v != nil {
@@ -364,30 +395,4 @@ func (db *DB) Adopt(feed, target string) (conflicts []string, err error) {
 		return fb.Put(keyFeedMeta, v)
 	})
 	return conflicts, err
-}
-
-// releaseAll drops every claim feed holds, in every target (Reset).
-func releaseAll(tx *bolt.Tx, feed string) error {
-	ob := tx.Bucket(bucketOwners)
-	if ob == nil {
-		return nil
-	}
-	return ob.ForEachBucket(func(name []byte) error {
-		b := ob.Bucket(name)
-		var mine [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
-			if string(v) == feed {
-				mine = append(mine, bytes.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range mine {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

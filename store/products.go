@@ -229,16 +229,16 @@ type Ack struct {
 
 // Commit writes a batch of acknowledgements in one transaction.
 func (db *DB) Commit(feed string, acks []Ack) error {
-	return db.CommitBatch(feed, "", acks, nil)
+	return db.CommitBatch(feed, acks, nil)
 }
 
 // CommitBatch writes a batch of acknowledgements and, in the same
 // transaction, drops the journal entries (see Intend) whose every operation
-// is acknowledged by now: resolved. A deleted or forgotten product gives up
-// its custom_id in target (when the feed owns it there), so that another feed
-// may claim it. An acknowledgement clears the product's Uncertain flag; a
+// is acknowledged by now: resolved. A deleted or forgotten product's record
+// goes, and with it the feed's claim on its custom_id (see Owners). An
+// acknowledgement clears the product's Uncertain flag; a
 // rejection keeps it (the catalog may still hold what an earlier run sent).
-func (db *DB) CommitBatch(feed, target string, acks []Ack, resolved []uint64) error {
+func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 	if len(acks) == 0 && len(resolved) == 0 {
 		return nil
 	}
@@ -250,7 +250,6 @@ func (db *DB) CommitBatch(feed, target string, acks []Ack, resolved []uint64) er
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
-		var ob *bolt.Bucket
 		for _, a := range sorted {
 			key := []byte(a.ID)
 			if (a.Delete || a.Forget) && a.Err == "" {
@@ -259,14 +258,6 @@ func (db *DB) CommitBatch(feed, target string, acks []Ack, resolved []uint64) er
 				}
 				if err := yb.Delete(key); err != nil {
 					return err
-				}
-				if target != "" {
-					if ob == nil {
-						ob = ownersBucket(tx, target, false)
-					}
-					if err := release(ob, feed, key); err != nil {
-						return err
-					}
 				}
 				continue
 			}

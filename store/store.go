@@ -131,15 +131,23 @@ func (db *DB) checkVersion() error {
 	if err := db.bolt.View(check); err != nil {
 		return err
 	}
-	initialised := false
+	initialised, index := false, false
 	_ = db.bolt.View(func(tx *bolt.Tx) error {
 		initialised = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketFeeds) != nil
+		index = tx.Bucket(bucketOldOwners) != nil
 		return nil
 	})
-	if initialised && !upgrade {
+	if initialised && !upgrade && !index {
 		return nil // opening an existing file writes nothing
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if index {
+			// An owner index of early v3 files: ownership is read from
+			// the records now.
+			if err := tx.DeleteBucket(bucketOldOwners); err != nil {
+				return err
+			}
+		}
 		m, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -253,9 +261,6 @@ func (db *DB) Reset(feed string) error {
 			if fs == nil || fs.Bucket([]byte(feed)) == nil {
 				return fmt.Errorf("feed %q: %w in %s", feed, ErrNotFound, db.path)
 			}
-			if err := releaseAll(tx, feed); err != nil {
-				return err
-			}
 			return fs.DeleteBucket([]byte(feed))
 		})
 	})
@@ -280,8 +285,8 @@ type Meta struct {
 	// Policy is the tree policy of the last finished run (plan names a
 	// switch of policy as such).
 	Policy string `json:"policy,omitempty"`
-	// OwnerTarget is the catalog target whose owner index holds this feed's
-	// custom_ids (see Adopt).
+	// OwnerTarget is the catalog target in which this feed's records claim
+	// their custom_ids (see Adopt).
 	OwnerTarget string `json:"owner_target,omitempty"`
 }
 
