@@ -66,7 +66,7 @@ $(BENCH_DIR)/feed-%: | bin/feedgen
 # corpora run in `make test` as ordinary tests).
 FUZZTIME ?= 2m
 fuzz:
-	@for p in . ./feed ./tree; do \
+	@for p in ./config ./feed ./tree; do \
 		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
 			echo "--- $$p $$f ($(FUZZTIME))"; \
 			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$p || exit 1; \

@@ -783,7 +783,7 @@ func (d *delimitedReader) item(line int, fields []span) *Item {
 // attr makes the attribute for one value of column c, splitting a
 // sub-attribute value (US:CA:Ground:5.00 USD) into its parts. A value that
 // does not split (too few parts) is kept whole, with no Sub: lint reports it
-// with ParseSubAttr's message; it is not a skipped row.
+// with parseSubAttr's message; it is not a skipped row.
 func (d *delimitedReader) attr(c *column, v string) Attr {
 	if c.sub == nil || strings.IndexByte(v, ':') < 0 {
 		return Attr{Name: c.name, Value: v}
@@ -796,17 +796,12 @@ func (d *delimitedReader) attr(c *column, v string) Attr {
 	return a
 }
 
-// ParseSubAttr splits a sub-attribute value in text form
+// parseSubAttr splits a sub-attribute value in text form
 // ("US:CA:Ground:5.00 USD") into parts named by names (country, region,
-// service, price). Empty parts are left out, as an XML feed would leave out
-// the element. A value with more parts than names keeps the extra colons in
-// the last part (a product_detail value "16:9"); one with fewer parts is an
-// error.
-func ParseSubAttr(name, v string, names []string) (Attr, error) {
-	return parseSubAttr(name, v, names, make([]Attr, 0, len(names)))
-}
-
-// parseSubAttr is ParseSubAttr appending the parts to sub.
+// service, price), appending them to sub. Empty parts are left out, as an
+// XML feed would leave out the element. A value with more parts than names
+// keeps the extra colons in the last part (a product_detail value "16:9");
+// one with fewer parts is an error.
 func parseSubAttr(name, v string, names []string, sub []Attr) (Attr, error) {
 	if c := strings.Count(v, ":") + 1; c < len(names) {
 		return Attr{}, fmt.Errorf("%s %q has %d parts, want %d (%s)", name, v, c, len(names), strings.Join(names, ":"))

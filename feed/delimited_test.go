@@ -643,16 +643,16 @@ func FuzzDelimitedMatchesEncodingCSV(f *testing.F) {
 }
 
 func TestParseSubAttr(t *testing.T) {
-	a, err := ParseSubAttr("shipping", "US::Ground:5.00 USD", subAttrNames["shipping"])
+	a, err := parseSubAttr("shipping", "US::Ground:5.00 USD", subAttrNames["shipping"], nil)
 	if err != nil || dumpAttr(a) != "shipping{country=US service=Ground price=5.00 USD}" {
 		t.Errorf("got %s, %v", dumpAttr(a), err)
 	}
 	for _, v := range []string{"US:5.00 USD", ":::"} {
-		if _, err := ParseSubAttr("shipping", v, subAttrNames["shipping"]); err == nil {
+		if _, err := parseSubAttr("shipping", v, subAttrNames["shipping"], nil); err == nil {
 			t.Errorf("%q: want an error", v)
 		}
 	}
-	_, err = ParseSubAttr("shipping", "US:5.00 USD", subAttrNames["shipping"])
+	_, err = parseSubAttr("shipping", "US:5.00 USD", subAttrNames["shipping"], nil)
 	if want := `shipping "US:5.00 USD" has 2 parts, want 4 (country:region:service:price)`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -10,4 +10,8 @@
 //
 // Data enters through Fetch (or any io.Reader handed to NewReader) and leaves
 // through Reader.Next.
+//
+// Import rule: feed imports no other feedsync package. It sits at the
+// bottom with store and internal/redact; tree, lint, config, engine and
+// publish import it, and it must not import any of them.
 package feed

@@ -77,33 +77,3 @@ func NormalizeName(s string) string {
 	s = strings.Join(strings.Fields(s), "_")
 	return s
 }
-
-// resolvePlain drops plain (non-Google) attributes that also exist in their
-// Google form, so that the g: value wins, and trims values.
-func resolvePlain(it *Item) {
-	hasPlain := false
-	for i := range it.Attrs {
-		if it.Attrs[i].Plain {
-			hasPlain = true
-			break
-		}
-	}
-	if !hasPlain {
-		return
-	}
-	google := make(map[string]bool)
-	for _, a := range it.Attrs {
-		if !a.Plain {
-			google[a.Name] = true
-		}
-	}
-	out := it.Attrs[:0]
-	for _, a := range it.Attrs {
-		if a.Plain && google[a.Name] {
-			it.Shadowed = append(it.Shadowed, a)
-			continue
-		}
-		out = append(out, a)
-	}
-	it.Attrs = out
-}

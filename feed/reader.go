@@ -110,7 +110,6 @@ type ReaderOption func(*readerOptions)
 
 type readerOptions struct {
 	maxDecompressed int64
-	tempDir         string
 }
 
 // MaxDecompressedBytes caps the size of a compressed feed once decompressed
@@ -119,12 +118,6 @@ type readerOptions struct {
 // means DefaultMaxBytes (4 GiB).
 func MaxDecompressedBytes(n int64) ReaderOption {
 	return func(o *readerOptions) { o.maxDecompressed = n }
-}
-
-// TempDir sets where a zip feed is spooled (zip needs random access to its
-// central directory at the end of the file); "" means os.TempDir().
-func TempDir(dir string) ReaderOption {
-	return func(o *readerOptions) { o.tempDir = dir }
 }
 
 // ErrTruncated is returned when a compressed feed ends before its end marker:
@@ -232,7 +225,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 // the feed) and opens its first file. The temporary file is removed at once
 // where the system allows it, and closed when the entry has been read.
 func openZip(r io.Reader, o readerOptions) (io.Reader, error) {
-	f, err := os.CreateTemp(o.tempDir, "feedsync-*.zip")
+	f, err := os.CreateTemp("", "feedsync-*.zip") // zip needs random access to its central directory at the end
 	if err != nil {
 		return nil, fmt.Errorf("spool to a temporary file: %w", err)
 	}
@@ -358,4 +351,31 @@ func utf16ToASCIIGuess(b []byte) []byte {
 		out = append(out, b[i])
 	}
 	return out
+}
+
+// SkippedIDs are the ids of the items the reader skipped with a problem,
+// where it could read them.
+func SkippedIDs(ps []Problem) map[string]bool {
+	var out map[string]bool
+	for _, p := range ps {
+		if p.Kind == ProblemSkippedItem && p.ItemID != "" && !strings.HasSuffix(p.ItemID, "…") {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[p.ItemID] = true
+		}
+	}
+	return out
+}
+
+// SkippedItems counts the reader's problems that skipped an item or row
+// (a header defect is reported but skips nothing).
+func SkippedItems(ps []Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Kind == ProblemSkippedItem {
+			n++
+		}
+	}
+	return n
 }

@@ -142,7 +142,8 @@ func TestReaderZip(t *testing.T) {
 	})
 	t.Run("TempFileGone", func(t *testing.T) {
 		dir := t.TempDir()
-		r, err := NewReader(bytes.NewReader(z), "feed.zip", FormatAuto, TempDir(dir))
+		t.Setenv("TMPDIR", dir) // where the zip is spooled
+		r, err := NewReader(bytes.NewReader(z), "feed.zip", FormatAuto)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -477,7 +477,7 @@ func (b *xmlBatch) reportCuts(r rawItem, cuts []itemCut, id string) {
 	}
 }
 
-// dropShadowedPlain is resolvePlain without its map: plain attributes whose
+// dropShadowedPlain is resolvePlain (xmlref_test.go) without its map: plain attributes whose
 // name also appears in Google form move to Item.Shadowed. Items hold a few
 // dozen attributes, so comparing names pairwise is cheaper than hashing them.
 func dropShadowedPlain(it *Item) {

@@ -6,7 +6,8 @@ import (
 )
 
 // knownAttrs are the attributes of Google's product data specification
-// (FEED-SPEC §2), besides those item rules look at by name.
+// (https://support.google.com/merchants/answer/7052112), besides those item
+// rules look at by name.
 var knownAttrs = map[string]bool{
 	"id": true, "title": true, "structured_title": true, "description": true, "structured_description": true,
 	"link": true, "image_link": true, "additional_image_link": true, "lifestyle_image_link": true, "mobile_link": true,
@@ -63,11 +64,6 @@ var apparelWords = []string{
 func (l *Linter) isApparel(gpc, productType, title string) bool {
 	var ok bool
 	ok, l.lower = isApparelBuf(gpc, productType, title, l.lower)
-	return ok
-}
-
-func isApparel(gpc, productType, title string) bool {
-	ok, _ := isApparelBuf(gpc, productType, title, nil)
 	return ok
 }
 

@@ -1,5 +1,7 @@
 // Package lint checks product feeds against Google Merchant Center's product
-// data rules (../shared/FEED-SPEC.md §4) and writes the findings for people
+// data rules (the product data specification,
+// https://support.google.com/merchants/answer/7052112, and the help pages
+// around it) and writes the findings for people
 // (text) and for CI systems (JSON, SARIF 2.1.0, GitHub workflow commands,
 // JUnit XML).
 //
@@ -26,6 +28,12 @@
 // sniffer on the byte stream, on the reader's side.
 //
 // Every rule has a stable code, a severity, a one-line fix hint and its
-// source in FEED-SPEC.md; a fact the spec marks unverified [U] is at most a
-// warning. Rules lists them all.
+// source: the section of Google's documentation it rests on, by name and
+// URL, and how firmly the page states it (Basis); a rule Google's current
+// page was not confirmed to state is at most a warning. Rules lists them
+// all; docs/feed-rules.md is generated from them.
+//
+// Import rule: lint imports feed and tree only. It must not import config,
+// engine, daemon, publish, store, push or internal/redact, and only
+// cmd/feedsync imports lint.
 package lint

@@ -52,7 +52,9 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 	// member: tree keeps the item (it has an id, not an earlier item's, and
 	// ids of a length it takes), so its group has a product under parent.
 	member := id != "" && len(id) <= tree.MaxIDBytes && len(v.itemGroupID) <= tree.MaxIDBytes
-	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision] || l.on[rSharedCustomID]) {
+	// duplicate-variants needs member exact too: tree compares only the
+	// variants it keeps.
+	if id != "" && (l.on[rDuplicateID] || l.on[rDuplicateIDCase] || l.on[rParentIDCollision] || l.on[rSharedCustomID] || l.on[rDuplicateVariants]) {
 		key := l.foldHash(id)
 		exact := uint32(maphash.String(l.seed, id))
 		p := l.probeID(key, exact)
@@ -231,54 +233,27 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64, member bool
 			l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", cur, g.spelling, g.currency)
 		}
 	}
-	hasVariant := v.color != "" || v.size != "" || v.material != "" || v.pattern != "" || v.ageGroup != "" || v.gender != ""
-	if hasVariant {
+	// The variant attributes and how they compare are tree's
+	// (tree.VariantAttributes), so lint finds the duplicate variants the
+	// Builder reports: among the items it keeps (member).
+	if v.variants.Any() {
 		g.flags |= gVariantAttr
 	}
-	if !l.on[rDuplicateVariants] {
+	if !l.on[rDuplicateVariants] || !member {
 		return
 	}
-	var h maphash.Hash
-	h.SetSeed(l.seed)
-	for _, s := range [...]string{v.color, v.size, v.material, v.pattern, v.ageGroup, v.gender, v.sizeType, v.sizeSystem} {
-		writeFold(&h, s)
-		h.WriteByte(0)
-	}
-	vk := variantKey{group: gi, sig: h.Sum64()}
+	vk := variantKey{group: gi, sig: v.variants.Hash(l.seed)}
 	if prev, ok := f.variants[vk]; ok {
 		if l.hit(rDuplicateVariants) {
-			l.add(rDuplicateVariants, line, id, "item_group_id", fmt.Sprintf("variant of group %q identical to item %q (line %d) in every variant attribute (%s)", g.spelling, prev.id, prev.line, describeVariant(v)))
+			desc := v.variants.Describe()
+			if desc == "" {
+				desc = "none given"
+			}
+			l.add(rDuplicateVariants, line, id, "item_group_id", fmt.Sprintf("variant of group %q identical to item %q (line %d) in every variant attribute (%s)", g.spelling, prev.id, prev.line, desc))
 		}
 		return
 	}
 	f.variants[vk] = variantRec{line: int32(line), id: strings.Clone(id)}
-}
-
-func writeFold(h *maphash.Hash, s string) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			h.WriteString(strings.ToLower(s[i:]))
-			return
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h.WriteByte(c)
-	}
-}
-
-func describeVariant(v *itemView) string {
-	var parts []string
-	for _, a := range [...]struct{ name, val string }{{"color", v.color}, {"size", v.size}, {"material", v.material}, {"pattern", v.pattern}, {"age_group", v.ageGroup}, {"gender", v.gender}} {
-		if a.val != "" {
-			parts = append(parts, fmt.Sprintf("%s %q", a.name, a.val))
-		}
-	}
-	if len(parts) == 0 {
-		return "none given"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // finishGroups reports what needs every group complete.
@@ -296,7 +271,7 @@ func (l *Linter) finishGroups() {
 		case g.n == 1:
 			l.reportf(rGroupOfOne, int(g.firstLine), g.firstID, "item_group_id", "group %q has a single item", g.spelling)
 		case g.flags&gVariantAttr == 0:
-			l.reportf(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", "none of the %d items of group %q has color, size, material, pattern, age_group or gender", g.n, g.spelling)
+			l.reportf(rGroupNoVariantAttribute, int(g.firstLine), g.firstID, "item_group_id", "none of the %d items of group %q has %s", g.n, g.spelling, tree.VariantAttributeList())
 		}
 	}
 	l.parentClaims()

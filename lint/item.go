@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/tree"
 )
 
 // itemView holds the first value of each attribute the item rules read,
@@ -19,7 +20,8 @@ type itemView struct {
 	adult, isBundle                                                           string
 	present                                                                   uint32 // attrBit of each required attribute seen
 	images                                                                    int
-	currency                                                                  string // of price, once parsed
+	currency                                                                  string             // of price, once parsed
+	variants                                                                  tree.VariantValues // of grouped items only
 }
 
 // Bits of itemView.present, also used to find repeated attributes.
@@ -93,11 +95,6 @@ func scanAttr(out []attrDefect, i int, a *feed.Attr, delimited bool) []attrDefec
 		out = append(out, attrDefect{item: i, name: a.Name, d: d})
 	}
 	return out
-}
-
-// item runs the item rules on one item, scanning its text here.
-func (l *Linter) item(it *feed.Item) {
-	l.itemScanned(it, scanItems([]*feed.Item{it}, l.f.delimited, nil))
 }
 
 // itemScanned runs the item rules on one item whose text scanItems has
@@ -211,6 +208,9 @@ func (l *Linter) itemScanned(it *feed.Item, defects []attrDefect) {
 	l.formats(line, id, &v)
 	l.limits(line, id, &v)
 	l.hygiene(line, id, &v)
+	if v.itemGroupID != "" {
+		v.variants = tree.ItemVariantValues(it)
+	}
 	for _, sh := range it.Shadowed {
 		// White space is folded: markup such as <br> inside the plain form reads
 		// as a line break where the g: form has a space.

@@ -103,7 +103,8 @@ func writeText(w io.Writer, r *Report, o WriteOptions) error {
 	for _, rule := range rules {
 		n := count(r, rule.Code)
 		fmt.Fprintf(&b, "%s %s (%d): %s\n", paint(ansiBold+sevColor[rule.Severity], rule.Severity.String()), paint(ansiBold, rule.Code), n, rule.Summary)
-		fmt.Fprintf(&b, "  %s\n", paint(ansiDim, "fix: "+rule.Hint+" ["+rule.Source+"]"))
+		fmt.Fprintf(&b, "  %s\n", paint(ansiDim, "fix: "+rule.Hint))
+		fmt.Fprintf(&b, "  %s\n", paint(ansiDim, "source: "+rule.Citation()))
 		for _, f := range groups[rule.Code] {
 			fmt.Fprintf(&b, "  %s", location(f))
 			if f.ItemID != "" {
@@ -228,6 +229,7 @@ type sarifRule struct {
 	Name                 string        `json:"name"`
 	ShortDescription     sarifText     `json:"shortDescription"`
 	Help                 sarifText     `json:"help"`
+	HelpURI              string        `json:"helpUri"`
 	DefaultConfiguration sarifConfig   `json:"defaultConfiguration"`
 	Properties           sarifRuleProp `json:"properties"`
 }
@@ -235,6 +237,7 @@ type sarifRule struct {
 type sarifRuleProp struct {
 	Category string   `json:"category"`
 	Source   string   `json:"source"`
+	Basis    string   `json:"basis"`
 	Tags     []string `json:"tags"`
 }
 
@@ -296,9 +299,10 @@ func writeSARIF(w io.Writer, r *Report, o WriteOptions) error {
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: rule.Code, Name: ruleName(rule.Code),
 			ShortDescription:     sarifText{rule.Summary},
-			Help:                 sarifText{"Fix: " + rule.Hint + ". Source: FEED-SPEC " + rule.Source + "."},
+			Help:                 sarifText{"Fix: " + rule.Hint + ". Source: " + rule.Source + ", " + rule.URL + "."},
+			HelpURI:              rule.URL,
 			DefaultConfiguration: sarifConfig{sarifLevel(rule.Severity)},
-			Properties:           sarifRuleProp{Category: rule.Category, Source: rule.Source, Tags: []string{"feed", rule.Category}},
+			Properties:           sarifRuleProp{Category: rule.Category, Source: rule.Source, Basis: string(rule.Basis), Tags: []string{"feed", rule.Category}},
 		})
 	}
 	run := sarifRun{Tool: sarifTool{driver}, Results: []sarifResult{}, Invocations: []sarifInvocation{{!r.Fatal()}}}
@@ -474,7 +478,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 				fmt.Fprintf(&failed, "… and %d more\n", k)
 			}
 			msg := fmt.Sprintf("%d %s: %s", nfail+k, pluralWord(nfail+k, "finding"), firstMsg)
-			tc.Failure = &junitFailure{Message: msg, Type: rule.Severity.String(), Text: failed.String() + "fix: " + rule.Hint + " [" + rule.Source + "]"}
+			tc.Failure = &junitFailure{Message: msg, Type: rule.Severity.String(), Text: failed.String() + "fix: " + rule.Hint + "\nsource: " + rule.Citation()}
 			suite.Failures++
 		}
 		suite.TestCases = append(suite.TestCases, tc)

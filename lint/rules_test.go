@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -365,12 +366,37 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("code %q is not kebab-case", r.Code)
 		}
 		// A fact the spec leaves unverified is never an error.
-		src := r.Source
-		if strings.Contains(src, "[U]") && !strings.Contains(src, "[V]") && !strings.Contains(src, "[D]") && r.Severity == Error {
+		if r.Basis == BasisUnconfirmed && r.Severity == Error {
 			t.Errorf("rule %s rests on an unverified fact but is an error", r.Code)
 		}
-		if (strings.HasSuffix(src, "[U]") || strings.Contains(src, "I09 [U]") || strings.Contains(src, "[U]/[D]")) && r.Severity == Error {
-			t.Errorf("rule %s rests on an unverified fact but is an error", r.Code)
+		switch r.Basis {
+		case BasisGoogle, BasisUnconfirmed, BasisFeedsync:
+		default:
+			t.Errorf("rule %s: basis %q", r.Code, r.Basis)
+		}
+		// Sources are Google's public pages, by name and absolute URL,
+		// never material the repository does not ship.
+		u, err := url.Parse(r.URL)
+		if err != nil || u.Scheme != "https" || !strings.HasSuffix(u.Host, ".google.com") || u.RawQuery != "" {
+			t.Errorf("rule %s: URL %q is not a Google help page", r.Code, r.URL)
+		}
+		for _, bad := range []string{"SPEC", ".md", "§", "realfeeds", "[V]", "[U]", "[D]", "../"} {
+			if strings.Contains(r.Source, bad) {
+				t.Errorf("rule %s: source %q cites %q", r.Code, r.Source, bad)
+			}
+		}
+	}
+}
+
+// TestVariantRulesNameTreeAttributes: the variant rules' texts list the
+// attributes tree compares.
+func TestVariantRulesNameTreeAttributes(t *testing.T) {
+	for _, code := range []string{"duplicate-variants", "group-no-variant-attribute"} {
+		r, _ := LookupRule(code)
+		for _, a := range tree.VariantAttributes {
+			if !strings.Contains(r.Summary+" "+r.Hint, a) {
+				t.Errorf("%s does not name %s: %q / %q", code, a, r.Summary, r.Hint)
+			}
 		}
 	}
 }

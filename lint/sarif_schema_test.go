@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -64,12 +65,57 @@ func TestSARIFSchema(t *testing.T) {
 	if len(v.errs) < 3 {
 		t.Errorf("a bad log passed the validator: %v", v.errs)
 	}
+	v = &validator{root: schema}
+	v.check(map[string]any{"$ref": "#/definitions/reportingDescriptor"}, map[string]any{"id": "x", "helpUri": "docs/feed-rules.md"}, "$")
+	if len(v.errs) != 1 {
+		t.Errorf("a relative helpUri passed the validator: %v", v.errs)
+	}
+}
+
+// TestSARIFRuleHelp checks that every rule in the SARIF log links Google's
+// page for it (helpUri, absolute) and names it in its help text.
+func TestSARIFRuleHelp(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, mixedReport(t), "sarif", WriteOptions{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID      string
+						HelpURI string
+						Help    struct{ Text string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	rules := log.Runs[0].Tool.Driver.Rules
+	if len(rules) != len(Rules()) {
+		t.Fatalf("%d SARIF rules, want %d", len(rules), len(Rules()))
+	}
+	for i, r := range rules {
+		want := Rules()[i]
+		u, err := url.Parse(r.HelpURI)
+		if err != nil || u.Scheme != "https" || u.Host == "" || r.HelpURI != want.URL {
+			t.Errorf("%s: helpUri %q, want the absolute %q", r.ID, r.HelpURI, want.URL)
+		}
+		if !strings.Contains(r.Help.Text, want.Source) || !strings.Contains(r.Help.Text, want.URL) {
+			t.Errorf("%s: help %q does not cite %q and %s", r.ID, r.Help.Text, want.Source, want.URL)
+		}
+	}
 }
 
 // validator checks a JSON value against the JSON Schema keywords SARIF's
 // schema uses: type, enum, properties, required, additionalProperties,
 // items, minItems, uniqueItems, minimum, maximum, pattern, anyOf, allOf,
-// oneOf and local $ref. format and descriptions are not checked.
+// oneOf, local $ref, and format uri and uri-reference. Descriptions are
+// not checked.
 type validator struct {
 	root map[string]any
 	errs []string
@@ -199,6 +245,16 @@ func (v *validator) check(s map[string]any, x any, at string) {
 		if p, ok := s["pattern"].(string); ok {
 			if re, err := regexp.Compile(p); err == nil && !re.MatchString(x) {
 				v.fail(at, "%q does not match %s", x, p)
+			}
+		}
+		switch s["format"] {
+		case "uri": // RFC 3986 URI: absolute, with a scheme
+			if u, err := url.Parse(x); err != nil || !u.IsAbs() || strings.ContainsAny(x, " \t\n") {
+				v.fail(at, "%q is not an absolute URI", x)
+			}
+		case "uri-reference":
+			if _, err := url.Parse(x); err != nil || strings.ContainsAny(x, " \t\n") {
+				v.fail(at, "%q is not a URI reference", x)
 			}
 		}
 	}

@@ -354,17 +354,8 @@ func errorMessage(b []byte) string {
 		if d, ok := m["detail"].(string); ok {
 			return d
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, k+": "+flatten(m[k]))
-		}
-		if len(parts) > 0 {
-			return strings.Join(parts, "; ")
+		if len(m) > 0 {
+			return joinFields(m)
 		}
 	}
 	s := string(b)
@@ -372,6 +363,21 @@ func errorMessage(b []byte) string {
 		s = s[:200] + "…"
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// joinFields is "key: value; key: value" of a JSON object, keys sorted:
+// each field of an error body on one line.
+func joinFields(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+": "+flatten(m[k]))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func flatten(v any) string {

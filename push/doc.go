@@ -27,4 +27,8 @@
 // header only, never logged and never part of an error.
 //
 // Package pushtest is the fake User.com the tests run against.
+//
+// Import rule: push imports only internal/redact (to keep the token out of
+// every error). It must not import feed, tree, store, config, engine,
+// daemon, publish or lint: a sink knows nothing of feeds, policies or state.
 package push

@@ -60,13 +60,15 @@ func (s *FileSink) Target() string { return "file:" + s.path }
 // Close does nothing: each Apply opens and closes the file.
 func (s *FileSink) Close() error { return nil }
 
-// appendLine writes the JSONL form of op. The payload goes in verbatim: it is
-// canonical JSON already, and re-encoding would escape it differently.
+// AppendLine appends the JSONL form of op, without the newline: the one
+// writer of the line format, for the sink and for transform's jsonl
+// output. The payload goes in verbatim: it is canonical JSON already, and
+// re-encoding would escape it differently.
 //
 // The payload is checked to be one object on one line, not parsed: Op.Payload
 // is canonical JSON by contract (the tree writes it), and validating 1 GB of
 // it cost a CPU-second per million products.
-func appendLine(b []byte, op Op) ([]byte, error) {
+func AppendLine(b []byte, op Op) ([]byte, error) {
 	id, err := quoteID(op.ID)
 	if err != nil {
 		return nil, err
@@ -159,7 +161,7 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 			if !ok {
 				return flush()
 			}
-			b, err := appendLine(buf, op)
+			b, err := AppendLine(buf, op)
 			if err != nil {
 				return fmt.Errorf("product %q: %w", op.ID, err)
 			}

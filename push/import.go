@@ -422,16 +422,7 @@ func identifyRow(raw json.RawMessage, index map[string]int, n int) (int, string,
 
 func messageOf(v any) string {
 	if m, ok := v.(map[string]any); ok {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			parts = append(parts, k+": "+flatten(m[k]))
-		}
-		return strings.Join(parts, "; ")
+		return joinFields(m)
 	}
 	return flatten(v)
 }

@@ -6,4 +6,8 @@
 // It knows product IDs, hashes and opaque payload bytes; it knows nothing of
 // feeds, policies or sinks. Transactions are short and never span network I/O:
 // callers look up, push, then commit acknowledgements in batches.
+//
+// Import rule: store imports no other feedsync package. engine, daemon and
+// cmd/feedsync import it; it must not import feed, tree, push, config or
+// anything above them.
 package store

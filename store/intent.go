@@ -320,15 +320,6 @@ func (db *DB) Owners(feed, target string, ids []string) ([]string, error) {
 	return out, err
 }
 
-// Owner is the feed that owns id in target ("" when none does).
-func (db *DB) Owner(target, id string) (string, error) {
-	o, err := db.Owners("", target, []string{id})
-	if err != nil {
-		return "", err
-	}
-	return o[0], nil
-}
-
 // viewTx runs fn in a read transaction.
 func (db *DB) viewTx(fn func(tx *bolt.Tx) error) error {
 	return db.guarded(func() error { return db.bolt.View(fn) })

@@ -37,7 +37,7 @@ func TestOwnershipFollowsJournalsAndRecords(t *testing.T) {
 	if err := db.CommitBatch("a", []Ack{{ID: "X", At: at, State: Live, Seq: seqA}, {ID: "Y", At: at, State: Live, Seq: seqA}}, []uint64{seqA}); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ := db.Owner(target, "X"); o != "a" {
+	if o, _ := owner(db, target, "X"); o != "a" {
 		t.Errorf("owner of X after a's commit: %q", o)
 	}
 	// Another catalog is another namespace.
@@ -52,13 +52,13 @@ func TestOwnershipFollowsJournalsAndRecords(t *testing.T) {
 		t.Errorf("b's claim on the released X: owner %q", owners[0])
 	}
 	// Reset gives up every claim.
-	if o, _ := db.Owner(target, "Y"); o != "a" {
+	if o, _ := owner(db, target, "Y"); o != "a" {
 		t.Fatalf("owner of Y: %q", o)
 	}
 	if err := db.Reset("a"); err != nil {
 		t.Fatal(err)
 	}
-	if o, _ := db.Owner(target, "Y"); o != "" {
+	if o, _ := owner(db, target, "Y"); o != "" {
 		t.Errorf("owner of Y after a's reset: %q", o)
 	}
 }
@@ -119,4 +119,13 @@ func TestOldOwnerIndexIsDropped(t *testing.T) {
 	if r := get(t, db, "a", "X"); r.State != Live {
 		t.Errorf("record lost with the index: %+v", r)
 	}
+}
+
+// owner is the feed that owns id in target ("" when none does).
+func owner(db *DB, target, id string) (string, error) {
+	o, err := db.Owners("", target, []string{id})
+	if err != nil {
+		return "", err
+	}
+	return o[0], nil
 }

@@ -227,11 +227,6 @@ type Ack struct {
 	Seq     uint64 // the journal entry of the operation (Intend), 0 for none
 }
 
-// Commit writes a batch of acknowledgements in one transaction.
-func (db *DB) Commit(feed string, acks []Ack) error {
-	return db.CommitBatch(feed, acks, nil)
-}
-
 // CommitBatch writes a batch of acknowledgements and, in the same
 // transaction, drops the journal entries (see Intend) whose every operation
 // is acknowledged by now: resolved. A deleted or forgotten product's record

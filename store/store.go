@@ -162,9 +162,6 @@ func (db *DB) checkVersion() error {
 	})
 }
 
-// Path is the file's path.
-func (db *DB) Path() string { return db.path }
-
 // Close closes the file. Closing a DB broken by a damaged file waits for
 // bbolt only a moment: the file stays open and locked until the process
 // exits when a failed transaction left a lock held.

@@ -23,6 +23,11 @@ func open(t *testing.T, path string) *DB {
 	return db
 }
 
+// Commit writes a batch of acknowledgements that resolves no journal entry.
+func (db *DB) Commit(feed string, acks []Ack) error {
+	return db.CommitBatch(feed, acks, nil)
+}
+
 func get(t *testing.T, db *DB, feed, id string) Record {
 	t.Helper()
 	l := db.Lookup(feed)

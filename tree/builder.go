@@ -3,7 +3,6 @@ package tree
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"hash/maphash"
 	"runtime"
 	"sort"
@@ -53,12 +52,15 @@ type Builder struct {
 	bigSigs    map[variantSig]int32 // variant attributes → first line, for big groups
 	donorCache map[int32][]donorRef // variant policy: donors found during Finish
 
-	problems  []feed.Problem
-	finalized int // len(problems) before the group problems were appended; -1 when not finalized
-	items     int
-	skipped   int
-	err       error
-	buf       []byte
+	problems []feed.Problem
+	// dupFrom is len(problems) when Finish began (-1 before), dupSkipped
+	// the products it skipped for a taken custom_id (see dedup.go).
+	dupFrom, dupSkipped int
+	finalized           int // len(problems) before the group problems were appended; -1 when not finalized
+	items               int
+	skipped             int
+	err                 error
+	buf                 []byte
 }
 
 type variantSig struct {
@@ -92,6 +94,7 @@ func NewBuilder(opts Options) *Builder {
 		productIDsAt: -1,
 		curIdx:       map[string]uint16{},
 		finalized:    -1,
+		dupFrom:      -1,
 	}
 	b.curIndex("")
 	if opts.ProductID != "id" {
@@ -144,7 +147,7 @@ type Prepared struct {
 	reports []string // problems found while shaping, reported by AddPrepared
 	gid     string   // item_group_id, trimmed
 	long    string   // the attribute longer than MaxIDBytes, if any
-	sig     uint64   // hash of the variant attributes (grouped items)
+	sig     uint64   // VariantValues.Hash of the item (grouped items)
 	// Hashes of the lower-cased id, product id and item_group_id: the
 	// first keys to probe in the seen maps and the group index.
 	idKey, pidKey, gidKey uint64
@@ -192,7 +195,8 @@ func (b *Builder) Prepare(it *feed.Item) *Prepared {
 	}
 	if p.gid != "" {
 		p.gidKey = b.hash(p.gid)
-		p.sig = variantSignature(it)
+		vals := ItemVariantValues(it)
+		p.sig = vals.Hash(b.seed)
 	}
 	if p.gid == "" || b.opts.Policy != PolicyParent {
 		p.pidSum = b.products.key(p.pid)
@@ -500,37 +504,18 @@ func (b *Builder) record(it *feed.Item, id, pid string, report func(format strin
 	return rec
 }
 
-// variantAttrNames are the attributes Google compares to find duplicate variants.
-var variantAttrNames = [...]string{"color", "size", "material", "pattern", "age_group", "gender"}
-
-// variantSignature is the hash of an item's variant attributes, compared
-// case-insensitively and with whitespace collapsed.
-func variantSignature(it *feed.Item) uint64 {
-	h := fnv.New64a()
-	for _, a := range variantAttrNames {
-		h.Write([]byte(strings.ToLower(collapse(it.Get(a)))))
-		h.Write([]byte{0})
-	}
-	return h.Sum64()
-}
-
-// checkVariant reports an item whose variant attributes (sig, see
-// variantSignature) equal those of an earlier item of its group (Google's
-// ITEM_GROUP_DUPLICATE_VARIANTS).
+// checkVariant reports an item whose variant attributes (sig, the Hash of
+// its VariantValues; see VariantAttributes) equal those of an earlier item
+// of its group (Google's ITEM_GROUP_DUPLICATE_VARIANTS).
 func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string, sig uint64) {
 	first, dup := b.duplicateOf(gi, sig)
 	if !dup {
 		return
 	}
-	var desc []string
-	for _, a := range variantAttrNames {
-		if v := collapse(it.Get(a)); v != "" {
-			desc = append(desc, fmt.Sprintf("%s %q", a, v))
-		}
-	}
-	what := "no color, size, material, pattern, age_group or gender"
-	if len(desc) > 0 {
-		what = "the same " + strings.Join(desc, ", ")
+	vals := ItemVariantValues(it)
+	what := "no " + VariantAttributeList()
+	if desc := vals.Describe(); desc != "" {
+		what = "the same " + desc
 	}
 	b.report(it, id, "duplicate variant in item_group_id %q: %s as the item on line %d; give each variant distinct variant attributes", gid, what, first)
 }
@@ -589,13 +574,18 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 	}
 	cache := &recordCache{}
 	for i := int32(0); int(i) < b.groups.len(); i++ {
-		b.groups.at(i).flags &^= gEmitted
+		b.groups.at(i).flags &^= gEmitted | gTaken
 	}
+	b.resetDuplicates()
 	return b.spill.each(func(_ int64, r *record) error {
 		if r.group < 0 {
 			p, err := b.variantProduct(r, nil, nil)
 			if err != nil {
 				return err
+			}
+			if b.standaloneTaken(p.ID) {
+				b.duplicate(p)
+				return nil
 			}
 			return emit(p)
 		}
@@ -608,6 +598,10 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 			p, _, err := b.parentProduct(r.group, cache)
 			if err != nil {
 				return err
+			}
+			if g.flags&gTaken != 0 {
+				b.duplicate(p)
+				return nil
 			}
 			return emit(p)
 		}

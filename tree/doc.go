@@ -44,4 +44,8 @@
 // go to a spill that moves to an unlinked temporary file (Options.SpillDir)
 // past a few megabytes, so memory does not grow with the feed's bytes.
 // Close releases that file.
+//
+// Import rule: tree imports feed only. It must not import store, push,
+// config, engine, daemon, publish, lint or cmd/feedsync, which all sit above
+// it (config, engine, publish, lint and daemon import tree).
 package tree

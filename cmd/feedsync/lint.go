@@ -13,7 +13,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/config"
 	"github.com/feedsync/feedsync/feed"
 	"github.com/feedsync/feedsync/lint"
 	"github.com/feedsync/feedsync/tree"
@@ -34,7 +34,9 @@ sync skips that feed's product. Which ids are custom_ids follows --policy
 (parent: a group's is its item_group_id); without it only items outside
 variant groups are compared.
 
---rules lists every rule with its code, severity and source. A lint: section
+--rules lists every rule with its code, severity, fix and source: the section
+of Google's product data specification (or help page) it rests on, with the
+page's URL (docs/feed-rules.md has the same list). A lint: section
 in the configuration (read when -c is given, or $FEEDSYNC_CONFIG or
 ./feedsync.yaml exists) sets disable, enable and max_warnings; flags override it.
 
@@ -54,7 +56,7 @@ Exit codes: 0 no errors; 1 errors, or more warnings than --max-warnings;
 	f.Int("max-warnings", -1, "fail when there are more warnings than this (-1: no limit)")
 	f.StringSlice("disable", nil, "rule codes to turn off (comma-separated)")
 	f.StringSlice("enable", nil, "rule codes to turn on, also those off by default (comma-separated)")
-	f.Bool("rules", false, "list every rule with its code, severity and source, and exit")
+	f.Bool("rules", false, "list every rule with its code, severity, fix and Google source, and exit")
 	addConfigFlag(c)
 	return c
 }
@@ -135,11 +137,11 @@ func lintOptions(cmd *cobra.Command) (lint.Options, int, error) {
 	flags := cmd.Flags()
 	var opts lint.Options
 	maxWarnings := -1
-	var cfgLint feedsync.LintConfig
+	var cfgLint config.Lint
 	path := configPath(cmd)
 	explicit := flags.Changed("config")
 	if _, err := os.Stat(path); explicit || err == nil {
-		cfg, err := feedsync.LoadConfig(path)
+		cfg, err := config.Load(path)
 		if err != nil {
 			return opts, 0, err
 		}

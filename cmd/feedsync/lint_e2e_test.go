@@ -198,7 +198,7 @@ func TestLintRulesList(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("code %d\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"missing-price", "gtin-check-digit", "duplicate-variants", "hex-color", "§4.3 G02 [V] 7000891", "error", "warning", "info"} {
+	for _, want := range []string{"missing-price", "gtin-check-digit", "duplicate-variants", "hex-color", "Product identifiers › gtin: GS1 check digit <https://support.google.com/merchants/answer/7000891>", "error", "warning", "info"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("--rules output lacks %q", want)
 		}

@@ -1,6 +1,3 @@
-// Command feedsync keeps a catalog (User.com, or a JSONL file) equal to a
-// shop's Google Merchant Center style product feed, sending only what changed.
-// See README.md for the commands; each lives in its own file here.
 package main
 
 import (
@@ -11,7 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/config"
+	"github.com/feedsync/feedsync/engine"
 	"github.com/feedsync/feedsync/store"
 )
 
@@ -60,7 +58,7 @@ func run(args []string) int {
 
 func exitCode(err error) int {
 	var ue usageError
-	var ce *feedsync.ConfigError
+	var ce *config.Error
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrDamaged), isFlagError(err):
 		return exitUsage
@@ -94,9 +92,9 @@ errors); 2 usage or configuration error.`,
 	root.SetVersionTemplate("{{.Version}}\n")
 	addProfileFlags(root)
 	root.AddCommand(
-		newSyncCmd(feedsync.ModeSync),
-		newSyncCmd(feedsync.ModeResync),
-		newSyncCmd(feedsync.ModePlan),
+		newSyncCmd(engine.ModeSync),
+		newSyncCmd(engine.ModeResync),
+		newSyncCmd(engine.ModePlan),
 		newRunCmd(),
 		newLintCmd(),
 		newTransformCmd(),

@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/config"
+	"github.com/feedsync/feedsync/daemon"
+	"github.com/feedsync/feedsync/publish"
 )
 
 func newRunCmd() *cobra.Command {
@@ -43,7 +45,7 @@ Signals:
 
 func runDaemon(cmd *cobra.Command, now bool) (err error) {
 	path := configPath(cmd)
-	cfg, err := feedsync.LoadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func runDaemon(cmd *cobra.Command, now bool) (err error) {
 	}
 	cfg.ApplyMemoryLimit()
 	log := newLogger(cfg, os.Stdout, false)
-	metrics := feedsync.NewMetrics()
+	metrics := daemon.NewMetrics()
 	sink, err := newSink(cfg, log, metrics)
 	if err != nil {
 		return err
@@ -70,20 +72,20 @@ func runDaemon(cmd *cobra.Command, now bool) (err error) {
 		}
 	}()
 
-	var publisher *feedsync.Publisher
+	var publisher *publish.Publisher
 	for _, f := range cfg.Feeds {
 		if f.Publish {
-			if publisher, err = feedsync.NewPublisher(cfg.PublishDir); err != nil {
+			if publisher, err = publish.NewPublisher(cfg.PublishDir); err != nil {
 				return err
 			}
 			break
 		}
 	}
-	d, err := feedsync.NewDaemon(cfg, feedsync.DaemonOptions{
+	d, err := daemon.New(cfg, daemon.Options{
 		DB: db, Sink: sink, Log: log, Metrics: metrics, UserAgent: userAgent(), RunNow: now, Publisher: publisher,
 		Redact: red.String,
-		Reload: func() (*feedsync.Config, error) {
-			c, err := feedsync.LoadConfig(path)
+		Reload: func() (*config.Config, error) {
+			c, err := config.Load(path)
 			if err == nil {
 				// The new configuration's secrets join the old ones before
 				// any run uses it.

@@ -388,7 +388,7 @@ feeds:
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	if err := db.Commit("shop", []store.Ack{{ID: "HOODIE-1", At: now, Err: "rejected by the catalog (400): " + echo}}); err != nil {
+	if err := db.CommitBatch("shop", []store.Ack{{ID: "HOODIE-1", At: now, Err: "rejected by the catalog (400): " + echo}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetMeta("shop", store.Meta{LastError: "catalog failed: " + echo, LastErrorAt: now}); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync"
+	"github.com/feedsync/feedsync/config"
 	"github.com/feedsync/feedsync/internal/redact"
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
@@ -32,8 +32,8 @@ func configPath(c *cobra.Command) string {
 	return "feedsync.yaml"
 }
 
-func loadConfig(c *cobra.Command) (*feedsync.Config, error) {
-	cfg, err := feedsync.LoadConfig(configPath(c))
+func loadConfig(c *cobra.Command) (*config.Config, error) {
+	cfg, err := config.Load(configPath(c))
 	if err == nil {
 		cfg.ApplyMemoryLimit()
 	}
@@ -48,7 +48,7 @@ var scrub = redact.New()
 
 // redactor adds cfg's secrets (Config.Secrets) to the process's Redactor
 // and returns it.
-func redactor(cfg *feedsync.Config) *redact.Redactor {
+func redactor(cfg *config.Config) *redact.Redactor {
 	scrub.Add(cfg.Secrets()...)
 	return scrub
 }
@@ -56,7 +56,7 @@ func redactor(cfg *feedsync.Config) *redact.Redactor {
 // newLogger logs to w: console lines for people, JSON for machines. Every
 // line passes through redactor(cfg) on its way to w, so that no secret of
 // the configuration reaches a log, in whatever field or spelling.
-func newLogger(cfg *feedsync.Config, w io.Writer, quiet bool) zerolog.Logger {
+func newLogger(cfg *config.Config, w io.Writer, quiet bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		level = zerolog.InfoLevel
@@ -78,7 +78,7 @@ func newLogger(cfg *feedsync.Config, w io.Writer, quiet bool) zerolog.Logger {
 }
 
 // openStore opens the state file, creating its directory.
-func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
+func openStore(cfg *config.Config, readOnly bool) (*store.DB, error) {
 	if !readOnly {
 		if err := os.MkdirAll(filepath.Dir(cfg.State), 0o755); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
@@ -89,7 +89,7 @@ func openStore(cfg *feedsync.Config, readOnly bool) (*store.DB, error) {
 
 // newSink builds the configured catalog sink. The User.com client reports
 // its requests and retries to obs when given (the daemon's metrics).
-func newSink(cfg *feedsync.Config, log zerolog.Logger, obs ...push.Observer) (push.Sink, error) {
+func newSink(cfg *config.Config, log zerolog.Logger, obs ...push.Observer) (push.Sink, error) {
 	switch cfg.Catalog.Kind {
 	case "file":
 		s := push.NewFileSink(cfg.Catalog.Path)
@@ -121,7 +121,7 @@ func newSink(cfg *feedsync.Config, log zerolog.Logger, obs ...push.Observer) (pu
 
 // catalogTarget is the Target of the configured catalog's sink, without
 // building one.
-func catalogTarget(cfg *feedsync.Config) (string, error) {
+func catalogTarget(cfg *config.Config) (string, error) {
 	if cfg.Catalog.Kind == "usercom" {
 		t, err := push.UserComTarget(cfg.Catalog.URL)
 		if err != nil {
@@ -133,18 +133,18 @@ func catalogTarget(cfg *feedsync.Config) (string, error) {
 }
 
 // selectFeeds returns the named feeds, or all when none is named.
-func selectFeeds(cfg *feedsync.Config, names []string) ([]*feedsync.FeedConfig, error) {
+func selectFeeds(cfg *config.Config, names []string) ([]*config.Feed, error) {
 	if err := cfg.RequireFeeds(); err != nil {
 		return nil, err
 	}
 	if len(names) == 0 {
-		out := make([]*feedsync.FeedConfig, len(cfg.Feeds))
+		out := make([]*config.Feed, len(cfg.Feeds))
 		for i := range cfg.Feeds {
 			out[i] = &cfg.Feeds[i]
 		}
 		return out, nil
 	}
-	var out []*feedsync.FeedConfig
+	var out []*config.Feed
 	for _, n := range names {
 		f, ok := cfg.Feed(n)
 		if !ok {

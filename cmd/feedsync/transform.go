@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync"
 	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/publish"
 	"github.com/feedsync/feedsync/tree"
 )
 
@@ -56,108 +57,35 @@ standard error.`,
 
 func runTransform(cmd *cobra.Command, args []string) error {
 	flags := cmd.Flags()
-	str := func(name string) string { v, _ := flags.GetString(name); return v }
 	jsonOut, _ := flags.GetBool("json")
 	quiet, _ := flags.GetBool("quiet")
-
-	policy, productID, format, src := str("policy"), str("product-id"), str("format"), ""
-	var fields map[string]string
-	req := feed.Request{UserAgent: userAgent()}
-	if len(args) == 1 {
-		src = args[0]
-	}
-	if name := str("feed"); name != "" {
-		cfg, err := loadConfig(cmd)
-		if err != nil {
-			return err
-		}
-		fs, err := selectFeeds(cfg, []string{name})
-		if err != nil {
-			return err
-		}
-		fc := fs[0]
-		if !flags.Changed("policy") && fc.Policy != "" {
-			policy = fc.Policy
-		}
-		if !flags.Changed("product-id") && fc.ProductID != "" {
-			productID = fc.ProductID
-		}
-		if !flags.Changed("format") && fc.Format != "" {
-			format = fc.Format
-		}
-		fields = fc.Fields
-		if src == "" {
-			src = fc.URL
-			req.Headers, req.Timeout = fc.Headers, time.Duration(fc.Timeout)
-			if req.MaxBytes, err = feedsync.ParseSize(fc.MaxSize); err != nil {
-				return usagef("feeds %s max_size: %v", name, err)
-			}
-		}
-	} else if flags.Changed("config") {
-		return usagef("-c names a config file; add --feed NAME to take a feed's settings from it")
-	}
-	if src == "" {
-		return flagError{fmt.Errorf("transform needs a PATH or URL to read (or --feed NAME with -c)")}
-	}
-	pol, err := tree.ParsePolicy(policy)
+	out, _ := flags.GetString("output")
+	in, err := resolveTransformInput(cmd, args)
 	if err != nil {
-		return usagef("--policy %v", err)
+		return err
 	}
-	to, err := feedsync.ParseOutputFormat(str("to"))
+	opts, err := in.options(cmd)
 	if err != nil {
-		return usagef("--to %v", err)
-	}
-	inFormat, err := feed.ParseFormat(format)
-	if err != nil {
-		return usagef("--format %v", err)
-	}
-	if err := tree.CheckFields(fields); err != nil {
-		return usagef("%v", err)
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	req.URL = src
-	resp, err := feed.Fetch(ctx, req)
+	in.req.URL = in.src
+	resp, err := feed.Fetch(ctx, in.req)
 	if err != nil {
 		return err
 	}
 	body := resp.Body
 	defer body.Close()
 
-	reading := newProgress(cmd, localSize(src), "reading feed", unitBytes)
-	defer reading.Done()
-	var writing progress = noProgress{}
-	defer func() { writing.Done() }()
+	prog := newTransformProgress(cmd, in.src)
+	defer prog.Done()
 	var problems []feed.Problem
-	opts := feedsync.TransformOptions{
-		Policy: pol, ProductID: productID, Fields: fields, Format: inFormat, To: to, Source: src,
-		OnProblem: func(p feed.Problem) { problems = append(problems, p) },
-		OnRead: func(items int) {
-			reading.Done()
-			total := int64(-1)
-			if pol == tree.PolicyVariant {
-				total = int64(items)
-			}
-			writing = newProgress(cmd, total, "writing products", unitProducts)
-		},
-		OnProduct: func() { writing.Add(1) },
-	}
-	in := reading.Reader(body)
-
-	out := str("output")
-	var sum feedsync.TransformSummary
-	if out == "" || out == "-" {
-		sum, err = feedsync.Transform(ctx, in, cmd.OutOrStdout(), opts)
-	} else {
-		err = feedsync.WriteFileAtomic(out, 0o644, func(w io.Writer) error {
-			var terr error
-			sum, terr = feedsync.Transform(ctx, in, w, opts)
-			return terr
-		})
-	}
-	writing.Done()
-	reading.Done()
+	opts.OnProblem = func(p feed.Problem) { problems = append(problems, p) }
+	prog.track(cmd, &opts)
+	sum, err := writeTransform(ctx, prog.reading.Reader(body), cmd.OutOrStdout(), out, opts)
+	prog.Done()
 	if ctx.Err() != nil {
 		return failedError{"interrupted"}
 	}
@@ -165,6 +93,148 @@ func runTransform(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	return reportTransform(cmd.ErrOrStderr(), sum, problems, out, jsonOut, quiet)
+}
+
+// transformInput is what transform reads and how it shapes it, as given by
+// the flags and, with --feed, the configured feed, before it is parsed.
+type transformInput struct {
+	policy, productID, format string
+	src                       string // the PATH or URL to read
+	fields                    map[string]string
+	req                       feed.Request // how to fetch src; its URL is set when fetching
+}
+
+// resolveTransformInput takes transform's settings from the flags and the
+// PATH|URL argument and, with --feed, from that configured feed.
+func resolveTransformInput(cmd *cobra.Command, args []string) (*transformInput, error) {
+	flags := cmd.Flags()
+	str := func(name string) string { v, _ := flags.GetString(name); return v }
+	in := &transformInput{
+		policy: str("policy"), productID: str("product-id"), format: str("format"),
+		req: feed.Request{UserAgent: userAgent()},
+	}
+	if len(args) == 1 {
+		in.src = args[0]
+	}
+	if name := str("feed"); name != "" {
+		if err := in.applyFeed(cmd, name); err != nil {
+			return nil, err
+		}
+	} else if flags.Changed("config") {
+		return nil, usagef("-c names a config file; add --feed NAME to take a feed's settings from it")
+	}
+	if in.src == "" {
+		return nil, flagError{fmt.Errorf("transform needs a PATH or URL to read (or --feed NAME with -c)")}
+	}
+	return in, nil
+}
+
+// applyFeed takes the settings of the configured feed name: its policy,
+// product_id and format unless given as flags, its fields, and its url and
+// fetch settings unless a PATH|URL is given.
+func (in *transformInput) applyFeed(cmd *cobra.Command, name string) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	fs, err := selectFeeds(cfg, []string{name})
+	if err != nil {
+		return err
+	}
+	fc, flags := fs[0], cmd.Flags()
+	if !flags.Changed("policy") && fc.Policy != "" {
+		in.policy = string(fc.Policy)
+	}
+	if !flags.Changed("product-id") && fc.ProductID != "" {
+		in.productID = fc.ProductID
+	}
+	if !flags.Changed("format") && fc.Format != "" {
+		in.format = string(fc.Format)
+	}
+	in.fields = fc.Fields
+	if in.src == "" {
+		in.src = fc.URL
+		in.req.Headers, in.req.Timeout = fc.Headers, time.Duration(fc.Timeout)
+		in.req.MaxBytes = int64(fc.MaxSize)
+	}
+	return nil
+}
+
+// options parses the settings and the --to flag into the options of
+// publish.Transform, reporting a bad value as a usage error.
+func (in *transformInput) options(cmd *cobra.Command) (publish.TransformOptions, error) {
+	var opts publish.TransformOptions
+	pol, err := tree.ParsePolicy(in.policy)
+	if err != nil {
+		return opts, usagef("--policy %v", err)
+	}
+	toFlag, _ := cmd.Flags().GetString("to")
+	to, err := publish.ParseOutputFormat(toFlag)
+	if err != nil {
+		return opts, usagef("--to %v", err)
+	}
+	inFormat, err := feed.ParseFormat(in.format)
+	if err != nil {
+		return opts, usagef("--format %v", err)
+	}
+	if err := tree.CheckFields(in.fields); err != nil {
+		return opts, usagef("%v", err)
+	}
+	return publish.TransformOptions{
+		Policy: pol, ProductID: in.productID, Fields: in.fields, Format: inFormat, To: to, Source: in.src,
+	}, nil
+}
+
+// transformProgress shows transform's two stages: reading the feed, then
+// writing the products.
+type transformProgress struct {
+	reading, writing progress
+}
+
+// newTransformProgress starts the reading stage for the feed at src; the
+// writing stage starts once the feed is read (see track).
+func newTransformProgress(cmd *cobra.Command, src string) *transformProgress {
+	return &transformProgress{
+		reading: newProgress(cmd, localSize(src), "reading feed", unitBytes),
+		writing: noProgress{},
+	}
+}
+
+// track sets opts' OnRead and OnProduct to end the reading stage, start the
+// writing stage (its total known under the variant policy) and count the
+// products written.
+func (p *transformProgress) track(cmd *cobra.Command, opts *publish.TransformOptions) {
+	pol := opts.Policy
+	opts.OnRead = func(items int) {
+		p.reading.Done()
+		total := int64(-1)
+		if pol == tree.PolicyVariant {
+			total = int64(items)
+		}
+		p.writing = newProgress(cmd, total, "writing products", unitProducts)
+	}
+	opts.OnProduct = func() { p.writing.Add(1) }
+}
+
+// Done ends both stages, the writing one first.
+func (p *transformProgress) Done() {
+	p.writing.Done()
+	p.reading.Done()
+}
+
+// writeTransform transforms the feed read from in into products written to
+// stdout when out is "" or "-", else to the file out, written atomically.
+func writeTransform(ctx context.Context, in io.Reader, stdout io.Writer, out string, opts publish.TransformOptions) (publish.TransformSummary, error) {
+	if out == "" || out == "-" {
+		return publish.Transform(ctx, in, stdout, opts)
+	}
+	var sum publish.TransformSummary
+	err := publish.WriteFileAtomic(out, 0o644, func(w io.Writer) error {
+		var terr error
+		sum, terr = publish.Transform(ctx, in, w, opts)
+		return terr
+	})
+	return sum, err
 }
 
 // localSize is the size of a local feed file, or -1 (a URL, or unknown).
@@ -182,10 +252,10 @@ func localSize(src string) int64 {
 // maxProblemsShown caps the skipped items listed on standard error.
 const maxProblemsShown = 20
 
-func reportTransform(w io.Writer, sum feedsync.TransformSummary, problems []feed.Problem, out string, jsonOut, quiet bool) error {
+func reportTransform(w io.Writer, sum publish.TransformSummary, problems []feed.Problem, out string, jsonOut, quiet bool) error {
 	if jsonOut {
 		return json.NewEncoder(w).Encode(struct {
-			feedsync.TransformSummary
+			publish.TransformSummary
 			Output   string   `json:"output,omitempty"`
 			Problems []string `json:"problems,omitempty"`
 		}{sum, out, problemStrings(problems)})

@@ -14,6 +14,9 @@
 // different machines or days are comparable. feedgen does not read feeds and
 // does not depend on package feed; data leaves only through Write.
 //
+// Import rule: feedgen imports no other feedsync package, and only tests
+// and its own commands import it: feedsync's packages must not.
+//
 // The command feed/feedgen/cmd/feedgen writes a feed to a file;
 // feed/feedgen/cmd/feedcount reads one with package feed and prints MB/s,
 // items/s and peak memory.

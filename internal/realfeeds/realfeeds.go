@@ -1,8 +1,3 @@
-// Package realfeeds locates the real shops' feeds that some tests read. They
-// live outside the repository (their licences forbid committing them), in
-// the folder $FEEDSYNC_REALFEEDS names; `make test` sets it to
-// ../shared/realfeeds when that folder exists. It imports no other feedsync
-// package and is used by tests only.
 package realfeeds
 
 import (
@@ -20,7 +15,7 @@ func Dir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv(Env)
 	if dir == "" {
-		t.Skipf("real feeds not available: set %s to the folder that holds them (../shared/realfeeds)", Env)
+		t.Skipf("real feeds not available: set %s to the folder that holds them", Env)
 	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("real feeds not available at %s=%s: %v", Env, dir, err)

@@ -1,7 +1,3 @@
-// Command feedgen writes a deterministic synthetic product feed (see package
-// feedgen), for benchmarks:
-//
-//	feedgen -format rss -items 100000 -seed 1 -o testdata/bench/feed-100k.xml
 package main
 
 import (

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
+	"github.com/feedsync/feedsync/tree"
+)
+
+// differ turns products into operations: it encodes each payload, hashes it
+// and looks up the stored hash, on as many workers as there are cores. Only
+// changed products become operations.
+type differ struct {
+	db     *store.DB
+	feed   string
+	target string
+	policy string
+	resync bool
+	// unresolved: ids of unfinished journal entries (plan, which does not
+	// fold them into the records as a sync does).
+	unresolved map[string]bool
+	// send hands an operation on; it may block. try hands it on only if
+	// that needs no wait.
+	send      func(push.Op) error
+	try       func(push.Op) bool
+	unchanged atomic.Int64
+}
+
+// run feeds the products that produce emits to the workers and waits for them.
+func (d *differ) run(produce func(emit func(*tree.Product) error) error) error {
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	work := make(chan *tree.Product, 64*workers)
+	quit := make(chan struct{})
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	var stopOnce sync.Once
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.work(work); err != nil {
+				errs <- err
+				stopOnce.Do(func() { close(quit) })
+			}
+		}()
+	}
+	err := produce(func(p *tree.Product) error {
+		select {
+		case work <- p:
+			return nil
+		case <-quit:
+			return errors.New("diff stopped")
+		}
+	})
+	close(work)
+	wg.Wait()
+	select {
+	case werr := <-errs:
+		return werr
+	default:
+	}
+	return err
+}
+
+func (d *differ) work(work <-chan *tree.Product) error {
+	lookup := d.db.Lookup(d.feed)
+	defer lookup.Close()
+	var failed error
+	var buf []byte // the payload, until it turns out to have changed
+	for p := range work {
+		if failed != nil {
+			continue // drain
+		}
+		buf = p.AppendJSON(buf[:0])
+		h := productHash(buf, d.target, d.policy)
+		rec, ok, err := lookup.Get(p.ID)
+		if err != nil {
+			failed = err
+			continue
+		}
+		kind := push.Update
+		switch {
+		case !ok || !rec.Acknowledged():
+			kind = push.Create
+		case d.resync, rec.Hash != h, rec.State != store.Live, rec.Uncertain, d.unresolved[p.ID]:
+		default:
+			d.unchanged.Add(1)
+			continue
+		}
+		payload := bytes.Clone(buf)
+		line := 0
+		if len(p.Lines) > 0 {
+			line = p.Lines[0]
+		}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live, line: line}}
+		// Never block while holding the lookup's read transaction: a commit
+		// in the ack path may be waiting for it.
+		if d.try != nil && d.try(op) {
+			continue
+		}
+		lookup.Close()
+		if err := d.send(op); err != nil {
+			failed = err
+		}
+	}
+	return failed
+}

@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/feedsync/feedsync/config"
+	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/push"
+	"github.com/feedsync/feedsync/store"
+	"github.com/feedsync/feedsync/tree"
+)
+
+// run is one sync of one feed as it goes: what each phase needs from the
+// phases before it.
+type run struct {
+	s      *Syncer
+	fc     *config.Feed
+	opts   Options
+	obs    Observer
+	sum    *Summary
+	log    zerolog.Logger
+	now    func() time.Time
+	target string // the catalog's
+	write  bool   // not a plan: the state and the catalog change
+	// touched: the state may have changed, so the run goes into the history.
+	touched bool
+
+	unresolved  map[string]bool // plan: ids of unfinished journal entries
+	meta        store.Meta      // the feed's, as the run began
+	fingerprint string          // of the settings that shape payloads
+	shortcuts   bool            // "the same bytes as last time" may end the run
+	resp        *feed.Response
+	bodyHex     string         // hash of the whole body
+	readProbs   []feed.Problem // the reader's
+}
+
+func (s *Syncer) sync(ctx context.Context, fc *config.Feed, opts Options, sum *Summary, touched *bool) error {
+	r := &run{s: s, fc: fc, opts: opts, obs: opts.Observer, sum: sum, log: opts.Log, now: opts.Now,
+		target: s.Sink.Target(), write: opts.Mode != ModePlan}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.obs == nil {
+		r.obs = LogProblems{Log: opts.Log}
+	}
+	defer func() { *touched = r.touched }()
+	return r.do(ctx)
+}
+
+// do runs the phases in order: settle what earlier runs left, fetch,
+// build the products, apply the guards, then diff, push and commit. Any
+// phase may end the run; nothing reaches the catalog before the guards
+// passed on the whole feed.
+func (r *run) do(ctx context.Context) error {
+	if err := r.settle(); err != nil {
+		return err
+	}
+	if err := r.fetch(ctx); err != nil {
+		return err
+	}
+	if r.resp.NotModified {
+		r.sum.Fetch = FetchNotModified
+		r.log.Debug().Msg("feed not modified since the last run (304)")
+		return r.succeed(r.meta.BodyHash)
+	}
+	defer r.resp.Body.Close()
+	b, err := r.build(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if r.shortcuts && r.bodyHex == r.meta.BodyHash {
+		return r.unchanged(b)
+	}
+	rm, err := r.guard(b)
+	if err != nil {
+		return err
+	}
+	if err := r.declareAttributes(ctx, b); err != nil {
+		return err
+	}
+	return r.push(ctx, b, rm)
+}
+
+// settle folds what earlier runs left unsettled into the state: products
+// whose operations reached the sink without an acknowledgement become
+// uncertain and are sent again; the feed's records claim their custom_ids
+// in its catalog. It reads the feed's metadata and decides whether the
+// fetch shortcuts hold: only after a run that finished, with the same
+// settings (the first intent of any run clears them, store.Intend).
+func (r *run) settle() error {
+	name := r.fc.Name
+	if r.write {
+		n, err := r.s.DB.Recover(name, r.now().UTC())
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		if n > 0 {
+			r.log.Warn().Int("products", n).Msg("an earlier run ended before the catalog confirmed its last operations: those products are sent again as the feed has them")
+		}
+		conflicts, err := r.s.DB.Adopt(name, r.target)
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		for _, id := range conflicts {
+			r.log.Warn().Str("product", clip(id)).Msg("this feed's state holds a custom_id another feed of the same catalog claimed first: it stays that feed's")
+		}
+	} else {
+		var err error
+		if r.unresolved, err = r.s.DB.Unresolved(name); err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+	}
+	var err error
+	if r.meta, err = r.s.DB.Meta(name); err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	r.fingerprint = r.s.configFingerprint(r.fc)
+	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && r.meta.ConfigSHA256 == r.fingerprint
+	return nil
+}
+
+// fetch gets the feed, conditionally when the shortcuts hold.
+func (r *run) fetch(ctx context.Context) error {
+	req := feed.Request{URL: r.fc.URL, Headers: r.fc.Headers, Timeout: time.Duration(r.fc.Timeout),
+		UserAgent: r.opts.UserAgent, MaxBytes: int64(r.fc.MaxSize), Log: r.log}
+	if r.shortcuts {
+		req.ETag, req.LastModified = r.meta.ETag, r.meta.LastModified
+	}
+	resp, err := feed.Fetch(ctx, req)
+	if err != nil {
+		r.sum.Fetch = FetchFailed
+		return err
+	}
+	r.resp = resp
+	return nil
+}
+
+// build reads the whole feed into a builder and drains and hashes the rest
+// of the body. Nothing is pushed before the whole feed is read: a broken
+// feed stops here with the state untouched.
+func (r *run) build(ctx context.Context) (*tree.Builder, error) {
+	body := r.resp.Body
+	var in io.Reader = body
+	if r.opts.WrapBody != nil {
+		in = r.opts.WrapBody(body)
+	}
+	rd, err := feed.NewReader(in, r.fc.URL, r.fc.Format, feed.MaxDecompressedBytes(int64(r.fc.MaxSize)))
+	if err != nil {
+		r.sum.Fetch = FetchFailed
+		return nil, err
+	}
+	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now()})
+	start := time.Now()
+	err = b.ReadAll(ctx, rd)
+	if err == nil {
+		// A body shorter than announced is an error, and the hash covers
+		// every byte.
+		_, err = io.Copy(io.Discard, in)
+	}
+	if err != nil {
+		r.sum.Fetch = FetchFailed
+		r.sum.Items = b.Items()
+		b.Close()
+		return nil, err
+	}
+	r.sum.Bytes = body.BytesRead()
+	r.sum.Items = b.Items()
+	r.readProbs = rd.Problems()
+	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
+	r.log.Debug().Int("items", b.Items()).Dur("took", time.Since(start)).Msg("feed read and grouped")
+	r.obs.Read(b.Items())
+	r.obs.Built(b)
+	h := body.Sum()
+	r.bodyHex = hex.EncodeToString(h[:])
+	r.sum.Fetch = FetchChanged
+	return b, nil
+}
+
+// unchanged ends a run whose body is byte for byte the last finished
+// run's: the products are counted and observed, nothing is diffed.
+func (r *run) unchanged(b *tree.Builder) error {
+	r.sum.Fetch = FetchUnchangedBody
+	_ = b.Finish(func(p *tree.Product) error {
+		r.sum.Products++
+		r.obs.Product(p)
+		return nil
+	})
+	r.sum.Unchanged = r.sum.Products
+	r.report(b, nil)
+	r.log.Debug().Msg("feed body unchanged since the last successful run")
+	return r.succeed(r.bodyHex)
+}
+
+// guard decides the removals and applies the guards on the whole diff,
+// before anything is sent: a refused run sends nothing.
+func (r *run) guard(b *tree.Builder) (removals, error) {
+	rm, err := r.planRemovals(b, feed.SkippedIDs(r.readProbs))
+	if err != nil {
+		r.report(b, nil)
+		return rm, err
+	}
+	if r.meta.Policy != "" && r.meta.Policy != string(r.fc.Policy) {
+		r.sum.PolicySwitch = r.meta.Policy + " → " + string(r.fc.Policy)
+		r.log.Info().Str("from", r.meta.Policy).Str("to", string(r.fc.Policy)).Int("removals", len(rm.send)).Msg("policy switch: the products of the old shape leave the catalog as on_missing says, those of the new one are created")
+	}
+	if rm.refused != nil && r.write {
+		r.touched = true // recorded in the history, so that state and status show it
+		r.report(b, nil)
+		return rm, rm.refused
+	}
+	return rm, nil
+}
+
+// declareAttributes declares the typed attributes, once per feed and
+// catalog, before the first push.
+func (r *run) declareAttributes(ctx context.Context, b *tree.Builder) error {
+	d, ok := r.s.Sink.(push.AttributeDeclarer)
+	if !ok || !r.write || r.meta.Attributes {
+		return nil
+	}
+	if err := d.DeclareAttributes(ctx, push.ProductAttributes); err != nil {
+		r.report(b, nil)
+		return fmt.Errorf("catalog %s: declare attributes: %w", r.target, err)
+	}
+	if err := r.s.updateMeta(r.fc.Name, func(m *store.Meta) { m.Attributes = true }); err != nil {
+		return fmt.Errorf("record state: %w", err)
+	}
+	return nil
+}
+
+// push diffs the products against the state and sends what changed, then
+// the removals: intent before effect (intentStage), acknowledgement before
+// commit (committer).
+func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
+	r.touched = true
+	c := newCommitter(r.s.DB, r.fc.Name, r.write, r.now)
+	c.redact = r.s.redact
+	ops := make(chan push.Op, 256)
+	sinkCtx, cancelSink := context.WithCancel(ctx)
+	defer cancelSink()
+	sinkDone := make(chan error, 1)
+	ack := func(res push.Result) { c.ack(res); r.obs.Pushed(1) }
+	go func() { sinkDone <- r.s.Sink.Apply(sinkCtx, ops, ack) }()
+	stopCommits := c.start()
+	st := newIntentStage(ctx, r.s.DB, r.fc.Name, r.target, r.write, c, ops, sinkDone)
+	go st.run()
+
+	diffStart := time.Now()
+	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync,
+		unresolved: r.unresolved, send: st.send, try: st.trySend}
+	diffErr := d.run(func(emit func(*tree.Product) error) error {
+		return b.Finish(func(p *tree.Product) error {
+			r.sum.Products++
+			if len(p.Truncated) > 0 {
+				r.obs.Truncated(p.ID, p.Truncated)
+			}
+			r.obs.Product(p)
+			return emit(p)
+		})
+	})
+	r.sum.Unchanged = int(d.unchanged.Load())
+	r.log.Debug().Int("products", r.sum.Products).Int("unchanged", r.sum.Unchanged).Dur("took", time.Since(diffStart)).Msg("products built and diffed")
+
+	// Removals, whose guards passed.
+	var removeErr error
+	if diffErr == nil {
+		removeErr = r.remove(rm, c, st.send)
+	}
+	stageErr := st.close()
+	sinkErr := <-sinkDone
+	if sinkErr == nil && stageErr != nil {
+		sinkErr = stageErr
+	}
+	var unidentified *push.UnidentifiedError
+	if errors.As(sinkErr, &unidentified) {
+		r.sum.Unconfirmed = unidentified.Rows
+	}
+	if err := stopCommits(); err != nil && sinkErr == nil {
+		sinkErr = fmt.Errorf("commit state: %w", err)
+	}
+	c.tally(r.sum)
+	r.report(b, st)
+	switch {
+	case diffErr != nil:
+		return diffErr
+	case sinkErr != nil:
+		return fmt.Errorf("catalog %s: %w", r.target, sinkErr)
+	case removeErr != nil:
+		return removeErr
+	case rm.refused != nil:
+		return rm.refused // plan: the verdict the sync would meet
+	case r.sum.Failed > 0:
+		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", r.sum.Failed, r.fc.Name)
+	}
+	return r.succeed(r.bodyHex)
+}
+
+// report counts the run's problems — the reader's, the builder's and the
+// intent stage's — and hands each to the observer.
+func (r *run) report(b *tree.Builder, st *intentStage) {
+	problems := append(append([]feed.Problem(nil), r.readProbs...), b.Problems()...)
+	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
+	if st != nil {
+		problems = append(problems, st.problems()...)
+		r.sum.Skipped += st.refused
+	}
+	r.sum.Problems = len(problems)
+	for _, p := range problems {
+		r.obs.Problem(p)
+	}
+}
