@@ -14,7 +14,7 @@
 # In the config: state: /var/lib/feedsync/feedsync.db (an absolute path on the
 # volume; relative paths resolve against the config's read-only directory) and
 # metrics.listen: "0.0.0.0:9464" (127.0.0.1 is unreachable from outside the
-# container). Logs go to stdout; `docker stop` sends SIGTERM and waits 10 s
+# container). Logs go to stderr (docker logs shows them); `docker stop` sends SIGTERM and waits 10 s
 # by default, so pass --stop-timeout 45 when run.grace is the default 30s.
 
 ARG GO_VERSION=1.26

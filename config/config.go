@@ -106,6 +106,12 @@ type Feed struct {
 	// Publish makes the daemon serve this feed's latest shaped products as a
 	// Google RSS feed at /feeds/<name>.xml on metrics.listen.
 	Publish bool `yaml:"publish"`
+	// Link is the <link> of the RSS channel that `feedsync transform --feed`
+	// writes for this feed, and that its published feed carries (RSS 2.0
+	// requires one): the shop's address, an http(s) URL. Optional: without
+	// it transform uses an http(s) url without its user info and query; a
+	// local file, and a published feed, get none, with a warning.
+	Link string `yaml:"link"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".
@@ -504,6 +510,9 @@ func (c *Config) validate() []string {
 		case OnMissingDelete, OnMissingUnavailable, OnMissingKeep:
 		default:
 			bad(at+".on_missing", "%q: want delete, unavailable or keep", f.OnMissing)
+		}
+		if f.Link != "" && !strings.HasPrefix(f.Link, "http://") && !strings.HasPrefix(f.Link, "https://") {
+			bad(at+".link", "%q: want the shop's http:// or https:// address", f.Link)
 		}
 		if f.Heartbeat != "" && !strings.HasPrefix(f.Heartbeat, "http://") && !strings.HasPrefix(f.Heartbeat, "https://") {
 			bad(at+".heartbeat", "%q: want an http:// or https:// URL", f.Heartbeat)

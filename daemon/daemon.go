@@ -31,11 +31,16 @@ import (
 // HeartbeatTimeout bounds one heartbeat request.
 const HeartbeatTimeout = 10 * time.Second
 
-// Options wires a Daemon. DB and Sink are opened once by the caller for
-// the daemon's whole life and closed by the caller after Run returns.
+// Options wires a Daemon. The Sink, and the DB when given, are opened by
+// the caller for the daemon's whole life and closed by the caller after Run
+// returns.
 type Options struct {
-	DB   *store.DB
-	Sink push.Sink
+	// State is the state file, held only while a run uses it, so that
+	// `feedsync state`, `plan` and syncs by hand open it between runs.
+	// When nil, DB is used, open all the time.
+	State *store.Pool
+	DB    *store.DB
+	Sink  push.Sink
 	// Log receives every line; per-feed lines carry a "feed" field.
 	Log zerolog.Logger
 	// Metrics is the Prometheus instrumentation; nil: NewMetrics().
@@ -66,7 +71,6 @@ type Daemon struct {
 	opts    Options
 	log     zerolog.Logger
 	metrics *Metrics
-	syncer  *engine.Syncer
 	cron    *cron.Cron
 
 	// runCtx is the context of every sync; it is cancelled only when the
@@ -103,7 +107,7 @@ type feedState struct {
 // New checks the configuration's schedules and prepares the daemon;
 // nothing runs before Run.
 func New(cfg *config.Config, opts Options) (*Daemon, error) {
-	if opts.DB == nil || opts.Sink == nil {
+	if opts.DB == nil && opts.State == nil || opts.Sink == nil {
 		return nil, errors.New("daemon: a state file and a sink are required")
 	}
 	if opts.Metrics == nil {
@@ -117,7 +121,6 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		opts:       opts,
 		log:        opts.Log,
 		metrics:    opts.Metrics,
-		syncer:     &engine.Syncer{DB: opts.DB, Sink: opts.Sink, Redact: opts.Redact},
 		runCtx:     runCtx,
 		cancelRuns: cancel,
 		stopping:   make(chan struct{}),
@@ -165,9 +168,12 @@ func (d *Daemon) apply(cfg *config.Config) error {
 			fs = &feedState{}
 			d.feeds[fc.Name] = fs
 			var last time.Time
-			if m, err := d.opts.DB.Meta(fc.Name); err == nil {
-				last = m.LastSuccess
-			}
+			_ = d.useState(context.Background(), time.Second, func(db *store.DB) error {
+				if m, err := db.Meta(fc.Name); err == nil {
+					last = m.LastSuccess
+				}
+				return nil
+			})
 			fs.lastSuccess = last
 			d.metrics.AddFeed(fc.Name, last)
 		}
@@ -431,13 +437,24 @@ func (d *Daemon) syncOnce(fc *config.Feed, log zerolog.Logger) (sum engine.Summa
 		ctx = push.WithObserver(ctx, d.opts.Metrics.ForFeed(fc.Name))
 	}
 	opts := engine.Options{Mode: engine.ModeSync, Log: log, UserAgent: d.opts.UserAgent}
+	sync := func(opts engine.Options) (sum engine.Summary, err error) {
+		serr := d.useState(ctx, 0, func(db *store.DB) error {
+			s := &engine.Syncer{DB: db, Sink: d.opts.Sink, Redact: d.opts.Redact}
+			sum, err = s.Sync(ctx, fc, opts)
+			return nil
+		})
+		if serr != nil {
+			return engine.Summary{Feed: fc.Name, Mode: engine.ModeSync, Error: d.redact(serr.Error())}, serr
+		}
+		return sum, err
+	}
 	pub := d.opts.Publisher
 	if !fc.Publish || pub == nil {
-		return d.syncer.Sync(ctx, fc, opts)
+		return sync(opts)
 	}
 	// Publish: every product of the run goes into a new edition, which
 	// replaces the served feed atomically only when the run succeeded.
-	ed, err := pub.Begin(fc.Name, publish.TransformOptions{Policy: fc.Policy, ProductID: fc.ProductID, Fields: fc.Fields})
+	ed, err := pub.Begin(fc.Name, publish.TransformOptions{Policy: fc.Policy, ProductID: fc.ProductID, Fields: fc.Fields, Link: fc.Link})
 	if err != nil {
 		return engine.Summary{Feed: fc.Name, Error: err.Error()}, err
 	}
@@ -446,7 +463,14 @@ func (d *Daemon) syncOnce(fc *config.Feed, log zerolog.Logger) (sum engine.Summa
 	if _, serr := os.Stat(pub.Path(fc.Name)); serr != nil {
 		opts.FullScan = true // no edition yet: a 304 would leave nothing to serve
 	}
-	sum, err = d.syncer.Sync(ctx, fc, opts)
+	sum, err = sync(opts)
+	for _, p := range ed.Problems() {
+		// The products' own defects were logged by the run as warnings;
+		// the edition adds what only the published feed lacks.
+		if p.Msg == publish.NoChannelLink {
+			log.Warn().Msg("publish: " + p.Msg)
+		}
+	}
 	if err == nil && ed.Products() > 0 {
 		if _, err = ed.Commit(); err != nil {
 			err = fmt.Errorf("publish %s: %w", fc.Name, err)
@@ -559,6 +583,7 @@ func (d *Daemon) heartbeat(rawURL string, log zerolog.Logger) {
 //	/livez    200 while the process serves HTTP: for liveness probes, so that
 //	          a failing feed does not get the process restarted
 //	/status   each feed's last run summary and next run time
+//	/         the same for people: an HTML page (see statuspage.go)
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
@@ -572,10 +597,7 @@ func (d *Daemon) Handler() http.Handler {
 		mux.Handle("GET /feeds/", d.opts.Publisher)
 		mux.Handle("HEAD /feeds/", d.opts.Publisher)
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "feedsync run\n\n/metrics  Prometheus metrics\n/healthz  200 while every feed's last run succeeded, else 503 naming the failing feeds\n/livez    200 while the process runs\n/status   each feed's last run and next run (JSON)\n")
-	})
+	mux.HandleFunc("GET /{$}", d.serveStatusPage)
 	return mux
 }
 
@@ -734,4 +756,19 @@ func (o editionObserver) Product(p *tree.Product) {
 	if err := o.ed.Add(p); err != nil {
 		o.Log.Warn().Str("product", p.ID).Err(err).Msg("publish: product left out")
 	}
+}
+
+// useState runs fn with the state file: the daemon's own DB, or one opened
+// from its pool for fn's time, waiting for another process that holds the
+// file (a sync by hand) until ctx ends, or wait when it is not 0.
+func (d *Daemon) useState(ctx context.Context, wait time.Duration, fn func(*store.DB) error) error {
+	if d.opts.State == nil {
+		return fn(d.opts.DB)
+	}
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	return d.opts.State.Use(ctx, fn)
 }

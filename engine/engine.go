@@ -34,10 +34,18 @@ const (
 	FetchUnchangedBody = "unchanged-body"
 	// FetchFailed: the fetch or the parse failed; Summary.Error says why.
 	FetchFailed = "failed"
+	// FetchInterrupted: the run was stopped (Ctrl-C, SIGTERM) while it
+	// fetched or parsed.
+	FetchInterrupted = "interrupted"
 )
 
 // ErrTooManyDeletes is returned when a run's removals exceed max_delete.
 var ErrTooManyDeletes = errors.New("too many removals")
+
+// ErrInterrupted is the error of a run stopped by its context (Ctrl-C,
+// SIGTERM, a daemon's shutdown): Summary.Error and the state's last error
+// say "interrupted". It wraps the context's error.
+var ErrInterrupted = errors.New("interrupted")
 
 // ErrRemovalRefused is returned when a run's removal phase was refused by a guard.
 var ErrRemovalRefused = errors.New("removal refused")
@@ -69,8 +77,12 @@ type Summary struct {
 	Unavailable int    `json:"unavailable"` // products marked out of stock because they left the feed
 	Skipped     int    `json:"skipped"`     // items or rows skipped with a problem
 	Problems    int    `json:"problems"`    // problems reported (skipped items, duplicate variants, bad sale dates…)
-	Bytes       int64  `json:"bytes"`
-	Started     string `json:"started"`
+	// Warnings counts the defects products were sent with, each a lint
+	// rule (price-format, missing-price, url-format): lint calls them
+	// errors, the catalog takes them.
+	Warnings int    `json:"warnings"`
+	Bytes    int64  `json:"bytes"`
+	Started  string `json:"started"`
 	// Unconfirmed counts products the catalog's import neither confirmed nor
 	// listed as failed: they are sent again on the next run.
 	Unconfirmed int `json:"unconfirmed,omitempty"`
@@ -102,7 +114,8 @@ type Options struct {
 // goroutine (Pushed from the sink's). Embed NopObserver or LogProblems and
 // override what you need.
 type Observer interface {
-	// Problem is told of every item skipped and every defect reported.
+	// Problem is told of every item skipped and every defect reported,
+	// and of the first tree.MaxWarnings warnings (Code set).
 	Problem(feed.Problem)
 	// Read is told the item count once the whole feed was read.
 	Read(items int)
@@ -134,7 +147,11 @@ type LogProblems struct {
 }
 
 func (l LogProblems) Problem(p feed.Problem) {
-	l.Log.Warn().Int("line", p.Line).Str("item", clip(p.ItemID)).Msg(p.Msg)
+	ev := l.Log.Warn().Int("line", p.Line).Str("item", clip(p.ItemID))
+	if p.Code != "" {
+		ev = ev.Str("rule", p.Code)
+	}
+	ev.Msg(p.Msg)
 }
 
 // Syncer syncs feeds into one catalog, keeping state in one store.
@@ -169,6 +186,14 @@ func (s *Syncer) Sync(ctx context.Context, fc *config.Feed, opts Options) (Summa
 	sum := Summary{Feed: fc.Name, Mode: opts.Mode, Started: start.UTC().Format(time.RFC3339)}
 	touched := false
 	err := s.redactErr(s.sync(ctx, fc, opts, &sum, &touched))
+	if err != nil && ctx.Err() != nil {
+		// Whatever failed once the run was stopped failed because it was
+		// (a reader may not wrap the context's error).
+		err = fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+		if sum.Fetch == FetchFailed {
+			sum.Fetch = FetchInterrupted
+		}
+	}
 	sum.DurationMS = now().Sub(start).Milliseconds()
 	if err != nil {
 		sum.Error = err.Error()

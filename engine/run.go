@@ -66,8 +66,14 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	if r.resp.NotModified {
+		// Nothing was read: the products are those the state holds.
 		r.sum.Fetch = FetchNotModified
-		r.log.Debug().Msg("feed not modified since the last run (304)")
+		stored, err := r.s.DB.Stored(r.fc.Name)
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		r.sum.Products, r.sum.Unchanged = stored, stored
+		r.log.Debug().Int("products", stored).Msg("feed not modified since the last run (304)")
 		return r.succeed(r.meta.BodyHash)
 	}
 	defer r.resp.Body.Close()
@@ -175,7 +181,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	r.sum.Items = b.Items()
 	r.readProbs = rd.Problems()
 	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
-	r.log.Debug().Int("items", b.Items()).Dur("took", time.Since(start)).Msg("feed read and grouped")
+	r.log.Debug().Int("items", b.Items()).Str("took", took(start)).Msg("feed read and grouped")
 	r.obs.Read(b.Items())
 	r.obs.Built(b)
 	h := body.Sum()
@@ -267,7 +273,7 @@ func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
 		})
 	})
 	r.sum.Unchanged = int(d.unchanged.Load())
-	r.log.Debug().Int("products", r.sum.Products).Int("unchanged", r.sum.Unchanged).Dur("took", time.Since(diffStart)).Msg("products built and diffed")
+	r.log.Debug().Int("products", r.sum.Products).Int("unchanged", r.sum.Unchanged).Str("took", took(diffStart)).Msg("products built and diffed")
 
 	// Removals, whose guards passed.
 	var removeErr error
@@ -298,6 +304,9 @@ func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
 	case rm.refused != nil:
 		return rm.refused // plan: the verdict the sync would meet
 	case r.sum.Failed > 0:
+		if r.sum.Failed == 1 {
+			return fmt.Errorf("1 product was rejected by the catalog (feedsync state %s lists it); it is retried on the next run", r.fc.Name)
+		}
 		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", r.sum.Failed, r.fc.Name)
 	}
 	return r.succeed(r.bodyHex)
@@ -313,7 +322,17 @@ func (r *run) report(b *tree.Builder, st *intentStage) {
 		r.sum.Skipped += st.refused
 	}
 	r.sum.Problems = len(problems)
+	r.sum.Warnings = b.WarningCount()
 	for _, p := range problems {
 		r.obs.Problem(p)
 	}
+	for _, p := range b.Warnings() {
+		r.obs.Problem(p)
+	}
+	if n := b.WarningCount() - len(b.Warnings()); n > 0 {
+		r.log.Warn().Int("warnings", n).Msg("more products with the same defects: not listed one by one")
+	}
 }
+
+// took is the time since start as a log value with its unit ("2.198s").
+func took(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }

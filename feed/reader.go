@@ -42,6 +42,10 @@ type Problem struct {
 	ItemID string
 	Msg    string
 	Kind   ProblemKind
+	// Code is the lint rule code of a product defect that a sync lets
+	// through as a warning (price-format, missing-price, url-format);
+	// empty for every other problem.
+	Code string
 }
 
 // ProblemKind says what a reader problem is, so that callers need not

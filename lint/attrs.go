@@ -8,6 +8,15 @@ import (
 // knownAttrs are the attributes of Google's product data specification
 // (https://support.google.com/merchants/answer/7052112), besides those item
 // rules look at by name.
+//
+// Revision: the list follows the specification as revised in late 2025,
+// the revision that lists shipping_handling_business_days and
+// shipping_transit_business_days (added in 2025) and handling_cutoff_time
+// (added late 2025), with the Shopping campaign attributes (ads_grouping,
+// ads_labels), the dynamic remarketing display_ads_* attributes and
+// canonical_link, sustainability_incentives and video_link. An attribute
+// Google adds later is reported as unknown-attribute, an info, until it is
+// added here.
 var knownAttrs = map[string]bool{
 	"id": true, "title": true, "structured_title": true, "description": true, "structured_description": true,
 	"link": true, "image_link": true, "additional_image_link": true, "lifestyle_image_link": true, "mobile_link": true,
@@ -28,6 +37,10 @@ var knownAttrs = map[string]bool{
 	"free_shipping_threshold": true, "return_policy_label": true, "tax": true, "tax_category": true,
 	"external_seller_id": true, "disclosure_date": true, "store_code": true, "pickup_method": true, "pickup_sla": true,
 	"link_template": true, "mobile_link_template": true, "consumer_notice": true, "product_fee": true,
+	"ads_grouping": true, "ads_labels": true, "canonical_link": true, "display_ads_id": true, "display_ads_similar_id": true,
+	"display_ads_title": true, "display_ads_link": true, "display_ads_value": true, "handling_cutoff_time": true,
+	"shipping_handling_business_days": true, "shipping_transit_business_days": true, "sustainability_incentives": true,
+	"video_link": true,
 }
 
 // deprecatedAttrs are names seen in real feeds that Google no longer reads

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -19,8 +22,34 @@ var Formats = []string{"text", "json", "sarif", "github", "junit"}
 type WriteOptions struct {
 	// Color adds ANSI colours to the text format (for a terminal).
 	Color bool
-	// Version names the tool's version in SARIF and JSON.
+	// Version names the tool's version in SARIF (tool.driver.version) and
+	// JSON: a release tag (v1.2.0) or a Go pseudo-version; empty means
+	// DevVersion.
 	Version string
+	// FailWarnings says that the warnings fail the run (there are more than
+	// --max-warnings allows). JUnit then reports them as failures; otherwise
+	// only errors are failures, and warnings are reported in their
+	// testcase's system-out without failing it.
+	FailWarnings bool
+	// BaseDir is the directory relative file names are relative to (empty:
+	// the working directory). SARIF writes a file inside it as a clean path
+	// relative to %SRCROOT%, which the run's originalUriBaseIds maps to
+	// BaseDir (code scanning resolves such paths against the checkout), and
+	// a file outside it (absolute, or climbing out with ..) as an absolute
+	// file:// URI; neither has dot segments.
+	BaseDir string
+}
+
+// DevVersion is the version of a build that carries none (not a release,
+// not built from a module version): a valid semantic version that sorts
+// before every release.
+const DevVersion = "0.0.0-dev"
+
+func (o WriteOptions) version() string {
+	if v := strings.TrimSpace(o.Version); v != "" {
+		return v
+	}
+	return DevVersion
 }
 
 // Write renders a report in one of Formats.
@@ -35,7 +64,7 @@ func Write(w io.Writer, r *Report, format string, o WriteOptions) error {
 	case "github":
 		return writeGitHub(w, r)
 	case "junit":
-		return writeJUnit(w, r)
+		return writeJUnit(w, r, o)
 	}
 	return fmt.Errorf("format %q: want %s", format, strings.Join(Formats, ", "))
 }
@@ -165,7 +194,7 @@ type jsonSummary struct {
 
 func writeJSON(w io.Writer, r *Report, o WriteOptions) error {
 	out := jsonReport{
-		Version: 1, Tool: strings.TrimSpace("feedsync " + o.Version), Files: r.Files,
+		Version: 1, Tool: "feedsync " + o.version(), Files: r.Files,
 		Summary:  jsonSummary{Items: r.Items(), Errors: r.Errors, Warnings: r.Warnings, Infos: r.Infos, Fatal: r.Fatal()},
 		Counts:   r.Counts,
 		Findings: r.Findings,
@@ -203,10 +232,31 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Artifacts   []sarifArtifact   `json:"artifacts,omitempty"`
-	Results     []sarifResult     `json:"results"`
-	Invocations []sarifInvocation `json:"invocations"`
+	Tool               sarifTool                        `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifactLocation `json:"originalUriBaseIds,omitempty"`
+	Artifacts          []sarifArtifact                  `json:"artifacts,omitempty"`
+	Results            []sarifResult                    `json:"results"`
+	Invocations        []sarifInvocation                `json:"invocations"`
+	Properties         *sarifRunProp                    `json:"properties,omitempty"`
+}
+
+// sarifRunProp keeps the counts of the report: with a cap per rule
+// (--max-per-rule) results leave findings out, and the counts say how many.
+type sarifRunProp struct {
+	Summary jsonSummary `json:"summary"`
+	Counts  []RuleCount `json:"counts"`
+}
+
+// sarifRulesLog is --rules --format sarif: the rules, and no results (no
+// feed was linted).
+type sarifRulesLog struct {
+	Schema  string          `json:"$schema"`
+	Version string          `json:"version"`
+	Runs    []sarifRulesRun `json:"runs"`
+}
+
+type sarifRulesRun struct {
+	Tool sarifTool `json:"tool"`
 }
 
 type sarifInvocation struct {
@@ -218,10 +268,11 @@ type sarifTool struct {
 }
 
 type sarifDriver struct {
-	Name           string      `json:"name"`
-	Version        string      `json:"version,omitempty"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
+	Name            string      `json:"name"`
+	Version         string      `json:"version,omitempty"`
+	SemanticVersion string      `json:"semanticVersion,omitempty"`
+	InformationURI  string      `json:"informationUri"`
+	Rules           []sarifRule `json:"rules"`
 }
 
 type sarifRule struct {
@@ -254,7 +305,8 @@ type sarifArtifact struct {
 }
 
 type sarifArtifactLocation struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifResult struct {
@@ -291,13 +343,16 @@ func sarifLevel(s Severity) string {
 	return "note"
 }
 
-func writeSARIF(w io.Writer, r *Report, o WriteOptions) error {
-	driver := sarifDriver{Name: "feedsync lint", Version: o.Version, InformationURI: infoURI, Rules: []sarifRule{}}
+// sarifDriverFor is the tool.driver object: feedsync lint, its version and
+// every rule, in registry order.
+func sarifDriverFor(o WriteOptions) (sarifDriver, map[string]int) {
+	v := o.version()
+	driver := sarifDriver{Name: "feedsync lint", Version: v, SemanticVersion: semanticVersion(v), InformationURI: infoURI, Rules: []sarifRule{}}
 	index := map[string]int{}
 	for _, rule := range registry {
 		index[rule.Code] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, sarifRule{
-			ID: rule.Code, Name: ruleName(rule.Code),
+			ID: rule.Code, Name: ruleName(rule),
 			ShortDescription:     sarifText{rule.Summary},
 			Help:                 sarifText{"Fix: " + rule.Hint + ". Source: " + rule.Source + ", " + rule.URL + "."},
 			HelpURI:              rule.URL,
@@ -305,15 +360,33 @@ func writeSARIF(w io.Writer, r *Report, o WriteOptions) error {
 			Properties:           sarifRuleProp{Category: rule.Category, Source: rule.Source, Basis: string(rule.Basis), Tags: []string{"feed", rule.Category}},
 		})
 	}
+	return driver, index
+}
+
+// semverRE is Semantic Versioning 2.0's grammar, after an optional v.
+var semverRE = regexp.MustCompile(`^v?((0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)$`)
+
+// semanticVersion is v without its leading v when it is a semantic
+// version (v1.2.0, v0.0.0-20260101120000-abcdef012345+dirty), else "".
+func semanticVersion(v string) string {
+	if m := semverRE.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func writeSARIF(w io.Writer, r *Report, o WriteOptions) error {
+	driver, index := sarifDriverFor(o)
 	run := sarifRun{Tool: sarifTool{driver}, Results: []sarifResult{}, Invocations: []sarifInvocation{{!r.Fatal()}}}
+	uris := newArtifactURIs(o.BaseDir)
 	for _, f := range r.Files {
-		run.Artifacts = append(run.Artifacts, sarifArtifact{sarifArtifactLocation{artifactURI(f.File)}})
+		run.Artifacts = append(run.Artifacts, sarifArtifact{uris.location(f.File)})
 	}
 	for _, f := range r.Findings {
 		res := sarifResult{
 			RuleID: f.Code, RuleIndex: index[f.Code], Level: sarifLevel(f.Severity),
 			Message:   sarifText{sarifMessage(f)},
-			Locations: []sarifLocation{{sarifPhysical{ArtifactLocation: sarifArtifactLocation{artifactURI(f.File)}}}},
+			Locations: []sarifLocation{{sarifPhysical{ArtifactLocation: uris.location(f.File)}}},
 		}
 		if f.Line > 0 {
 			res.Locations[0].PhysicalLocation.Region = &sarifRegion{StartLine: f.Line}
@@ -330,11 +403,39 @@ func writeSARIF(w io.Writer, r *Report, o WriteOptions) error {
 		}
 		run.Results = append(run.Results, res)
 	}
+	if uris.usedBase {
+		run.OriginalURIBaseIDs = map[string]sarifArtifactLocation{srcRoot: {URI: uris.baseURI}}
+	}
+	counts := r.Counts
+	if counts == nil {
+		counts = []RuleCount{}
+	}
+	run.Properties = &sarifRunProp{
+		Summary: jsonSummary{Items: r.Items(), Errors: r.Errors, Warnings: r.Warnings, Infos: r.Infos, Fatal: r.Fatal()},
+		Counts:  counts,
+	}
 	return encodeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
 }
 
-// ruleName turns a code into SARIF's PascalCase rule name (missing-price → MissingPrice).
-func ruleName(code string) string {
+// writeSARIFRules is the rule list as a SARIF log: one run whose
+// tool.driver.rules are the rules, without results.
+func writeSARIFRules(w io.Writer, o WriteOptions) error {
+	driver, _ := sarifDriverFor(o)
+	return encodeJSON(w, sarifRulesLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRulesRun{{sarifTool{driver}}}})
+}
+
+// ruleName is a rule's SARIF name: its code in PascalCase (missing-price →
+// MissingPrice). A name must not differ from an id only in case, so a
+// one-word code also names its category (unreadable → UnreadableFile).
+func ruleName(rule Rule) string {
+	name := pascal(rule.Code)
+	if strings.EqualFold(name, rule.Code) {
+		name += pascal(rule.Category)
+	}
+	return name
+}
+
+func pascal(code string) string {
 	var b strings.Builder
 	for _, p := range strings.Split(code, "-") {
 		if p != "" {
@@ -344,24 +445,115 @@ func ruleName(code string) string {
 	return b.String()
 }
 
-// artifactURI makes a file path a URI reference: relative paths stay
-// relative (slashes, no ./), which code scanning resolves against the
-// checkout; absolute paths become file:// URIs; URLs stay as they are.
-func artifactURI(file string) string {
-	if strings.Contains(file, "://") {
-		return file
+// srcRoot is the uriBaseId of relative artifact URIs, as code scanning
+// names the checkout.
+const srcRoot = "%SRCROOT%"
+
+// artifactURIs makes file names SARIF artifact locations without dot
+// segments: a path inside the base directory (relative, or absolute and
+// below it) is a clean path relative to it, with uriBaseId %SRCROOT%; a path
+// outside it (absolute, or climbing out with ..) is an absolute file:// URI,
+// cleaned; a URL is cleaned of dot segments and keeps only valid URI
+// characters.
+type artifactURIs struct {
+	base     string // absolute, cleaned; "" when it cannot be known
+	baseURI  string // file:///base/
+	usedBase bool
+	done     map[string]sarifArtifactLocation
+}
+
+func newArtifactURIs(base string) *artifactURIs {
+	a := &artifactURIs{done: map[string]sarifArtifactLocation{}}
+	if base == "" {
+		base = "."
 	}
-	abs := filepath.IsAbs(file)
-	file = filepath.ToSlash(file)
-	file = strings.TrimPrefix(file, "./")
-	u := (&url.URL{Path: file}).EscapedPath()
-	if abs {
-		if !strings.HasPrefix(u, "/") {
-			u = "/" + u // a Windows drive path
+	if abs, err := filepath.Abs(base); err == nil {
+		a.base = abs
+		a.baseURI = fileURI(abs)
+		if !strings.HasSuffix(a.baseURI, "/") {
+			a.baseURI += "/"
 		}
-		return "file://" + u
 	}
-	return u
+	return a
+}
+
+func (a *artifactURIs) location(file string) sarifArtifactLocation {
+	loc, ok := a.done[file]
+	if !ok {
+		loc = a.make(file)
+		a.done[file] = loc
+	}
+	return loc
+}
+
+func (a *artifactURIs) make(file string) sarifArtifactLocation {
+	if i := strings.Index(file, "://"); i > 0 && !strings.HasPrefix(file, "file://") {
+		return sarifArtifactLocation{URI: cleanURL(file)}
+	}
+	if p, ok := strings.CutPrefix(file, "file://"); ok {
+		if u, err := url.Parse(file); err == nil && u.Path != "" {
+			p = u.Path
+		}
+		return sarifArtifactLocation{URI: fileURI(filepath.FromSlash(p))}
+	}
+	if file == "" || file == "<stdin>" {
+		return sarifArtifactLocation{URI: escapePath(file)}
+	}
+	p := filepath.Clean(file)
+	if a.base == "" {
+		if filepath.IsAbs(p) {
+			return sarifArtifactLocation{URI: fileURI(p)}
+		}
+		return sarifArtifactLocation{URI: escapePath(filepath.ToSlash(p))}
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(a.base, p)
+	}
+	if rel, err := filepath.Rel(a.base, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+		a.usedBase = true
+		return sarifArtifactLocation{URI: escapePath(filepath.ToSlash(rel)), URIBaseID: srcRoot}
+	}
+	return sarifArtifactLocation{URI: fileURI(p)}
+}
+
+// fileURI is the file:// URI of an absolute path, cleaned.
+func fileURI(p string) string {
+	u := escapePath(path.Clean(filepath.ToSlash(p)))
+	if !strings.HasPrefix(u, "/") {
+		u = "/" + u // a Windows drive path
+	}
+	return "file://" + u
+}
+
+func escapePath(p string) string { return (&url.URL{Path: p}).EscapedPath() }
+
+// cleanURL removes the dot segments of a URL's path, and escapes what a URI
+// may not hold (feed.SourceName shows a query as …).
+func cleanURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return escapeNonURI(s)
+	}
+	u = u.ResolveReference(&url.URL{}) // RFC 3986 remove_dot_segments
+	u.RawQuery = escapeNonURI(u.RawQuery)
+	u.RawFragment, u.Fragment = "", ""
+	return u.String()
+}
+
+// escapeNonURI percent-encodes the bytes that are not allowed anywhere in a
+// URI (non-ASCII, controls, space and a few others), leaving % escapes and
+// reserved characters as they are.
+func escapeNonURI(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"<>\^`+"`"+`{|}`, c) >= 0 {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func sarifMessage(f Finding) string {
@@ -409,8 +601,12 @@ func ghProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-// JUnit XML: one testsuite per run, one testcase per rule that ran, a
-// failure per error or warning finding; infos go to system-out.
+// JUnit XML, as the Jenkins JUnit plugin (and GitLab) read it: one
+// testsuite per run, one testcase per rule that ran. A testcase fails on
+// what fails the run: its error findings, and its warning findings only
+// when the warnings are more than --max-warnings allows (FailWarnings).
+// Other findings, warnings and infos, are listed in the testcase's
+// system-out without failing it, and the suite's properties count them.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -421,12 +617,18 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	TestCases []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	TestCases  []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -442,44 +644,50 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(w io.Writer, r *Report) error {
+func writeJUnit(w io.Writer, r *Report, o WriteOptions) error {
 	_, groups := byRule(r)
-	suite := junitSuite{Name: "feedsync lint"}
+	suite := junitSuite{Name: "feedsync lint", Properties: []junitProperty{
+		{"files", strconv.Itoa(len(r.Files))},
+		{"items", strconv.Itoa(r.Items())},
+		{"errors", strconv.Itoa(r.Errors)},
+		{"warnings", strconv.Itoa(r.Warnings)},
+		{"infos", strconv.Itoa(r.Infos)},
+		{"warnings_fail", strconv.FormatBool(o.FailWarnings && r.Warnings > 0)},
+	}}
 	for _, rule := range r.Rules {
 		tc := junitCase{Name: rule.Code, ClassName: "feedsync.lint." + rule.Category}
-		var out, failed strings.Builder
-		nfail, firstMsg := 0, ""
-		for _, f := range groups[rule.Code] {
-			text := location(f)
-			if f.ItemID != "" {
-				text += fmt.Sprintf(" item %q", f.ItemID)
-			}
-			if f.Attr != "" {
-				text += " [" + f.Attr + "]"
-			}
-			text += ": " + f.Message
-			if f.Severity == Info {
-				out.WriteString(text + "\n")
-				continue
-			}
-			if nfail == 0 {
-				firstMsg = text
-			}
-			nfail++
-			failed.WriteString(text + "\n")
+		findings := groups[rule.Code]
+		n := count(r, rule.Code)
+		if n == 0 {
+			suite.TestCases = append(suite.TestCases, tc)
+			continue
 		}
-		k := omitted(r, rule.Code)
-		if k > 0 {
-			fmt.Fprintf(&out, "… and %d more findings\n", k)
+		var b strings.Builder
+		for _, f := range findings {
+			b.WriteString(junitLine(f) + "\n")
 		}
-		tc.SystemOut = out.String()
-		if nfail > 0 {
-			if k > 0 && rule.Severity != Info {
-				fmt.Fprintf(&failed, "… and %d more\n", k)
+		if k := omitted(r, rule.Code); k > 0 {
+			fmt.Fprintf(&b, "… and %d more\n", k)
+		}
+		b.WriteString("fix: " + rule.Hint + "\nsource: " + rule.Citation())
+		fails := rule.Severity == Error || rule.Severity == Warning && o.FailWarnings
+		if fails {
+			first := ""
+			if len(findings) > 0 {
+				first = ": " + junitLine(findings[0])
 			}
-			msg := fmt.Sprintf("%d %s: %s", nfail+k, pluralWord(nfail+k, "finding"), firstMsg)
-			tc.Failure = &junitFailure{Message: msg, Type: rule.Severity.String(), Text: failed.String() + "fix: " + rule.Hint + "\nsource: " + rule.Citation()}
+			msg := fmt.Sprintf("%d %s%s", n, pluralWord(n, rule.Severity.String()), first)
+			if rule.Severity == Warning {
+				msg = fmt.Sprintf("%d %s, and the warnings are more than --max-warnings allows%s", n, pluralWord(n, "warning"), first)
+			}
+			tc.Failure = &junitFailure{Message: msg, Type: rule.Severity.String(), Text: b.String()}
 			suite.Failures++
+		} else {
+			note := ""
+			if rule.Severity == Warning {
+				note = " (not failing the run)"
+			}
+			tc.SystemOut = fmt.Sprintf("%s%s\n", plural(n, rule.Severity.String()), note) + b.String() + "\n"
 		}
 		suite.TestCases = append(suite.TestCases, tc)
 	}
@@ -495,4 +703,16 @@ func writeJUnit(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitLine is one finding: file:line item "id" [attribute]: message.
+func junitLine(f Finding) string {
+	text := location(f)
+	if f.ItemID != "" {
+		text += fmt.Sprintf(" item %q", f.ItemID)
+	}
+	if f.Attr != "" {
+		text += " [" + f.Attr + "]"
+	}
+	return text + ": " + f.Message
 }

@@ -1,8 +1,8 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -295,13 +295,25 @@ func ruleByCode(code string) (ruleID, bool) {
 	return 0, false
 }
 
-// WriteRules lists the rules as a table (format "text") or as JSON ("json").
-func WriteRules(w interface{ Write([]byte) (int, error) }, format string) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(Rules())
+// RulesFormats lists the formats WriteRules takes.
+var RulesFormats = []string{"text", "json", "sarif"}
+
+// WriteRules lists the rules: as a table (format "text"), as a JSON list of
+// rules ("json"), or as a SARIF 2.1.0 log with one run whose tool.driver.rules
+// are the rules and which has no results ("sarif"; opts give its version).
+func WriteRules(w io.Writer, format string, opts ...WriteOptions) error {
+	var o WriteOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	switch format {
+	case "json":
+		return encodeJSON(w, Rules())
+	case "sarif":
+		return writeSARIFRules(w, o)
+	case "text", "":
+	default:
+		return fmt.Errorf("format %q: the rules are listed as %s", format, strings.Join(RulesFormats, ", "))
 	}
 	var b strings.Builder
 	width := 0

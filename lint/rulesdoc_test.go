@@ -71,8 +71,9 @@ and the help pages around it. This page lists every rule: its code (for
 ` + "`--disable`, `--enable`" + ` and the ` + "`lint:`" + ` section of the configuration), its
 severity and category, what it catches, how to fix a finding, and the part
 of Google's documentation it rests on. ` + "`feedsync lint --rules`" + ` prints the same
-list (` + "`--rules --format json`" + ` as JSON), and SARIF output links each rule's
-page as its ` + "`helpUri`" + `.
+list (` + "`--rules --format json`" + ` as JSON, ` + "`--rules --format sarif`" + ` as a
+SARIF log without results), and SARIF output links each rule's page as its
+` + "`helpUri`" + `.
 
 Severity:
 

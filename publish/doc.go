@@ -3,9 +3,11 @@
 // Transform, behind `feedsync transform`, reads a feed, shapes it into
 // products by a policy and field mapping exactly as a sync does (package
 // tree), and writes them in an OutputFormat: Google RSS 2.0 with the g:
-// namespace, CSV, Google's TSV, or the JSONL sink's lines. Nothing is
-// written before the whole input is read; the XML, CSV and TSV outputs read
-// back into the same products.
+// namespace (the parent's derived fields, not Google attributes, in
+// feedsync's own fs: namespace, FeedsyncNS), CSV, Google's TSV, or the
+// JSONL sink's lines (push.AppendLine). Nothing is written before the whole
+// input is read; the XML, CSV and TSV outputs read back into the same
+// products (derived fields aside).
 //
 // Publisher keeps the latest shaped feed of each feed with publish: true as
 // <dir>/<name>.xml and serves it at /feeds/<name>.xml with ETag,

@@ -23,7 +23,7 @@ type OutputFormat string
 
 // The formats Transform writes.
 const (
-	OutputXML   OutputFormat = "xml"   // Google RSS 2.0 with the g: namespace
+	OutputXML   OutputFormat = "xml"   // Google RSS 2.0 with the g: namespace (and fs: for derived fields)
 	OutputCSV   OutputFormat = "csv"   // comma-separated, header of attribute names
 	OutputTSV   OutputFormat = "tsv"   // Google's tab-separated text format
 	OutputJSONL OutputFormat = "jsonl" // the JSONL sink's lines: {"op":"upsert","id":…,"product":{…}}
@@ -49,7 +49,11 @@ type TransformOptions struct {
 	To        OutputFormat
 	Source    string // names the input in errors (a path or URL)
 	Now       time.Time
-	// Title, Link and Description fill the XML channel ("" gives defaults).
+	// Title, Link and Description fill the XML channel. "" gives defaults:
+	// "Products", an http(s) Source without its secrets (user info, query,
+	// fragment), and a line naming the policy. RSS 2.0 requires a channel
+	// link: when there is none (a local Source and no Link) the channel is
+	// written without one and a Problem says so.
 	Title, Link, Description string
 	// OnProblem is told of every skipped item and defect (nil: ignored).
 	OnProblem func(feed.Problem)
@@ -76,7 +80,14 @@ type TransformSummary struct {
 //
 // Written as XML, CSV or TSV, the output reads back (policy variant, product_id
 // id, tree.ReadBackFields) into the same products; see tree.Product.Item
-// for the mapping and its one exception, the parent-only derived fields.
+// for the mapping and its one exception, the parent-only derived fields
+// (which the XML writes in feedsync's namespace, FeedsyncNS, where feedsync's
+// own feed reader, like Google's, does not look).
+//
+// Besides the skipped items, opts.OnProblem is told of a product written
+// with a price but no currency (price-format, lint's code for it) and of an
+// XML channel written without the <link> RSS 2.0 requires (NoChannelLink;
+// a Problem about no line or item). Neither fails the Transform.
 func Transform(ctx context.Context, in io.Reader, out io.Writer, opts TransformOptions) (TransformSummary, error) {
 	var sum TransformSummary
 	if opts.Policy == "" {
@@ -159,28 +170,97 @@ type productWriter interface {
 
 func newProductWriter(out io.Writer, opts TransformOptions, topts tree.Options) productWriter {
 	bw := bufio.NewWriterSize(out, 256<<10)
+	var w productWriter
 	switch opts.To {
 	case OutputCSV, OutputTSV:
-		return &delimitedWriter{w: bw, tsv: opts.To == OutputTSV, cols: tree.ItemColumns(topts)}
+		w = &delimitedWriter{w: bw, tsv: opts.To == OutputTSV, cols: tree.ItemColumns(topts)}
 	case OutputJSONL:
-		return &jsonlWriter{w: bw}
+		w = &jsonlWriter{w: bw}
+	default:
+		w = &xmlWriter{w: bw, opts: opts}
 	}
-	return &xmlWriter{w: bw, opts: opts}
+	return &currencyCheck{productWriter: w}
+}
+
+// maxCurrencyProblems caps the products named one by one as priced without
+// a currency; the rest are counted in one more Problem.
+const maxCurrencyProblems = 10
+
+// currencyCheck reports, as a Problem, each product written with a price
+// (or sale price) but no currency: Google rejects such a price, and lint
+// flags it under the same code (price-format). The product is written as it
+// is; nothing fails.
+type currencyCheck struct {
+	productWriter
+	n     int // products priced without a currency
+	probs []feed.Problem
+}
+
+func (c *currencyCheck) write(p *tree.Product) error {
+	pl := p.Payload()
+	if cur, _ := pl[tree.FieldCurrency].(string); strings.TrimSpace(cur) == "" {
+		for _, k := range []string{tree.FieldPrice, tree.FieldSalePrice} {
+			v := strings.TrimSpace(fmt.Sprint(pl[k]))
+			if pl[k] == nil || v == "" {
+				continue
+			}
+			c.n++
+			if c.n <= maxCurrencyProblems {
+				c.probs = append(c.probs, feed.Problem{Line: firstLine(p), ItemID: p.ID, Msg: fmt.Sprintf(
+					"price-format: %s %q is written without a currency, which Google rejects: give the feed's prices their ISO 4217 code (%s USD)",
+					tree.ItemAttr(k), v, v)})
+			}
+			break
+		}
+	}
+	return c.productWriter.write(p)
+}
+
+func (c *currencyCheck) problems() []feed.Problem {
+	ps := append(append([]feed.Problem(nil), c.productWriter.problems()...), c.probs...)
+	if c.n > maxCurrencyProblems {
+		ps = append(ps, feed.Problem{Msg: fmt.Sprintf("price-format: %d products in all are written with a price but no currency", c.n)})
+	}
+	return ps
 }
 
 // xmlWriter writes Google RSS 2.0: the envelope by hand, each <item> built
 // with etree and written at once, so memory does not grow with the feed.
 type xmlWriter struct {
-	w    *bufio.Writer
-	opts TransformOptions
+	w     *bufio.Writer
+	opts  TransformOptions
+	probs []feed.Problem
 }
 
 // GoogleNS is the namespace of Google's product attributes.
 const GoogleNS = "http://base.google.com/ns/1.0"
 
-// plainRSS are the item elements RSS 2.0 defines itself; every other
-// attribute is written in the g: namespace.
+// FeedsyncNS is feedsync's own namespace, bound to the prefix fs: in the XML
+// that Transform and the Publisher write. It holds the fields only the
+// parent policy derives (tree.DerivedKeys: price_max, colors, sizes,
+// materials, patterns, variant_count, in_stock_count), which are not Google
+// attributes and so must not be written in Google's g: namespace. The URI is
+// a name, not a document; it stays as it is for as long as the elements in
+// it mean what they mean now.
+const FeedsyncNS = "https://github.com/feedsync/feedsync/ns/1.0"
+
+// plainRSS are the item elements RSS 2.0 defines itself; the derived fields
+// are written in the fs: namespace, every other attribute in the g:
+// namespace.
 var plainRSS = map[string]bool{"title": true, "link": true, "description": true}
+
+// feedsyncAttrs are the attributes written in the fs: namespace.
+var feedsyncAttrs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range tree.DerivedKeys() {
+		m[tree.ItemAttr(k)] = true
+	}
+	return m
+}()
+
+// NoChannelLink is the message of the Problem reported when the XML channel
+// is written without the <link> RSS 2.0 requires.
+const NoChannelLink = "no channel link: pass --link URL or set link: on the feed in the configuration; RSS 2.0 requires one (written without it)"
 
 func (x *xmlWriter) begin() error {
 	title, link, desc := x.opts.Title, x.opts.Link, x.opts.Description
@@ -193,8 +273,11 @@ func (x *xmlWriter) begin() error {
 	if link == "" {
 		link = publicURL(x.opts.Source)
 	}
+	if link == "" {
+		x.probs = append(x.probs, feed.Problem{Msg: NoChannelLink})
+	}
 	x.w.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	x.w.WriteString(`<rss version="2.0" xmlns:g="` + GoogleNS + `">` + "\n<channel>\n")
+	x.w.WriteString(`<rss version="2.0" xmlns:g="` + GoogleNS + `" xmlns:fs="` + FeedsyncNS + `">` + "\n<channel>\n")
 	ch := etree.NewDocument()
 	ch.WriteSettings.CanonicalText = true
 	for _, kv := range [][2]string{{"title", title}, {"link", link}, {"description", desc}} {
@@ -218,7 +301,10 @@ func (x *xmlWriter) write(p *tree.Product) error {
 	item := doc.CreateElement("item")
 	for _, a := range p.Item().Attrs {
 		name := xmlName(a.Name)
-		if !plainRSS[name] {
+		switch {
+		case feedsyncAttrs[a.Name]:
+			name = "fs:" + name
+		case !plainRSS[name]:
 			name = "g:" + name
 		}
 		item.CreateElement(name).SetText(a.Value)
@@ -235,7 +321,7 @@ func (x *xmlWriter) end() error {
 	return x.w.Flush()
 }
 
-func (x *xmlWriter) problems() []feed.Problem { return nil }
+func (x *xmlWriter) problems() []feed.Problem { return x.probs }
 
 // publicURL is an http(s) source without what may be secret (user info,
 // query, fragment), or "" for anything else.

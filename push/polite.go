@@ -178,7 +178,7 @@ func (b *CircuitBreaker) release(ctx context.Context, probe bool, err error) {
 		b.openUntil = until
 	}
 	if b.fails == b.Threshold || probe {
-		b.Log.Warn().Int("failures", b.fails).Dur("pause", b.cooldown).Err(err).
+		b.Log.Warn().Int("failures", b.fails).Str("pause", b.cooldown.String()).Err(err).
 			Msg("catalog API failing: all requests paused")
 	}
 }

@@ -18,7 +18,7 @@ import (
 // with another version rather than misreading it.
 //
 // Version 3 added the intent journal, the uncertain flag of product records
-// and the owner index; a version 2 file is upgraded in place when opened for
+// (ownership was an index in early v3 files, dropped on open); a version 2 file is upgraded in place when opened for
 // writing (its records read as they are), and a feedsync that reads only
 // version 2 refuses the upgraded file instead of ignoring its journal.
 const FormatVersion = 3

@@ -53,6 +53,8 @@ type Builder struct {
 	donorCache map[int32][]donorRef // variant policy: donors found during Finish
 
 	problems []feed.Problem
+	warned   []feed.Problem // see Warnings
+	nWarned  int
 	// dupFrom is len(problems) when Finish began (-1 before), dupSkipped
 	// the products it skipped for a taken custom_id (see dedup.go).
 	dupFrom, dupSkipped int
@@ -141,13 +143,14 @@ func (b *Builder) Add(it *feed.Item) { b.AddPrepared(b.Prepare(it)) }
 // Prepared is an item with the part of Add that needs no builder state done
 // ahead: its ids, and the fields the policy sends, shaped.
 type Prepared struct {
-	it      *feed.Item
-	id, pid string
-	rec     *record  // nil when the item has no product id or an id is too long
-	reports []string // problems found while shaping, reported by AddPrepared
-	gid     string   // item_group_id, trimmed
-	long    string   // the attribute longer than MaxIDBytes, if any
-	sig     uint64   // VariantValues.Hash of the item (grouped items)
+	it       *feed.Item
+	id, pid  string
+	rec      *record   // nil when the item has no product id or an id is too long
+	reports  []string  // problems found while shaping, reported by AddPrepared
+	warnings []warning // defects the product is sent with (see warnings.go)
+	gid      string    // item_group_id, trimmed
+	long     string    // the attribute longer than MaxIDBytes, if any
+	sig      uint64    // VariantValues.Hash of the item (grouped items)
 	// Hashes of the lower-cased id, product id and item_group_id: the
 	// first keys to probe in the seen maps and the group index.
 	idKey, pidKey, gidKey uint64
@@ -187,6 +190,7 @@ func (b *Builder) Prepare(it *feed.Item) *Prepared {
 	p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
 		p.reports = append(p.reports, fmt.Sprintf(format, args...))
 	})
+	p.warnings = b.warnings(it, p.warnings)
 	if p.id != "" {
 		p.idKey = b.hash(p.id)
 	}
@@ -284,6 +288,11 @@ func (b *Builder) AddPrepared(p *Prepared) {
 	rec := p.rec
 	for _, msg := range p.reports {
 		b.report(it, id, "%s", msg)
+	}
+	for _, w := range p.warnings {
+		if b.nWarned++; len(b.warned) < MaxWarnings {
+			b.warned = append(b.warned, feed.Problem{Line: it.Line, ItemID: strings.Clone(id), Msg: w.code + ": " + w.msg, Code: w.code})
+		}
 	}
 
 	gid, sig := p.gid, p.sig

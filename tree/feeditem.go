@@ -76,8 +76,10 @@ func attrLess(a, b string) bool {
 // Read back under policy variant and product_id id, with the default mapping
 // plus ReadBackFields, the item gives the same payload, except the fields
 // that only the parent policy derives (price_max, colors, sizes, materials,
-// patterns, variant_count, in_stock_count): they are written as attributes,
-// but a variant-policy Builder does not read derived fields.
+// patterns, variant_count, in_stock_count): they are attributes of the item
+// (transform's XML writer puts them in feedsync's own namespace, which the
+// reader skips; CSV and TSV keep them as columns), but a variant-policy
+// Builder does not read derived fields.
 func (p *Product) Item() *feed.Item {
 	it := &feed.Item{Attrs: make([]feed.Attr, 0, len(p.Payload())+1)}
 	if len(p.Lines) > 0 {

@@ -131,6 +131,7 @@ type mapping struct {
 	// Sources of the values every derivation needs, even when the field
 	// itself is not sent.
 	priceAttr, saleAttr, availAttr, titleAttr string
+	imageAttr                                 string    // the image URL's attribute ("" when the mapping sends none)
 	plural                                    [4]string // source attribute of colors, sizes, materials, patterns ("" dropped)
 	send                                      map[string]bool
 	// inheritSpecs lists the inheritable fields (index into specs) by bit;
@@ -208,6 +209,7 @@ func newMapping(fields map[string]string, policy Policy, productID string) *mapp
 	m.saleAttr = first(FieldSalePrice, "sale_price")
 	m.availAttr = first(FieldAvailability, "availability")
 	m.titleAttr = first(FieldName, "title")
+	m.imageAttr = first(FieldImageURL, "")
 	for i, f := range pluralFields {
 		if policy == PolicyParent {
 			m.plural[i] = first(f, "")

@@ -18,7 +18,16 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // the work failed: a feed did not sync, lint found errors
 	exitUsage  = 2 // usage or configuration error; a state file in use or damaged
+	// exitInterrupted: Ctrl-C or SIGTERM stopped the command (128 + SIGINT,
+	// as shells report it).
+	exitInterrupted = 130
 )
+
+// interrupted marks a command stopped by Ctrl-C or SIGTERM (exit 130).
+type interrupted struct{ err error }
+
+func (e interrupted) Error() string { return e.err.Error() }
+func (e interrupted) Unwrap() error { return e.err }
 
 // usageError marks an error that is the caller's to fix (exit 2).
 type usageError struct{ err error }
@@ -59,7 +68,10 @@ func run(args []string) int {
 func exitCode(err error) int {
 	var ue usageError
 	var ce *config.Error
+	var in interrupted
 	switch {
+	case errors.As(err, &in):
+		return exitInterrupted
 	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, store.ErrLocked), errors.Is(err, store.ErrDamaged), isFlagError(err):
 		return exitUsage
 	}

@@ -131,7 +131,7 @@ func TestRunPublishesOnlyConfiguredFeedsAndNeverFollowsLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	p.waitFor(t, 10*time.Second, "the reload", func() bool { return len(p.stdout.lines("info", "config reloaded", "")) == 1 })
+	p.waitFor(t, 10*time.Second, "the reload", func() bool { return len(p.stderr.lines("info", "config reloaded", "")) == 1 })
 	if code, _ := httpGet(t, base+"shop.xml"); code != http.StatusNotFound {
 		t.Errorf("shop.xml after a reload that dropped the feed: status %d, want 404", code)
 	}

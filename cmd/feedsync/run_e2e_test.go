@@ -110,7 +110,7 @@ func (p *runProc) stop(t *testing.T, sig os.Signal, timeout time.Duration) int {
 	case <-p.done:
 		return p.code
 	case <-time.After(timeout):
-		t.Fatalf("feedsync run did not exit within %v of %v; stdout:\n%s", timeout, sig, p.stdout)
+		t.Fatalf("feedsync run did not exit within %v of %v; log (stderr):\n%s", timeout, sig, p.stderr)
 		return 0
 	}
 }
@@ -269,9 +269,9 @@ func TestRunSyncsOnScheduleAndServesMetricsAndHealth(t *testing.T) {
 	// One changed price: exactly that change arrives, and only once.
 	srv.edit("books.csv", func(b []byte) []byte { return bytes.Replace(b, []byte("22.00 USD"), []byte("24.00 USD"), 1) })
 	p.waitFor(t, 10*time.Second, "the changed product in the sink", func() bool { return countLines(catalog) >= 7 })
-	runsBefore := len(p.stdout.lines("info", "run finished", "books"))
+	runsBefore := len(p.stderr.lines("info", "run finished", "books"))
 	p.waitFor(t, 10*time.Second, "two more runs of books", func() bool {
-		return len(p.stdout.lines("info", "run finished", "books")) >= runsBefore+2
+		return len(p.stderr.lines("info", "run finished", "books")) >= runsBefore+2
 	})
 	lines := sinkLines(t, catalog)
 	if last := lines[len(lines)-1]; len(lines) != 7 || last["op"] != "upsert" || last["id"] != "BK-003" || last["product"].(map[string]any)["price"] != 24.0 {
@@ -280,7 +280,7 @@ func TestRunSyncsOnScheduleAndServesMetricsAndHealth(t *testing.T) {
 
 	// Every run logs one summary line with the counts of sync --json.
 	var sawUpdate bool
-	for _, l := range p.stdout.lines("info", "run finished", "books") {
+	for _, l := range p.stderr.lines("info", "run finished", "books") {
 		for _, key := range []string{"items", "products", "created", "updated", "unchanged", "deleted", "failed", "fetch", "duration_ms"} {
 			if _, ok := l[key]; !ok {
 				t.Errorf("summary line %v has no %q", l, key)
@@ -336,9 +336,9 @@ func TestRunSyncsOnScheduleAndServesMetricsAndHealth(t *testing.T) {
 	}
 
 	if code := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
-		t.Errorf("exit %d after SIGTERM, want 0; stdout:\n%s", code, p.stdout)
+		t.Errorf("exit %d after SIGTERM, want 0; log (stderr):\n%s", code, p.stderr)
 	}
-	if errs := p.stdout.lines("error", "", ""); len(errs) > 0 {
+	if errs := p.stderr.lines("error", "", ""); len(errs) > 0 {
 		t.Errorf("error lines: %v", errs)
 	}
 }
@@ -355,9 +355,9 @@ func TestRunSIGTERMDuringARunExitsZeroAndTheNextStartConverges(t *testing.T) {
 	p := startRun(t, "-c", cfg, "--now")
 	p.waitFor(t, 5*time.Second, "the first fetch of shop", func() bool { return srv.hitCount("shop.xml") >= 1 })
 	if code := p.stop(t, syscall.SIGTERM, 5*time.Second); code != 0 {
-		t.Fatalf("exit %d after SIGTERM, want 0; stdout:\n%s", code, p.stdout)
+		t.Fatalf("exit %d after SIGTERM, want 0; log (stderr):\n%s", code, p.stderr)
 	}
-	if got := len(p.stdout.lines("info", "run finished", "shop")); got != 1 {
+	if got := len(p.stderr.lines("info", "run finished", "shop")); got != 1 {
 		t.Errorf("%d finished runs of shop, want the one in flight at SIGTERM", got)
 	}
 	if got := len(catalogState(t, catalog)); got < 3 {
@@ -373,33 +373,33 @@ func TestRunSIGTERMDuringARunExitsZeroAndTheNextStartConverges(t *testing.T) {
 	p.waitFor(t, 5*time.Second, "a hanging fetch of books", func() bool { return srv.hitCount("books.csv") > hits })
 	start := time.Now()
 	if code := p.stop(t, syscall.SIGTERM, 5*time.Second); code != 0 {
-		t.Fatalf("exit %d after SIGTERM with a run past the grace, want 0; stdout:\n%s", code, p.stdout)
+		t.Fatalf("exit %d after SIGTERM with a run past the grace, want 0; log (stderr):\n%s", code, p.stderr)
 	}
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("exited %v after SIGTERM, before the 1 s grace", took)
 	}
-	if len(p.stdout.lines("warn", "", "")) == 0 {
-		t.Errorf("the cancelled run was not logged; stdout:\n%s", p.stdout)
+	if len(p.stderr.lines("warn", "", "")) == 0 {
+		t.Errorf("the cancelled run was not logged; log (stderr):\n%s", p.stderr)
 	}
 
 	// A second signal exits at once.
 	p = startRun(t, "-c", cfg, "--now")
 	p.waitFor(t, 5*time.Second, "another hanging fetch of books", func() bool { return srv.hitCount("books.csv") > hits+1 })
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.waitFor(t, 5*time.Second, "the stop to begin", func() bool { return len(p.stdout.lines("info", "stopping", "")) > 0 })
+	p.waitFor(t, 5*time.Second, "the stop to begin", func() bool { return len(p.stderr.lines("info", "stopping", "")) > 0 })
 	// Exit status 1, not the 0 of a stop after the grace: it did not wait.
 	if code := p.stop(t, syscall.SIGINT, 5*time.Second); code != exitFailed {
 		t.Errorf("exit %d after a second signal, want %d", code, exitFailed)
 	}
-	if len(p.stdout.lines("warn", "second signal: exiting now; the next start resumes from the committed state", "")) != 1 {
-		t.Errorf("the forced exit was not logged; stdout:\n%s", p.stdout)
+	if len(p.stderr.lines("warn", "second signal: exiting now; the next start resumes from the committed state", "")) != 1 {
+		t.Errorf("the forced exit was not logged; log (stderr):\n%s", p.stderr)
 	}
 
 	// The next start converges: the sink ends equal to the feeds.
 	srv.set("books.csv", http.StatusOK, 0)
 	p = startRun(t, "-c", cfg, "--now")
 	p.waitFor(t, 10*time.Second, "a run of both feeds", func() bool {
-		return len(p.stdout.lines("info", "run finished", "books")) >= 1 && len(p.stdout.lines("info", "run finished", "shop")) >= 1
+		return len(p.stderr.lines("info", "run finished", "books")) >= 1 && len(p.stderr.lines("info", "run finished", "shop")) >= 1
 	})
 	if code := p.stop(t, syscall.SIGTERM, 5*time.Second); code != 0 {
 		t.Fatalf("exit %d, want 0", code)
@@ -450,12 +450,12 @@ func TestRunBrokenFeedIsUnhealthyLogsOnceAndRecovers(t *testing.T) {
 	}
 
 	srv.set("shop.xml", http.StatusOK, 0)
-	p.waitFor(t, 10*time.Second, "recovery", func() bool { return len(p.stdout.lines("info", "recovered", "shop")) > 0 })
+	p.waitFor(t, 10*time.Second, "recovery", func() bool { return len(p.stderr.lines("info", "recovered", "shop")) > 0 })
 	p.waitFor(t, 5*time.Second, "the healthy /healthz", func() bool { code, _ := httpGet(t, base+"/healthz"); return code == http.StatusOK })
-	if errs := p.stdout.lines("error", "", ""); len(errs) != 1 || errs[0]["feed"] != "shop" {
-		t.Errorf("%d error lines for %d failed runs, want 1 naming shop:\n%s", len(errs), srv.hitCount("shop.xml")-1, p.stdout)
+	if errs := p.stderr.lines("error", "", ""); len(errs) != 1 || errs[0]["feed"] != "shop" {
+		t.Errorf("%d error lines for %d failed runs, want 1 naming shop:\n%s", len(errs), srv.hitCount("shop.xml")-1, p.stderr)
 	}
-	if n := len(p.stdout.lines("info", "recovered", "shop")); n != 1 {
+	if n := len(p.stderr.lines("info", "recovered", "shop")); n != 1 {
 		t.Errorf("%d recovered lines, want 1", n)
 	}
 
@@ -465,14 +465,14 @@ func TestRunBrokenFeedIsUnhealthyLogsOnceAndRecovers(t *testing.T) {
 	os.WriteFile(cfg, bytes.Replace(good, []byte("policy: parent"), []byte("policy: parents"), 1), 0o644)
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.waitFor(t, 5*time.Second, "the refused reload", func() bool {
-		return len(p.stdout.lines("error", "config reload failed; keeping the running configuration", "")) == 1
+		return len(p.stderr.lines("error", "config reload failed; keeping the running configuration", "")) == 1
 	})
-	if e := p.stdout.lines("error", "config reload failed; keeping the running configuration", "")[0]["error"]; !strings.Contains(fmt.Sprint(e), `feeds[0].policy: "parents"`) {
+	if e := p.stderr.lines("error", "config reload failed; keeping the running configuration", "")[0]["error"]; !strings.Contains(fmt.Sprint(e), `feeds[0].policy: "parents"`) {
 		t.Errorf("the refused reload does not say why: %v", e)
 	}
 	os.WriteFile(cfg, bytes.Replace(good, []byte(`schedule: "@every 1s"`), []byte(`schedule: "@every 1h"`), -1), 0o644)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	p.waitFor(t, 5*time.Second, "the reload", func() bool { return len(p.stdout.lines("info", "config reloaded", "")) == 1 })
+	p.waitFor(t, 5*time.Second, "the reload", func() bool { return len(p.stderr.lines("info", "config reloaded", "")) == 1 })
 	_, body = httpGet(t, base+"/status")
 	if strings.Count(body, `"schedule": "@every 1h"`) != 2 {
 		t.Errorf("/status after reload does not show the new schedules:\n%s", body)
@@ -556,7 +556,7 @@ feeds:
 	p = startRunEnv(t, env, "-c", cfg, "--now")
 	p.waitFor(t, 15*time.Second, "every product in the catalog", func() bool { return len(fake.Catalog()) == 6 })
 	p.waitFor(t, 10*time.Second, "a clean run of both feeds", func() bool {
-		return len(p.stdout.lines("info", "run finished", "shop")) > 0 && len(p.stdout.lines("info", "run finished", "books")) > 0
+		return len(p.stderr.lines("info", "run finished", "shop")) > 0 && len(p.stderr.lines("info", "run finished", "books")) > 0
 	})
 	if code := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("exit %d, want 0", code)

@@ -279,8 +279,8 @@ feeds:
 		t.Errorf("feedsync run: exit %d after SIGTERM, want 0", code)
 	}
 	out["run stdout"], out["run stderr"] = []byte(p.stdout.String()), []byte(p.stderr.String())
-	if !strings.Contains(p.stdout.String(), redact.Mask) {
-		t.Errorf("the daemon's log shows no scrubbed error:\n%s", p.stdout)
+	if !strings.Contains(p.stderr.String(), redact.Mask) {
+		t.Errorf("the daemon's log shows no scrubbed error:\n%s", p.stderr)
 	}
 
 	// The state once more, after the daemon, and every file feedsync wrote.

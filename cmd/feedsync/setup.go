@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -20,6 +24,7 @@ import (
 // addConfigFlag adds -c; its default comes from $FEEDSYNC_CONFIG, then ./feedsync.yaml.
 func addConfigFlag(c *cobra.Command) {
 	c.Flags().StringP("config", "c", "", "config file (default $FEEDSYNC_CONFIG, then ./feedsync.yaml)")
+	completeConfig(c)
 }
 
 func configPath(c *cobra.Command) string {
@@ -77,14 +82,42 @@ func newLogger(cfg *config.Config, w io.Writer, quiet bool) zerolog.Logger {
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
-// openStore opens the state file, creating its directory.
+// openStore opens the state file, creating its directory. When another
+// process holds it: a daemon's run (see store.DaemonLock) holds it for a
+// while only, so openStore waits its turn, saying so on stderr, until the
+// run is over or Ctrl-C; anything else fails fast with ErrLocked.
 func openStore(cfg *config.Config, readOnly bool) (*store.DB, error) {
 	if !readOnly {
 		if err := os.MkdirAll(filepath.Dir(cfg.State), 0o755); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
 	}
-	return store.Open(cfg.State, store.Options{Timeout: 2 * time.Second, ReadOnly: readOnly})
+	opts := store.Options{Timeout: 2 * time.Second, ReadOnly: readOnly}
+	db, err := store.Open(cfg.State, opts)
+	if !errors.Is(err, store.ErrLocked) {
+		return db, err
+	}
+	pid := store.DaemonPID(cfg.State)
+	if pid == 0 {
+		return nil, err
+	}
+	who := "the feedsync daemon"
+	if pid > 0 {
+		who = fmt.Sprintf("the feedsync daemon (pid %d)", pid)
+	}
+	fmt.Fprintf(os.Stderr, "state file %s is in use by a run of %s: waiting for the run to finish (Ctrl-C to give up)…\n", cfg.State, who)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts.Timeout = time.Second
+	for {
+		db, err := store.Open(cfg.State, opts)
+		if !errors.Is(err, store.ErrLocked) {
+			return db, err
+		}
+		if ctx.Err() != nil {
+			return nil, interrupted{fmt.Errorf("%w; gave up waiting", err)}
+		}
+	}
 }
 
 // newSink builds the configured catalog sink. The User.com client reports

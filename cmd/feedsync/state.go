@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +26,10 @@ func newStateCmd() *cobra.Command {
 		Use:   "state -c FILE [FEED]",
 		Short: "Show what the state file holds: products by state, last runs, failing products",
 		Args:  wrapArgs(cobra.MaximumNArgs(1)),
+		Example: `  feedsync state -c feedsync.yaml             every feed: products by state, last runs, failing products
+  feedsync state shop --json                  one feed, as JSON
+  feedsync state --reset shop --yes           forget shop: the next sync creates every product again`,
+		ValidArgsFunction: completeFeeds(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runState(cmd, args, f)
 		},
@@ -69,7 +76,15 @@ func resetState(cfg *config.Config, out io.Writer, args []string, yes bool) erro
 		return err
 	}
 	defer db.Close()
+	if err := knownFeed(cfg, db, args[0]); err != nil {
+		return err
+	}
 	if err := db.Reset(args[0]); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// Configured, never synced: nothing to forget.
+			fmt.Fprintf(out, "%s: no state to forget\n", args[0])
+			return nil
+		}
 		return err
 	}
 	fmt.Fprintf(out, "%s: state forgotten\n", args[0])
@@ -86,6 +101,11 @@ func reportState(cfg *config.Config, out io.Writer, names []string, jsonOut bool
 	defer db.Close()
 	if len(names) == 0 {
 		if names, err = db.Feeds(); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		if err := knownFeed(cfg, db, name); err != nil {
 			return err
 		}
 	}
@@ -197,4 +217,30 @@ func printFailing(out io.Writer, failures []failingProduct) {
 		}
 		fmt.Fprintf(out, "  failing %s (%s): %s\n", f.ID, f.State, f.Error)
 	}
+}
+
+// knownFeed accepts a feed that is configured or that the state file holds
+// (a feed removed from the configuration can still be shown and reset); any
+// other name is a usage error that lists the known ones.
+func knownFeed(cfg *config.Config, db *store.DB, name string) error {
+	if _, ok := cfg.Feed(name); ok {
+		return nil
+	}
+	inState, err := db.Feeds()
+	if err != nil {
+		return err
+	}
+	if slices.Contains(inState, name) {
+		return nil
+	}
+	known := make([]string, 0, len(cfg.Feeds)+len(inState))
+	for _, f := range cfg.Feeds {
+		known = append(known, f.Name)
+	}
+	for _, n := range inState {
+		if !slices.Contains(known, n) {
+			known = append(known, n)
+		}
+	}
+	return usagef("unknown feed %q: no feed of that name in %s or in the state file (known: %s)", name, cfg.Path, strings.Join(known, ", "))
 }

@@ -21,6 +21,16 @@ import (
 	"github.com/feedsync/feedsync/tree"
 )
 
+var syncExamples = map[engine.Mode]string{
+	engine.ModeSync: `  feedsync sync -c feedsync.yaml              every feed once
+  feedsync sync -c feedsync.yaml shop --json  one feed, a JSON summary on stdout
+  feedsync sync --full-scan shop              read and diff the whole feed even if unchanged`,
+	engine.ModeResync: `  feedsync resync -c feedsync.yaml shop       send every product of shop again`,
+	engine.ModePlan: `  feedsync plan -c feedsync.yaml              what a sync would send, per product and field
+  feedsync plan --exit-code                   exit 1 when a sync would change anything (CI)
+  feedsync plan --explain TEE-BASIC           where a product's fields come from (every feed searched)`,
+}
+
 var syncHelp = map[engine.Mode][2]string{
 	engine.ModeSync:   {"sync -c FILE [--json] [FEED...]", "One delta sync of the named feeds (all if none): only changed products travel"},
 	engine.ModeResync: {"resync -c FILE [--json] [FEED...]", "Push every product regardless of stored hashes"},
@@ -28,13 +38,15 @@ var syncHelp = map[engine.Mode][2]string{
 }
 
 func newSyncCmd(mode engine.Mode) *cobra.Command {
-	var jsonOut, quiet, allowMassDelete, fullScan bool
+	var jsonOut, quiet, allowMassDelete, fullScan, exitCode bool
 	var explain string
 	c := &cobra.Command{
-		Use:   syncHelp[mode][0],
-		Short: syncHelp[mode][1],
+		Use:               syncHelp[mode][0],
+		Short:             syncHelp[mode][1],
+		Example:           syncExamples[mode],
+		ValidArgsFunction: completeFeeds(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan, explain})
+			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan, exitCode, explain})
 		},
 	}
 	addConfigFlag(c)
@@ -44,7 +56,8 @@ func newSyncCmd(mode engine.Mode) *cobra.Command {
 		c.Flags().BoolVar(&allowMassDelete, "allow-mass-delete", false, "allow this run to remove more products than max_delete")
 	}
 	if mode == engine.ModePlan {
-		c.Flags().StringVar(&explain, "explain", "", "show, for one product (custom_id, or item_group_id under parent), the variants it came from and why each derived field has its value")
+		c.Flags().StringVar(&explain, "explain", "", "show, for one product (custom_id, or item_group_id under parent), the variants it came from and why each derived field has its value; without FEED, every feed is searched")
+		c.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when the sync would change anything (as git diff --exit-code), 0 when it would not")
 	}
 	if mode != engine.ModeResync {
 		c.Flags().BoolVar(&fullScan, "full-scan", false, "read and diff the whole feed even when the server says 304 or the body is unchanged")
@@ -53,8 +66,8 @@ func newSyncCmd(mode engine.Mode) *cobra.Command {
 }
 
 type syncFlags struct {
-	jsonOut, quiet, allowMassDelete, fullScan bool
-	explain                                   string
+	jsonOut, quiet, allowMassDelete, fullScan, exitCode bool
+	explain                                             string
 }
 
 func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) error {
@@ -90,7 +103,7 @@ func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) 
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	failed := 0
+	failed, changes, explained := 0, 0, 0
 	for _, fc := range feeds {
 		s := &engine.Syncer{DB: db, Sink: sink, Redact: redactor(cfg).String}
 		var rec *push.Recorder
@@ -98,30 +111,50 @@ func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) 
 			rec = push.NewRecorder(planTarget)
 			s.Sink = rec
 		}
-		ok, err := syncFeed(ctx, cmd, s, rec, fc, mode, f, log.With().Str("feed", fc.Name).Logger())
+		res, err := syncFeed(ctx, cmd, s, rec, fc, mode, f, log.With().Str("feed", fc.Name).Logger(), len(names) == 0)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !res.ok {
 			failed++
+		}
+		changes += res.changes
+		if res.explained {
+			explained++
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	if ctx.Err() != nil {
-		return failedError{"interrupted"}
+		return interrupted{errors.New("interrupted: the state holds what the catalog acknowledged; the next run goes on from there")}
 	}
 	if failed > 0 {
-		return failedError{fmt.Sprintf("%d of %d feeds failed", failed, len(feeds))}
+		return failedError{fmt.Sprintf("%d of %s failed", failed, plural(len(feeds), "feed"))}
+	}
+	if f.explain != "" && explained == 0 {
+		return failedError{fmt.Sprintf("no feed has a product or item_group_id %q (searched %s)", f.explain, plural(len(feeds), "feed"))}
+	}
+	if f.exitCode && changes > 0 {
+		return failedError{fmt.Sprintf("plan: %s would change the catalog (--exit-code)", plural(changes, "operation"))}
 	}
 	return nil
+}
+
+// feedResult is what runSync needs to know of one feed's run.
+type feedResult struct {
+	ok        bool // the feed did not fail
+	changes   int  // operations the run sent, or plan would send
+	explained bool // --explain found the id in this feed
 }
 
 // syncFeed runs one feed and prints its outcome: the summary line (or
 // JSON), plan's changes, or --explain's answer. ok is false when the feed
 // failed; an error ends the whole command.
-func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *push.Recorder, fc *config.Feed, mode engine.Mode, f syncFlags, flog zerolog.Logger) (ok bool, err error) {
+//
+// searching: --explain looks in every feed, so an id this feed does not
+// have is no failure of this feed.
+func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *push.Recorder, fc *config.Feed, mode engine.Mode, f syncFlags, flog zerolog.Logger, searching bool) (res feedResult, err error) {
 	out := cmd.OutOrStdout()
 	obs := &syncObserver{LogProblems: engine.LogProblems{Log: flog}, cmd: cmd, feed: fc.Name, plan: mode == engine.ModePlan, explain: f.explain,
 		reading: noProgress{}, pushing: noProgress{}}
@@ -141,28 +174,33 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 	if f.explain != "" {
 		switch {
 		case err == nil && obs.explainErr == nil:
+			res = feedResult{ok: true, explained: true}
 			if f.jsonOut {
-				return true, json.NewEncoder(out).Encode(obs.explained)
+				return res, json.NewEncoder(out).Encode(obs.explained)
 			}
 			fmt.Fprintf(out, "%s: %s\n", fc.Name, obs.explained.String())
-			return true, nil
+			return res, nil
+		case err == nil && searching && errors.Is(obs.explainErr, tree.ErrUnknownProduct):
+			return feedResult{ok: true}, nil // another feed may have it
 		case err == nil:
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", fc.Name, obs.explainErr)
-			return false, nil
+			return feedResult{}, nil
 		}
 	}
 	if errors.Is(err, store.ErrDamaged) {
-		return false, err // every other feed would meet it too: exit 2
+		return feedResult{}, err // every other feed would meet it too: exit 2
 	}
-	ok = err == nil
+	res.ok = err == nil
+	res.changes = sum.Created + sum.Updated + sum.Deleted + sum.Unavailable
 	if err != nil {
 		flog.Error().Msg(err.Error())
 	}
 	var changes []planChange
 	if rec != nil {
 		if changes, err = describePlan(s.DB, fc.Name, rec.Ops, obs.truncated); err != nil {
-			return false, err
+			return feedResult{}, err
 		}
+		res.changes = len(rec.Ops)
 	}
 	if f.jsonOut {
 		line := any(sum)
@@ -172,11 +210,11 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 				Changes []planChange `json:"changes"`
 			}{sum, changes}
 		}
-		return ok, json.NewEncoder(out).Encode(line)
+		return res, json.NewEncoder(out).Encode(line)
 	}
 	printPlan(out, changes)
 	printSummary(out, sum)
-	return ok, nil
+	return res, nil
 }
 
 // syncObserver shows a run's progress, logs its problems, and keeps what
@@ -216,10 +254,22 @@ func (o *syncObserver) Pushed(n int) { o.pushing.Add(n) }
 
 func printSummary(w io.Writer, s engine.Summary) {
 	verb := map[engine.Mode]string{engine.ModePlan: "would be "}[s.Mode]
-	fmt.Fprintf(w, "%s: %d items → %d products; %s%d created, %d updated, %d unchanged, %d deleted, %d marked unavailable, %d failed",
-		s.Feed, s.Items, s.Products, verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
+	if s.Fetch == engine.FetchNotModified {
+		// Nothing was read: say so, with what the state holds.
+		fmt.Fprintf(w, "%s: not modified since the last run (the server answered 304); the state holds %s, %s%d sent (%d ms)\n",
+			s.Feed, plural(s.Products, "product"), verb, s.Created+s.Updated+s.Deleted+s.Unavailable, s.DurationMS)
+		if s.Error != "" {
+			fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: %s → %s; %s%d created, %d updated, %d unchanged, %d deleted, %d marked unavailable, %d failed",
+		s.Feed, plural(s.Items, "item"), plural(s.Products, "product"), verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, ", %d skipped", s.Skipped)
+	}
+	if s.Warnings > 0 {
+		fmt.Fprintf(w, ", %s (sent with a defect lint reports)", plural(s.Warnings, "warning"))
 	}
 	if s.Unconfirmed > 0 {
 		fmt.Fprintf(w, ", %d unconfirmed (sent again next run)", s.Unconfirmed)
@@ -235,4 +285,12 @@ func printSummary(w io.Writer, s engine.Summary) {
 	default:
 		fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
 	}
+}
+
+// plural is "1 item", "2 items".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
