@@ -326,3 +326,28 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Debug phase lines carry their durations with a unit.
+func TestPhaseDurationsHaveUnits(t *testing.T) {
+	t.Parallel()
+	dir := workspace(t, map[string]string{"books": "books.csv:variant"}, "")
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, bytes.Replace(raw, []byte("log: {level: info"), []byte("log: {level: debug"), 1), 0o644)
+	r := runBinary(t, nil, "sync", "-c", cfg)
+	n := 0
+	for _, line := range strings.Split(r.stderr, "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) != nil || l["took"] == nil {
+			continue
+		}
+		n++
+		s, ok := l["took"].(string)
+		if _, err := time.ParseDuration(s); !ok || err != nil {
+			t.Errorf("took %v has no unit: %s", l["took"], line)
+		}
+	}
+	if r.code != 0 || n < 2 {
+		t.Errorf("exit %d, %d phase lines with took:\n%s", r.code, n, r.stderr)
+	}
+}
