@@ -30,6 +30,8 @@ type Config struct {
 	Catalog Catalog `yaml:"catalog"`
 	Lint    Lint    `yaml:"lint"`
 	Feeds   []Feed  `yaml:"feeds"`
+	// Orders are orders exports synced as deals (see Orders).
+	Orders []Orders `yaml:"orders"`
 	// MemoryLimit is the Go heap's soft limit ("320MiB"; "0" for none).
 	// GOMEMLIMIT in the environment wins.
 	MemoryLimit string `yaml:"memory_limit"`
@@ -345,6 +347,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			if elem.Type() == reflect.TypeOf(Feed{}) {
 				elem.Set(reflect.ValueOf(FeedDefaults()))
 			}
+			if elem.Type() == reflect.TypeOf(Orders{}) {
+				elem.Set(reflect.ValueOf(OrdersDefaults()))
+			}
 			d.decode(c, elem, fmt.Sprintf("%s[%d]", path, i))
 		}
 	case reflect.Map:
@@ -524,6 +529,11 @@ func (c *Config) validate() []string {
 			bad(at+".on_missing", "%q needs catalog.mode rest: User.com's import cannot delete products (use unavailable, or mode rest after checking the README's warning on REST deletes)", f.OnMissing)
 		}
 	}
+	taken := map[string]string{}
+	for n, i := range names {
+		taken[n] = fmt.Sprintf("feeds[%d]", i)
+	}
+	c.validateOrders(bad, taken)
 	return p
 }
 
@@ -771,6 +781,11 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Feeds {
 		if !isRemote(c.Feeds[i].URL) {
 			c.Feeds[i].URL = abs(c.Feeds[i].URL)
+		}
+	}
+	for i := range c.Orders {
+		if !isRemote(c.Orders[i].URL) {
+			c.Orders[i].URL = abs(c.Orders[i].URL)
 		}
 	}
 }

@@ -257,3 +257,25 @@ func TestConfigRejectsBadSizesAndDurationsNamingTheKey(t *testing.T) {
 		}
 	})
 }
+
+// An orders entry's mistakes name their keys.
+func TestOrdersConfigErrorsNameTheKey(t *testing.T) {
+	good := "feeds: [{name: shop, url: x}]\norders:\n  - {name: o, url: o.csv, columns: {order_id: Id, status: Status, email: Mail, line_product: SKU}, stages: woocommerce, products_from: shop}\n"
+	if _, err := Parse([]byte(good)); err != nil {
+		t.Fatalf("a good orders entry: %v", err)
+	}
+	cases := map[string]string{
+		"feeds: [{name: shop, url: x}]\norders: [{name: shop, url: o.csv, columns: {order_id: Id, status: S, email: M, line_product: SKU}}]\n":                                                           `orders[0].name: "shop": already used by feeds[0]`,
+		"feeds: [{name: shop, url: x}]\norders: [{name: o, url: o.csv, columns: {status: S, email: M, line_product: SKU}}]\n":                                                                            "orders[0].columns.order_id",
+		"feeds: [{name: shop, url: x}]\norders: [{name: o, url: o.csv, columns: {order_id: Id, status: S, email: M, line_product: SKU}, stages: prestashop}]\n":                                          "orders[0].stages",
+		"feeds: [{name: shop, url: x}]\norders: [{name: o, url: o.csv, columns: {order_id: Id, status: S, email: M, line_product: SKU}, products_from: nosuch}]\n":                                       `orders[0].products_from: "nosuch": no such feed`,
+		"feeds: [{name: shop, url: x}]\norders: [{name: o, url: o.csv, columns: {order_id: Id, status: S, email: M, line_product: SKU}, user_id: phone}]\n":                                              "orders[0].user_id",
+		"feeds: [{name: shop, url: x}]\norders: [{name: o, url: o.csv, columns: {order_id: Id, status: S, email: M, line_product: SKU}, stages: {preset: woocommerce, statuses: {on-hold: nowhere}}}]\n": "orders[0].stages",
+	}
+	for yaml, want := range cases {
+		_, err := Parse([]byte(yaml))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want it to name %q", yaml, err, want)
+		}
+	}
+}

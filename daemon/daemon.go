@@ -95,6 +95,8 @@ type Daemon struct {
 // feedState is what the daemon knows of one feed; guarded by Daemon.mu.
 type feedState struct {
 	fc          config.Feed
+	oc          *config.Orders // an orders export (fc then holds its name, url and schedule)
+	keepIDs     bool           // an orders export maps its lines through this feed
 	entry       cron.EntryID
 	last        *engine.Summary
 	lastEnded   time.Time
@@ -142,10 +144,28 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 func (d *Daemon) apply(cfg *config.Config) error {
 	// Every schedule was parsed with the configuration: a bad one changes
 	// nothing, as the configuration is refused as a whole.
+	type entry struct {
+		fc      config.Feed
+		oc      *config.Orders
+		keepIDs bool
+	}
+	keep := map[string]bool{}
+	for _, o := range cfg.Orders {
+		keep[o.ProductsFrom] = o.ProductsFrom != ""
+	}
+	var entries []entry
 	for i := range cfg.Feeds {
 		if cfg.Feeds[i].Schedule.Schedule == nil {
 			return fmt.Errorf("feeds[%d].schedule: none", i)
 		}
+		entries = append(entries, entry{fc: cfg.Feeds[i], keepIDs: keep[cfg.Feeds[i].Name]})
+	}
+	for i := range cfg.Orders {
+		o := cfg.Orders[i]
+		if o.Schedule.Schedule == nil {
+			return fmt.Errorf("orders[%d].schedule: none", i)
+		}
+		entries = append(entries, entry{fc: config.Feed{Name: o.Name, URL: o.URL, Schedule: o.Schedule}, oc: &o})
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -153,13 +173,13 @@ func (d *Daemon) apply(cfg *config.Config) error {
 		// Runs holding a token of the old semaphore give it back there.
 		d.sem = make(chan struct{}, max(cfg.Run.Concurrency, 1))
 	}
-	order := make([]string, 0, len(cfg.Feeds))
-	for i := range cfg.Feeds {
-		fc := cfg.Feeds[i]
+	order := make([]string, 0, len(entries))
+	for _, e := range entries {
+		fc := e.fc
 		order = append(order, fc.Name)
 		fs, ok := d.feeds[fc.Name]
 		if ok && fs.fc.Schedule.Spec == fc.Schedule.Spec {
-			fs.fc = fc
+			fs.fc, fs.oc, fs.keepIDs = fc, e.oc, e.keepIDs
 			continue
 		}
 		if ok {
@@ -177,7 +197,7 @@ func (d *Daemon) apply(cfg *config.Config) error {
 			fs.lastSuccess = last
 			d.metrics.AddFeed(fc.Name, last)
 		}
-		fs.fc = fc
+		fs.fc, fs.oc, fs.keepIDs = fc, e.oc, e.keepIDs
 		name := fc.Name
 		l := cronLogger{d.feedLog(name)}
 		job := cron.NewChain(cron.Recover(l), cron.SkipIfStillRunning(l)).Then(cron.FuncJob(func() { d.runFeed(name, "schedule") }))
@@ -373,7 +393,7 @@ func (d *Daemon) runFeed(name, trigger string) {
 	d.running[name] = true
 	d.inflight.Add(1)
 	sem := d.sem
-	fc := fs.fc
+	fc, oc, keepIDs := fs.fc, fs.oc, fs.keepIDs
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
@@ -395,7 +415,7 @@ func (d *Daemon) runFeed(name, trigger string) {
 	}
 	log := d.feedLog(name)
 	log.Debug().Str("trigger", trigger).Msg("run started")
-	sum, err := d.syncOnce(&fc, log)
+	sum, err := d.syncOnce(&fc, oc, keepIDs, log)
 	<-sem
 	ended := time.Now()
 
@@ -423,7 +443,7 @@ func (d *Daemon) runFeed(name, trigger string) {
 }
 
 // syncOnce runs Syncer.Sync, turning a panic into a failed run.
-func (d *Daemon) syncOnce(fc *config.Feed, log zerolog.Logger) (sum engine.Summary, err error) {
+func (d *Daemon) syncOnce(fc *config.Feed, oc *config.Orders, keepIDs bool, log zerolog.Logger) (sum engine.Summary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error().Str("stack", string(debug.Stack())).Msgf("panic in sync: %v", r)
@@ -436,11 +456,15 @@ func (d *Daemon) syncOnce(fc *config.Feed, log zerolog.Logger) (sum engine.Summa
 	if d.opts.Metrics != nil {
 		ctx = push.WithObserver(ctx, d.opts.Metrics.ForFeed(fc.Name))
 	}
-	opts := engine.Options{Mode: engine.ModeSync, Log: log, UserAgent: d.opts.UserAgent}
+	opts := engine.Options{Mode: engine.ModeSync, Log: log, UserAgent: d.opts.UserAgent, KeepIDs: keepIDs}
 	sync := func(opts engine.Options) (sum engine.Summary, err error) {
 		serr := d.useState(ctx, 0, func(db *store.DB) error {
 			s := &engine.Syncer{DB: db, Sink: d.opts.Sink, Redact: d.opts.Redact}
-			sum, err = s.Sync(ctx, fc, opts)
+			if oc != nil {
+				sum, err = s.SyncOrders(ctx, oc, opts)
+			} else {
+				sum, err = s.Sync(ctx, fc, opts)
+			}
 			return nil
 		})
 		if serr != nil {

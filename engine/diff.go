@@ -21,6 +21,7 @@ type differ struct {
 	target string
 	policy string
 	resync bool
+	deal   bool // the products are orders' deals (push.Op.Deal)
 	// unresolved: ids of unfinished journal entries (plan, which does not
 	// fold them into the records as a sync does).
 	unresolved map[string]bool
@@ -97,7 +98,7 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		if len(p.Lines) > 0 {
 			line = p.Lines[0]
 		}
-		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Ref: opRef{hash: h, payload: payload, state: store.Live, line: line}}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Deal: d.deal, Ref: opRef{hash: h, payload: payload, state: store.Live, line: line}}
 		// Never block while holding the lookup's read transaction: a commit
 		// in the ack path may be waiting for it.
 		if d.try != nil && d.try(op) {

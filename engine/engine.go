@@ -80,9 +80,12 @@ type Summary struct {
 	// Warnings counts the defects products were sent with, each a lint
 	// rule (price-format, missing-price, url-format): lint calls them
 	// errors, the catalog takes them.
-	Warnings int    `json:"warnings"`
-	Bytes    int64  `json:"bytes"`
-	Started  string `json:"started"`
+	Warnings int `json:"warnings"`
+	// UnknownProducts counts the order lines (orders exports) whose product
+	// the products_from feed does not have: sent as given, with a warning.
+	UnknownProducts int    `json:"unknown_products,omitempty"`
+	Bytes           int64  `json:"bytes"`
+	Started         string `json:"started"`
 	// Unconfirmed counts products the catalog's import neither confirmed nor
 	// listed as failed: they are sent again on the next run.
 	Unconfirmed int `json:"unconfirmed,omitempty"`
@@ -108,6 +111,9 @@ type Options struct {
 	Observer Observer
 	// WrapBody wraps the feed's bytes before parsing (progress bars).
 	WrapBody func(io.Reader) io.Reader
+	// KeepIDs keeps the feed's product ids in the state (store.PutIDs):
+	// set it for a feed an orders export maps its lines through.
+	KeepIDs bool
 }
 
 // Observer is told what a run does as it happens, from the run's own
@@ -178,6 +184,12 @@ type opRef struct {
 // the state, push what changed, and commit what the sink acknowledged. The
 // returned Summary is filled in as far as the run got, also on error.
 func (s *Syncer) Sync(ctx context.Context, fc *config.Feed, opts Options) (Summary, error) {
+	return s.syncOne(ctx, fc, nil, opts)
+}
+
+// syncOne runs Sync of a product feed (oc nil) or SyncOrders of the orders
+// export oc (fc its fetch settings).
+func (s *Syncer) syncOne(ctx context.Context, fc *config.Feed, oc *config.Orders, opts Options) (Summary, error) {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -185,7 +197,7 @@ func (s *Syncer) Sync(ctx context.Context, fc *config.Feed, opts Options) (Summa
 	start := now()
 	sum := Summary{Feed: fc.Name, Mode: opts.Mode, Started: start.UTC().Format(time.RFC3339)}
 	touched := false
-	err := s.redactErr(s.sync(ctx, fc, opts, &sum, &touched))
+	err := s.redactErr(s.sync(ctx, fc, oc, opts, &sum, &touched))
 	if err != nil && ctx.Err() != nil {
 		// Whatever failed once the run was stopped failed because it was
 		// (a reader may not wrap the context's error).

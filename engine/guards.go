@@ -24,7 +24,7 @@ type removals struct {
 // do with each, and applies the guards on the whole of it: zero products,
 // and max_delete. The product ids are known once every item was added, so
 // this runs before the first operation is sent.
-func (r *run) planRemovals(b *tree.Builder, skipped map[string]bool) (removals, error) {
+func (r *run) planRemovals(b source, skipped map[string]bool) (removals, error) {
 	fc, opts, maxDelete := r.fc, r.opts, r.fc.MaxDelete
 	var rm removals
 	// A product whose row was skipped with a problem (bad text, too long)

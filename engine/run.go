@@ -39,10 +39,28 @@ type run struct {
 	resp        *feed.Response
 	bodyHex     string         // hash of the whole body
 	readProbs   []feed.Problem // the reader's
+
+	// orders: the run syncs an orders export's deals (see orders.go);
+	// nil for a product feed.
+	orders *config.Orders
 }
 
-func (s *Syncer) sync(ctx context.Context, fc *config.Feed, opts Options, sum *Summary, touched *bool) error {
-	r := &run{s: s, fc: fc, opts: opts, obs: opts.Observer, sum: sum, log: opts.Log, now: opts.Now,
+// source is what a run's products come from: a product feed's
+// tree.Builder, or an orders export's deals (dealSource).
+type source interface {
+	Items() int
+	Problems() []feed.Problem
+	Skipped() int
+	Warnings() []feed.Problem
+	WarningCount() int
+	HasProduct(id string) bool
+	ProductIDs() int
+	Finish(emit func(*tree.Product) error) error
+	Close() error
+}
+
+func (s *Syncer) sync(ctx context.Context, fc *config.Feed, oc *config.Orders, opts Options, sum *Summary, touched *bool) error {
+	r := &run{s: s, fc: fc, orders: oc, opts: opts, obs: opts.Observer, sum: sum, log: opts.Log, now: opts.Now,
 		target: s.Sink.Target(), write: opts.Mode != ModePlan}
 	if r.now == nil {
 		r.now = time.Now
@@ -77,7 +95,13 @@ func (r *run) do(ctx context.Context) error {
 		return r.succeed(r.meta.BodyHash)
 	}
 	defer r.resp.Body.Close()
-	b, err := r.build(ctx)
+	var b source
+	var err error
+	if r.orders != nil {
+		b, err = r.buildDeals(ctx)
+	} else {
+		b, err = r.buildProducts(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -129,7 +153,19 @@ func (r *run) settle() error {
 		return fmt.Errorf("read state: %w", err)
 	}
 	r.fingerprint = r.s.configFingerprint(r.fc)
+	if r.orders != nil {
+		r.fingerprint = ordersFingerprint(r.fingerprint, r.orders)
+	}
 	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && r.meta.ConfigSHA256 == r.fingerprint
+	if r.opts.KeepIDs && r.shortcuts {
+		// The ids are kept by a run that reads the feed: the first run
+		// that keeps them reads it.
+		has, err := r.s.DB.HasIDs(name)
+		if err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		r.shortcuts = has
+	}
 	return nil
 }
 
@@ -190,9 +226,26 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	return b, nil
 }
 
+// buildProducts builds a product feed's products and, for a feed that
+// orders map their lines through (Options.KeepIDs), keeps its product ids.
+func (r *run) buildProducts(ctx context.Context) (source, error) {
+	b, err := r.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unchanged := r.shortcuts && r.bodyHex == r.meta.BodyHash
+	if r.opts.KeepIDs && r.write && !unchanged {
+		if err := r.s.DB.PutIDs(r.fc.Name, b.EachID); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("record product ids: %w", err)
+		}
+	}
+	return b, nil
+}
+
 // unchanged ends a run whose body is byte for byte the last finished
 // run's: the products are counted and observed, nothing is diffed.
-func (r *run) unchanged(b *tree.Builder) error {
+func (r *run) unchanged(b source) error {
 	r.sum.Fetch = FetchUnchangedBody
 	_ = b.Finish(func(p *tree.Product) error {
 		r.sum.Products++
@@ -207,7 +260,7 @@ func (r *run) unchanged(b *tree.Builder) error {
 
 // guard decides the removals and applies the guards on the whole diff,
 // before anything is sent: a refused run sends nothing.
-func (r *run) guard(b *tree.Builder) (removals, error) {
+func (r *run) guard(b source) (removals, error) {
 	rm, err := r.planRemovals(b, feed.SkippedIDs(r.readProbs))
 	if err != nil {
 		r.report(b, nil)
@@ -227,9 +280,9 @@ func (r *run) guard(b *tree.Builder) (removals, error) {
 
 // declareAttributes declares the typed attributes, once per feed and
 // catalog, before the first push.
-func (r *run) declareAttributes(ctx context.Context, b *tree.Builder) error {
+func (r *run) declareAttributes(ctx context.Context, b source) error {
 	d, ok := r.s.Sink.(push.AttributeDeclarer)
-	if !ok || !r.write || r.meta.Attributes {
+	if !ok || !r.write || r.meta.Attributes || r.orders != nil {
 		return nil
 	}
 	if err := d.DeclareAttributes(ctx, push.ProductAttributes); err != nil {
@@ -245,7 +298,7 @@ func (r *run) declareAttributes(ctx context.Context, b *tree.Builder) error {
 // push diffs the products against the state and sends what changed, then
 // the removals: intent before effect (intentStage), acknowledgement before
 // commit (committer).
-func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
+func (r *run) push(ctx context.Context, b source, rm removals) error {
 	r.touched = true
 	c := newCommitter(r.s.DB, r.fc.Name, r.write, r.now)
 	c.redact = r.s.redact
@@ -260,7 +313,7 @@ func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
 	go st.run()
 
 	diffStart := time.Now()
-	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync,
+	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync, deal: r.orders != nil,
 		unresolved: r.unresolved, send: st.send, try: st.trySend}
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
 		return b.Finish(func(p *tree.Product) error {
@@ -314,7 +367,7 @@ func (r *run) push(ctx context.Context, b *tree.Builder, rm removals) error {
 
 // report counts the run's problems — the reader's, the builder's and the
 // intent stage's — and hands each to the observer.
-func (r *run) report(b *tree.Builder, st *intentStage) {
+func (r *run) report(b source, st *intentStage) {
 	problems := append(append([]feed.Problem(nil), r.readProbs...), b.Problems()...)
 	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
 	if st != nil {

@@ -17,6 +17,7 @@ import (
 //
 //	{"op":"upsert","id":"<custom_id>","product":{...payload...}}
 //	{"op":"delete","id":"<custom_id>"}
+//	{"op":"deal","id":"<order id>","deal":{...deal payload...}}
 //
 // Lines are written in batches; a batch is flushed and fsynced before its
 // operations are acknowledged, so an acknowledged operation is on disk.
@@ -57,6 +58,9 @@ func NewFileSink(path string) *FileSink {
 // Target names the file.
 func (s *FileSink) Target() string { return "file:" + s.path }
 
+// SendsDeals: deals are lines of their own ({"op":"deal",...}).
+func (s *FileSink) SendsDeals() bool { return true }
+
 // Close does nothing: each Apply opens and closes the file.
 func (s *FileSink) Close() error { return nil }
 
@@ -76,6 +80,16 @@ func AppendLine(b []byte, op Op) ([]byte, error) {
 	if op.Kind == Delete {
 		b = append(b, `{"op":"delete","id":`...)
 		b = append(b, id...)
+		return append(b, '}'), nil
+	}
+	if op.Deal {
+		if p := op.Payload; len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' || bytes.IndexByte(p, '\n') >= 0 {
+			return nil, fmt.Errorf("deal is not a JSON object on one line")
+		}
+		b = append(b, `{"op":"deal","id":`...)
+		b = append(b, id...)
+		b = append(b, `,"deal":`...)
+		b = append(b, op.Payload...)
 		return append(b, '}'), nil
 	}
 	if p := op.Payload; len(p) < 2 || p[0] != '{' || p[len(p)-1] != '}' || bytes.IndexByte(p, '\n') >= 0 {

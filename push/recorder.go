@@ -30,3 +30,6 @@ func (r *Recorder) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 	}
 	return ctx.Err()
 }
+
+// SendsDeals: plan records deals as it records products.
+func (r *Recorder) SendsDeals() bool { return true }

@@ -34,6 +34,10 @@ type Op struct {
 	Kind    Kind
 	ID      string // the product's custom_id
 	Payload []byte // canonical JSON object, valid and on one line (sinks do not re-parse it); nil for Delete
+	// Deal marks an order's deal (User.com's deals pipeline) rather than a
+	// product: the JSONL sink writes {"op":"deal",...}; a sink that cannot
+	// send deals refuses the operation (DealsUnsupported).
+	Deal bool
 	// Ref is opaque to sinks and handed back in the Result (the caller keeps
 	// the hash to commit there).
 	Ref any
@@ -81,3 +85,11 @@ func IsRejected(err error) bool {
 	var r *RejectedError
 	return errors.As(err, &r)
 }
+
+// DealSender is a sink that sends orders' deals (Op.Deal) as well as
+// products.
+type DealSender interface{ SendsDeals() bool }
+
+// ErrDealsUnsupported is the rejection of a deal by a sink that sends only
+// products.
+var ErrDealsUnsupported = errors.New("this catalog sink does not send deals yet: sync orders into the file catalog (catalog.kind: file)")

@@ -67,8 +67,17 @@ type Product struct {
 	Truncated []string
 
 	fields  []payloadField // sorted by key, keys unique; nil when made from a map
+	raw     []byte         // canonical JSON, when made by RawProduct
 	once    sync.Once
 	payload map[string]any
+}
+
+// RawProduct makes a product from its payload as canonical JSON (an object,
+// keys sorted, as JSON writes them), which AppendJSON gives back as it is:
+// other sources than a Builder (an orders export's deals) go through the
+// same diff and push without a decode. Payload decodes it on first use.
+func RawProduct(id string, canonical []byte) *Product {
+	return &Product{ID: id, raw: canonical}
 }
 
 // NewProduct makes a product from a payload map (strings, json.Numbers,
@@ -83,6 +92,14 @@ func NewProduct(id string, payload map[string]any) *Product {
 // The map is made once; callers must not change it.
 func (p *Product) Payload() map[string]any {
 	p.once.Do(func() {
+		if p.raw != nil {
+			d := json.NewDecoder(bytes.NewReader(p.raw))
+			d.UseNumber()
+			if err := d.Decode(&p.payload); err != nil {
+				p.payload = map[string]any{}
+			}
+			return
+		}
 		p.payload = make(map[string]any, len(p.fields))
 		for _, f := range p.fields {
 			p.payload[f.key] = f.value()
@@ -127,6 +144,9 @@ func (p *Product) JSON() []byte { return p.AppendJSON(nil) }
 // AppendJSON appends the JSON of the payload to dst: a caller that only
 // hashes it can reuse one buffer for every product.
 func (p *Product) AppendJSON(dst []byte) []byte {
+	if p.raw != nil {
+		return append(dst, p.raw...)
+	}
 	fields := p.fields
 	if fields == nil {
 		var ok bool

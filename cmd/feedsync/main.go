@@ -112,6 +112,8 @@ errors); 2 usage or configuration error.`,
 		newTransformCmd(),
 		newStateCmd(),
 		newVersionCmd(),
+		newUserIDCmd(),
+		newIDsCmd(),
 	)
 	return root
 }

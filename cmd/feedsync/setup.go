@@ -191,3 +191,72 @@ func selectFeeds(cfg *config.Config, names []string) ([]*config.Feed, error) {
 	}
 	return out, nil
 }
+
+// syncTarget is one thing sync, resync and plan run: a product feed, or an
+// orders export.
+type syncTarget struct {
+	name, url string
+	feed      *config.Feed
+	orders    *config.Orders
+	keepIDs   bool // an orders export maps its lines through this feed
+}
+
+// selectTargets returns the product feeds and orders exports named (all of
+// them when none is): the feeds first, so that the product ids orders map
+// through are fresh.
+func selectTargets(cfg *config.Config, names []string) ([]syncTarget, error) {
+	if len(cfg.Feeds) == 0 && len(cfg.Orders) == 0 {
+		return nil, cfg.RequireFeeds()
+	}
+	keep := map[string]bool{}
+	for _, o := range cfg.Orders {
+		if o.ProductsFrom != "" {
+			keep[o.ProductsFrom] = true
+		}
+	}
+	feed := func(f *config.Feed) syncTarget {
+		return syncTarget{name: f.Name, url: f.URL, feed: f, keepIDs: keep[f.Name]}
+	}
+	order := func(o *config.Orders) syncTarget { return syncTarget{name: o.Name, url: o.URL, orders: o} }
+	var out []syncTarget
+	if len(names) == 0 {
+		for i := range cfg.Feeds {
+			out = append(out, feed(&cfg.Feeds[i]))
+		}
+		for i := range cfg.Orders {
+			out = append(out, order(&cfg.Orders[i]))
+		}
+		return out, nil
+	}
+	var fs, os []syncTarget
+	for _, n := range names {
+		if f, ok := cfg.Feed(n); ok {
+			fs = append(fs, feed(f))
+			continue
+		}
+		if o, ok := cfg.Order(n); ok {
+			os = append(os, order(o))
+			continue
+		}
+		var known []string
+		for _, f := range cfg.Feeds {
+			known = append(known, f.Name)
+		}
+		for _, o := range cfg.Orders {
+			known = append(known, o.Name)
+		}
+		return nil, usagef("no feed named %q in %s (configured: %v)", n, cfg.Path, known)
+	}
+	return append(fs, os...), nil
+}
+
+// countFeeds counts the product feeds among targets.
+func countFeeds(targets []syncTarget) int {
+	n := 0
+	for _, t := range targets {
+		if t.feed != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -226,6 +226,9 @@ func knownFeed(cfg *config.Config, db *store.DB, name string) error {
 	if _, ok := cfg.Feed(name); ok {
 		return nil
 	}
+	if _, ok := cfg.Order(name); ok {
+		return nil
+	}
 	inState, err := db.Feeds()
 	if err != nil {
 		return err
@@ -233,9 +236,12 @@ func knownFeed(cfg *config.Config, db *store.DB, name string) error {
 	if slices.Contains(inState, name) {
 		return nil
 	}
-	known := make([]string, 0, len(cfg.Feeds)+len(inState))
+	known := make([]string, 0, len(cfg.Feeds)+len(cfg.Orders)+len(inState))
 	for _, f := range cfg.Feeds {
 		known = append(known, f.Name)
+	}
+	for _, o := range cfg.Orders {
+		known = append(known, o.Name)
 	}
 	for _, n := range inState {
 		if !slices.Contains(known, n) {

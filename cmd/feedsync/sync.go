@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/feedsync/feedsync/config"
 	"github.com/feedsync/feedsync/engine"
 	"github.com/feedsync/feedsync/push"
 	"github.com/feedsync/feedsync/store"
@@ -75,7 +74,7 @@ func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) 
 	if err != nil {
 		return err
 	}
-	feeds, err := selectFeeds(cfg, names)
+	targets, err := selectTargets(cfg, names)
 	if err != nil {
 		return err
 	}
@@ -104,14 +103,17 @@ func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	failed, changes, explained := 0, 0, 0
-	for _, fc := range feeds {
+	for _, t := range targets {
+		if f.explain != "" && t.orders != nil {
+			continue // --explain explains products
+		}
 		s := &engine.Syncer{DB: db, Sink: sink, Redact: redactor(cfg).String}
 		var rec *push.Recorder
 		if mode == engine.ModePlan {
 			rec = push.NewRecorder(planTarget)
 			s.Sink = rec
 		}
-		res, err := syncFeed(ctx, cmd, s, rec, fc, mode, f, log.With().Str("feed", fc.Name).Logger(), len(names) == 0)
+		res, err := syncFeed(ctx, cmd, s, rec, t, mode, f, log.With().Str("feed", t.name).Logger(), len(names) == 0)
 		if err != nil {
 			return err
 		}
@@ -130,10 +132,10 @@ func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) 
 		return interrupted{errors.New("interrupted: the state holds what the catalog acknowledged; the next run goes on from there")}
 	}
 	if failed > 0 {
-		return failedError{fmt.Sprintf("%d of %s failed", failed, plural(len(feeds), "feed"))}
+		return failedError{fmt.Sprintf("%d of %s failed", failed, plural(len(targets), "feed"))}
 	}
 	if f.explain != "" && explained == 0 {
-		return failedError{fmt.Sprintf("no feed has a product or item_group_id %q (searched %s)", f.explain, plural(len(feeds), "feed"))}
+		return failedError{fmt.Sprintf("no feed has a product or item_group_id %q (searched %s)", f.explain, plural(countFeeds(targets), "feed"))}
 	}
 	if f.exitCode && changes > 0 {
 		return failedError{fmt.Sprintf("plan: %s would change the catalog (--exit-code)", plural(changes, "operation"))}
@@ -154,21 +156,27 @@ type feedResult struct {
 //
 // searching: --explain looks in every feed, so an id this feed does not
 // have is no failure of this feed.
-func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *push.Recorder, fc *config.Feed, mode engine.Mode, f syncFlags, flog zerolog.Logger, searching bool) (res feedResult, err error) {
+func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *push.Recorder, t syncTarget, mode engine.Mode, f syncFlags, flog zerolog.Logger, searching bool) (res feedResult, err error) {
 	out := cmd.OutOrStdout()
-	obs := &syncObserver{LogProblems: engine.LogProblems{Log: flog}, cmd: cmd, feed: fc.Name, plan: mode == engine.ModePlan, explain: f.explain,
+	name := t.name
+	obs := &syncObserver{LogProblems: engine.LogProblems{Log: flog}, cmd: cmd, feed: name, plan: mode == engine.ModePlan, explain: f.explain,
 		reading: noProgress{}, pushing: noProgress{}}
 	// Only plan lists the cut fields, and only of the products it would
 	// send: a sync keeps no per-product map.
 	if obs.plan {
 		obs.truncated = map[string][]string{}
 	}
-	opts := engine.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(), Observer: obs}
+	opts := engine.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(), Observer: obs, KeepIDs: t.keepIDs}
 	opts.WrapBody = func(r io.Reader) io.Reader {
-		obs.reading = newProgress(cmd, localSize(fc.URL), fc.Name+": reading feed", unitBytes)
+		obs.reading = newProgress(cmd, localSize(t.url), name+": reading feed", unitBytes)
 		return obs.reading.Reader(r)
 	}
-	sum, err := s.Sync(ctx, fc, opts)
+	var sum engine.Summary
+	if t.orders != nil {
+		sum, err = s.SyncOrders(ctx, t.orders, opts)
+	} else {
+		sum, err = s.Sync(ctx, t.feed, opts)
+	}
 	obs.reading.Done()
 	obs.pushing.Done()
 	if f.explain != "" {
@@ -178,12 +186,12 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 			if f.jsonOut {
 				return res, json.NewEncoder(out).Encode(obs.explained)
 			}
-			fmt.Fprintf(out, "%s: %s\n", fc.Name, obs.explained.String())
+			fmt.Fprintf(out, "%s: %s\n", name, obs.explained.String())
 			return res, nil
 		case err == nil && searching && errors.Is(obs.explainErr, tree.ErrUnknownProduct):
 			return feedResult{ok: true}, nil // another feed may have it
 		case err == nil:
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", fc.Name, obs.explainErr)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", name, obs.explainErr)
 			return feedResult{}, nil
 		}
 	}
@@ -197,7 +205,7 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 	}
 	var changes []planChange
 	if rec != nil {
-		if changes, err = describePlan(s.DB, fc.Name, rec.Ops, obs.truncated); err != nil {
+		if changes, err = describePlan(s.DB, name, rec.Ops, obs.truncated); err != nil {
 			return feedResult{}, err
 		}
 		res.changes = len(rec.Ops)
@@ -213,7 +221,11 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 		return res, json.NewEncoder(out).Encode(line)
 	}
 	printPlan(out, changes)
-	printSummary(out, sum)
+	if t.orders != nil {
+		printSummaryOf(out, sum, "order", "deal")
+	} else {
+		printSummary(out, sum)
+	}
 	return res, nil
 }
 
@@ -252,19 +264,23 @@ func (o *syncObserver) Truncated(id string, fields []string) {
 
 func (o *syncObserver) Pushed(n int) { o.pushing.Add(n) }
 
-func printSummary(w io.Writer, s engine.Summary) {
+func printSummary(w io.Writer, s engine.Summary) { printSummaryOf(w, s, "item", "product") }
+
+// printSummaryOf prints the summary line of a run whose input has items
+// (or orders) and whose output products (or deals).
+func printSummaryOf(w io.Writer, s engine.Summary, item, product string) {
 	verb := map[engine.Mode]string{engine.ModePlan: "would be "}[s.Mode]
 	if s.Fetch == engine.FetchNotModified {
 		// Nothing was read: say so, with what the state holds.
 		fmt.Fprintf(w, "%s: not modified since the last run (the server answered 304); the state holds %s, %s%d sent (%d ms)\n",
-			s.Feed, plural(s.Products, "product"), verb, s.Created+s.Updated+s.Deleted+s.Unavailable, s.DurationMS)
+			s.Feed, plural(s.Products, product), verb, s.Created+s.Updated+s.Deleted+s.Unavailable, s.DurationMS)
 		if s.Error != "" {
 			fmt.Fprintf(w, "%s: FAILED: %s\n", s.Feed, s.Error)
 		}
 		return
 	}
 	fmt.Fprintf(w, "%s: %s → %s; %s%d created, %d updated, %d unchanged, %d deleted, %d marked unavailable, %d failed",
-		s.Feed, plural(s.Items, "item"), plural(s.Products, "product"), verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
+		s.Feed, plural(s.Items, item), plural(s.Products, product), verb, s.Created, s.Updated, s.Unchanged, s.Deleted, s.Unavailable, s.Failed)
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, ", %d skipped", s.Skipped)
 	}
