@@ -225,6 +225,7 @@ func replayJSONL(t *testing.T, path string) map[string]string {
 			Op      string          `json:"op"`
 			ID      string          `json:"id"`
 			Product json.RawMessage `json:"product"`
+			Deal    json.RawMessage `json:"deal"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			t.Fatalf("%s line %d is not a whole operation (%v): %.120q", path, n, err, sc.Text())
@@ -234,6 +235,8 @@ func replayJSONL(t *testing.T, path string) map[string]string {
 			out[line.ID] = string(line.Product)
 		case "delete":
 			delete(out, line.ID)
+		case "deal":
+			out["deal:"+line.ID] = string(line.Deal) // orders' deals: never deleted
 		default:
 			t.Fatalf("%s line %d: op %q", path, n, line.Op)
 		}

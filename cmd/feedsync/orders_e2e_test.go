@@ -107,7 +107,7 @@ func TestOrdersBecomeDealsAndOnlyChangesTravel(t *testing.T) {
 	// plan shows the stage change before a sync sends it.
 	setOrdersExport(t, dir, strings.Replace(string(raw), "1041,processing", "1041,completed", 1))
 	r = runBinary(t, nil, "plan", "-c", cfg, "shop-orders")
-	if r.code != 0 || !strings.Contains(r.stdout, "1041") || !strings.Contains(r.stdout, "stage_name") {
+	if r.code != 0 || !strings.Contains(r.stdout, "order 1041: placed → fulfilled") {
 		t.Errorf("plan of a stage change: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -101,6 +101,65 @@ func printPlan(w io.Writer, changes []planChange) {
 	}
 }
 
+// printDealPlan prints plan's changes of an orders export: a deal's stage
+// move first (order 1042: placed → fulfilled), then its other fields.
+func printDealPlan(w io.Writer, changes []planChange) {
+	for _, c := range changes {
+		var stage string
+		var rest []string
+		for _, f := range c.Fields {
+			switch {
+			case f.Field == "stage_name" && c.Op == "create":
+				stage = fmt.Sprint(f.New)
+			case f.Field == "stage_name":
+				stage = fmt.Sprintf("%v → %v", orNone(f.Old), orNone(f.New))
+			case c.Op != "create":
+				rest = append(rest, fmt.Sprintf("%s: %s → %s", f.Field, short(f.Old), short(f.New)))
+			}
+		}
+		switch {
+		case c.Op == "create":
+			fmt.Fprintf(w, "  order %s: new deal, %s\n", c.ID, orNone(stage))
+		case stage != "" && len(rest) > 0:
+			fmt.Fprintf(w, "  order %s: %s  (%s)\n", c.ID, stage, strings.Join(rest, "; "))
+		case stage != "":
+			fmt.Fprintf(w, "  order %s: %s\n", c.ID, stage)
+		default:
+			fmt.Fprintf(w, "  order %s: %s\n", c.ID, strings.Join(rest, "; "))
+		}
+	}
+}
+
+// withNewStages gives each new deal of changes its stage, from the payload
+// plan would send.
+func withNewStages(changes []planChange, rec *push.Recorder) []planChange {
+	if rec == nil {
+		return changes
+	}
+	stage := map[string]any{}
+	for _, op := range rec.Ops {
+		var d struct {
+			Stage any `json:"stage_name"`
+		}
+		if op.Kind == push.Create && json.Unmarshal(op.Payload, &d) == nil {
+			stage[op.ID] = d.Stage
+		}
+	}
+	for i := range changes {
+		if s, ok := stage[changes[i].ID]; ok && changes[i].Op == "create" && len(changes[i].Fields) == 0 {
+			changes[i].Fields = []fieldChange{{Field: "stage_name", New: s}}
+		}
+	}
+	return changes
+}
+
+func orNone(v any) string {
+	if v == nil || v == "" {
+		return "∅"
+	}
+	return fmt.Sprint(v)
+}
+
 func short(v any) string {
 	if v == nil {
 		return "∅"

@@ -220,7 +220,11 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 		}
 		return res, json.NewEncoder(out).Encode(line)
 	}
-	printPlan(out, changes)
+	if t.orders != nil {
+		printDealPlan(out, withNewStages(changes, rec))
+	} else {
+		printPlan(out, changes)
+	}
 	if t.orders != nil {
 		printSummaryOf(out, sum, "order", "deal")
 	} else {
