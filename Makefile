@@ -79,7 +79,7 @@ fuzz:
 # items/s and peak RSS against the targets. Not part of `make test`.
 .PHONY: bench-e2e profile soak
 bench-e2e: $(BENCH_DIR)/feed-1m.xml $(BENCH_DIR)/feed-1m.tsv
-	$(GO) test -tags benche2e -run TestBenchE2E -count=1 -timeout 60m -v ./cmd/feedsync | grep -v '^=== \|^--- \|^PASS\|^ok '
+	$(GO) test -tags benche2e -run 'TestBench(Orders)?E2E' -count=1 -timeout 60m -v ./cmd/feedsync | grep -v '^=== \|^--- \|^PASS\|^ok '
 
 # CPU and heap profiles of the no-change bench scenario, into out/profile/.
 profile: build $(BENCH_DIR)/feed-1m.xml

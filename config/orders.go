@@ -154,9 +154,7 @@ func (o *Orders) OrdersConfig() orders.Config {
 // validateOrders checks the orders: entries; names share one namespace
 // with the feeds (each has its state under its name).
 func (c *Config) validateOrders(bad func(path, format string, args ...any), names map[string]string) {
-	if len(c.Orders) > 0 && c.Catalog.Kind == "usercom" {
-		bad("orders", "deals are sent to the file catalog only in this version (catalog.kind: file); User.com's deals endpoint is not wired yet")
-	}
+
 	for i := range c.Orders {
 		o := &c.Orders[i]
 		at := fmt.Sprintf("orders[%d]", i)

@@ -10,8 +10,8 @@ import (
 // Implementations must be safe for concurrent use and return quickly.
 type Observer interface {
 	// Request reports one HTTP request: op is "create", "update", "delete",
-	// "lookup", "import", "import-status" or "attributes"; status is the HTTP
-	// status, 0 for a transport error (timeout, reset).
+	// "lookup", "import", "import-status", "attributes", "deal" or "user";
+	// status is the HTTP status, 0 for a transport error (timeout, reset).
 	Request(op string, status int, elapsed time.Duration)
 	// Retry reports that a request is about to be retried and why
 	// ("429", "5xx", "timeout", "connection", or "not-json" for a 2xx

@@ -92,4 +92,4 @@ type DealSender interface{ SendsDeals() bool }
 
 // ErrDealsUnsupported is the rejection of a deal by a sink that sends only
 // products.
-var ErrDealsUnsupported = errors.New("this catalog sink does not send deals yet: sync orders into the file catalog (catalog.kind: file)")
+var ErrDealsUnsupported = errors.New("this catalog sink does not send deals: sync orders into the file catalog or User.com")

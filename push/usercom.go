@@ -233,10 +233,12 @@ func (s *UserCom) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) er
 		defer mu.Unlock()
 		ack(r)
 	}
+	products := s.applyImport
 	if s.cfg.Mode == ModeREST {
-		return s.applyREST(ctx, ops, report)
+		products = s.applyREST
 	}
-	return s.applyImport(ctx, ops, report)
+	// Deals (Op.Deal) go one request each in either mode (deals.go).
+	return s.applyWithDeals(ctx, ops, report, products)
 }
 
 // call sends r through the decorators and turns 401/403 into *AuthError.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/feedsync/feedsync/push/pushtest"
 )
 
 // ordersWorkspace is a workspace with the demo shop feed under policy and
@@ -192,5 +194,54 @@ func TestIDsExportAndCheck(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "parent   TEE-RED-S → TEE-BASIC") || !strings.Contains(r.stdout, "unknown  NOPE-1") ||
 		!strings.Contains(r.stdout, "1 known as they are, 1 known by their parent's id, 1 unknown") {
 		t.Errorf("ids check: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Orders reach User.com as deals (the fake API): the variant's parent id,
+// stage ids from the config, and a guest's user created on the refusal,
+// without the e-mail; a second run sends nothing.
+func TestOrdersToUserCom(t *testing.T) {
+	t.Parallel()
+	fake := pushtest.NewServer(pushtest.Options{})
+	defer fake.Close()
+	dir := workspace(t, map[string]string{"shop": "shop.xml:parent"}, "")
+	setOrdersExport(t, dir, "shop-orders.csv")
+	for _, id := range []string{"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"} { // Jane's User ID
+		fake.PutUser(id, map[string]string{"custom_id": id})
+	}
+	cfg := filepath.Join(dir, "feedsync.yaml")
+	raw, _ := os.ReadFile(cfg)
+	body := strings.Replace(string(raw), "catalog: {kind: file, path: out/catalog.jsonl}",
+		fmt.Sprintf("catalog: {kind: usercom, url: %q, token_env: USERCOM_API_TOKEN, mode: rest, retries: 2}", fake.URL), 1)
+	body += `orders:
+  - name: shop-orders
+    url: orders.csv
+    columns: {order_id: Order Number, status: Order Status, email: Billing Email, total: Order Total,
+              currency: Currency, placed: Order Date, line_product: SKU, line_quantity: Quantity, line_value: Line Total}
+    pipeline_id: 3
+    stages: {preset: woocommerce, stages: {placed: {id: 11, status: 1}, fulfilled: {id: 12, status: 2}, cancelled: {id: 13, status: 3}}}
+    products_from: shop
+`
+	os.WriteFile(cfg, []byte(body), 0o644)
+	env := []string{"USERCOM_API_TOKEN=" + pushtest.Token}
+	r := runBinary(t, env, "sync", "--json", "-c", cfg)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	d := fake.Deals()
+	if len(d) != 4 || d["1043"]["stage"] != "11" || d["1040"]["stage"] != "12" || d["1042"]["status"] != "3" || d["1040"]["pipeline"] != "3" {
+		t.Errorf("deals: %v", d)
+	}
+	if !strings.Contains(d["1040"]["order_products"], "TEE-BASIC") {
+		t.Errorf("1040's products: %s", d["1040"]["order_products"])
+	}
+	guest := sha256.Sum256([]byte("guest.buyer@example.org"))
+	u, ok := fake.Users()[hex.EncodeToString(guest[:])]
+	if !ok || u["email"] != "" {
+		t.Errorf("the guest's user: %v (created: %v); want created without an e-mail", u, ok)
+	}
+	before := len(fake.Requests())
+	if r := runBinary(t, env, "sync", "-c", cfg, "shop-orders"); r.code != 0 || len(fake.Requests()) != before {
+		t.Errorf("second run: exit %d, %d requests\n%s", r.code, len(fake.Requests())-before, r.stderr)
 	}
 }

@@ -14,7 +14,11 @@
 // DELETE answer 404 for an unknown id; POST products/import/ parses the
 // multipart CSV with its column_mapping and separator, and GET
 // import/status/ reports the counts and at most 50 rows_with_errors; POST
-// attributes/ defines typed attributes and refuses a second definition (400).
+// attributes/ defines typed attributes and refuses a second definition (400);
+// POST deals/update_or_create/ merges a deal and refuses one whose
+// user_custom_id names no user (400 naming it, or 404 with
+// Options.MissingUserStatus); POST users/update_or_create/ creates or
+// updates a user by custom_id.
 //
 // Import rule: pushtest imports no feedsync package, so that it imitates
 // the wire protocol rather than push's code. Only tests import it (push's,

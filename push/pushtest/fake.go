@@ -82,6 +82,17 @@ type Options struct {
 	// Reject answers 400 with the message it returns to a POST or PUT of a
 	// product.
 	Reject func(fields map[string]string) string
+	// RejectDeal answers 400 with the message it returns to a POST
+	// deals/update_or_create/; RejectUser likewise to a POST
+	// users/update_or_create/. Both see the fields in Catalog's text form.
+	RejectDeal func(fields map[string]string) string
+	RejectUser func(fields map[string]string) string
+	// MissingUserStatus is how a deal whose user_custom_id names no user is
+	// refused (User.com does not publish it): 400 (the default) with
+	// {"user_custom_id": ["User with custom_id … does not exist."]}, as a
+	// Django REST framework API refuses an unknown related object, or 404
+	// with {"detail": "User not found."}.
+	MissingUserStatus int
 }
 
 // Token is the default valid API key (64 characters, like User.com's).
@@ -93,7 +104,7 @@ type Request struct {
 	Time      time.Time // arrival
 	Method    string
 	Path      string // as sent, escaped, query included
-	Op        string // what the fake took it for: create, update, delete, lookup, import, import-status, attributes, unknown
+	Op        string // what the fake took it for: create, update, delete, lookup, import, import-status, attributes, deal, user, unknown
 	ID        string // the custom_id it concerned, if any
 	Status    int    // 0 for a dropped connection
 	Fault     Fault
@@ -116,6 +127,9 @@ type Server struct {
 	imports    map[string]*importJob
 	attributes map[string]string
 	files      [][]byte
+	deals      map[string]map[string]string
+	users      map[string]map[string]string
+	ids        map[string]int // "deal:"/"user:" + custom_id → User.com's id
 }
 
 type importJob struct {
@@ -145,6 +159,9 @@ func NewServer(opts Options) *Server {
 	if opts.RowErrorsCap == 0 {
 		opts.RowErrorsCap = 50
 	}
+	if opts.MissingUserStatus == 0 {
+		opts.MissingUserStatus = http.StatusBadRequest
+	}
 	s := &Server{
 		opts:       opts,
 		rnd:        rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
@@ -152,6 +169,9 @@ func NewServer(opts Options) *Server {
 		creates:    map[string]int{},
 		imports:    map[string]*importJob{},
 		attributes: map[string]string{},
+		deals:      map[string]map[string]string{},
+		users:      map[string]map[string]string{},
+		ids:        map[string]int{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -212,6 +232,45 @@ func (s *Server) Attributes() map[string]string {
 	out := make(map[string]string, len(s.attributes))
 	for k, v := range s.attributes {
 		out[k] = v
+	}
+	return out
+}
+
+// Deals returns a copy of the deals: custom_id → field → value, in
+// Catalog's text form (a list such as order_products as its JSON).
+func (s *Server) Deals() map[string]map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyRecords(s.deals)
+}
+
+// Users returns a copy of the users: custom_id → field → value.
+func (s *Server) Users() map[string]map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyRecords(s.users)
+}
+
+// PutUser sets a user directly, as if it had been created earlier.
+func (s *Server) PutUser(id string, fields map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := map[string]string{"custom_id": id}
+	for k, v := range fields {
+		c[k] = v
+	}
+	s.users[id] = c
+	s.idOf("user:" + id)
+}
+
+func copyRecords(m map[string]map[string]string) map[string]map[string]string {
+	out := make(map[string]map[string]string, len(m))
+	for id, f := range m {
+		c := make(map[string]string, len(f))
+		for k, v := range f {
+			c[k] = v
+		}
+		out[id] = c
 	}
 	return out
 }
@@ -444,6 +503,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) (op, id string) 
 	case route(http.MethodPost, "attributes"):
 		s.attribute(w, r)
 		return "attributes", ""
+	case route(http.MethodPost, "deals", "update_or_create"):
+		return "deal", s.dealUpsert(w, r)
+	case route(http.MethodPost, "users", "update_or_create"):
+		return "user", s.userUpsert(w, r)
 	}
 	reply(w, http.StatusNotFound, notFound)
 	return "unknown", ""
@@ -722,4 +785,190 @@ func (s *Server) attribute(w http.ResponseWriter, r *http.Request) {
 	}
 	s.attributes[a.Name] = a.ValueType
 	reply(w, http.StatusCreated, map[string]any{"id": len(s.attributes), "name": a.Name, "value_type": a.ValueType, "content_type": "product"})
+}
+
+// idOf is the integer id User.com gives a record (key "deal:…" or
+// "user:…"), assigned on first use; s.mu must be held.
+func (s *Server) idOf(key string) int {
+	if id, ok := s.ids[key]; ok {
+		return id
+	}
+	s.nextID++
+	s.ids[key] = s.nextID
+	return s.nextID
+}
+
+// readObject reads a JSON object body, numbers kept as written.
+func readObject(r *http.Request) (map[string]any, error) {
+	d := json.NewDecoder(r.Body)
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("expected a JSON object")
+	}
+	return m, nil
+}
+
+func textFields(m map[string]any) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = text(v)
+	}
+	return out
+}
+
+// isInt reports whether v is a JSON integer; n is its value.
+func isInt(v any) (n int64, ok bool) {
+	num, isNum := v.(json.Number)
+	if !isNum {
+		return 0, false
+	}
+	n, err := num.Int64()
+	return n, err == nil
+}
+
+// dealUpsert is POST deals/update_or_create/: keyed by custom_id, name
+// required, status 0–4, stage and pipeline integer ids, order_products a
+// list of objects naming product_custom_id or product_id,
+// products_custom_id a list of strings, user_custom_id an existing user;
+// any other key is an attribute. A known deal keeps the fields the request
+// leaves out.
+func (s *Server) dealUpsert(w http.ResponseWriter, r *http.Request) string {
+	m, err := readObject(r)
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "JSON parse error - " + err.Error()})
+		return ""
+	}
+	id, _ := m["custom_id"].(string)
+	if id == "" {
+		reply(w, http.StatusBadRequest, map[string]any{"custom_id": []string{"This field is required."}})
+		return ""
+	}
+	bad := func(field, msg string) string {
+		reply(w, http.StatusBadRequest, map[string]any{field: []string{msg}})
+		return id
+	}
+	if name, _ := m["name"].(string); name == "" {
+		return bad("name", "This field is required.")
+	}
+	if v, ok := m["status"]; ok {
+		if n, isN := isInt(v); !isN || n < 0 || n > 4 {
+			return bad("status", fmt.Sprintf("%q is not a valid choice.", text(v)))
+		}
+	}
+	for _, k := range []string{"stage", "pipeline"} {
+		if v, ok := m[k]; ok {
+			if _, isN := isInt(v); !isN {
+				return bad(k, "A valid integer is required.")
+			}
+		}
+	}
+	if v, ok := m["value"]; ok {
+		if _, isNum := v.(json.Number); !isNum {
+			return bad("value", "A valid number is required.")
+		}
+	}
+	if v, ok := m["order_products"]; ok {
+		list, isList := v.([]any)
+		if !isList {
+			return bad("order_products", "Expected a list of items.")
+		}
+		for _, e := range list {
+			p, isObj := e.(map[string]any)
+			if !isObj || (p["product_custom_id"] == nil && p["product_id"] == nil) {
+				return bad("order_products", "Each item needs product_custom_id or product_id.")
+			}
+		}
+	}
+	if v, ok := m["products_custom_id"]; ok {
+		list, isList := v.([]any)
+		for _, e := range list {
+			if _, isStr := e.(string); !isStr {
+				isList = false
+			}
+		}
+		if !isList {
+			return bad("products_custom_id", "Expected a list of strings.")
+		}
+	}
+	f := textFields(m)
+	if s.opts.RejectDeal != nil {
+		if msg := s.opts.RejectDeal(f); msg != "" {
+			reply(w, http.StatusBadRequest, map[string]any{"detail": msg})
+			return id
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := m["user_custom_id"]; ok && u != nil {
+		uid, _ := u.(string)
+		if _, known := s.users[uid]; !known {
+			if s.opts.MissingUserStatus == http.StatusNotFound {
+				reply(w, http.StatusNotFound, map[string]any{"detail": "User not found."})
+			} else {
+				reply(w, s.opts.MissingUserStatus, map[string]any{"user_custom_id": []string{fmt.Sprintf("User with custom_id %q does not exist.", uid)}})
+			}
+			return id
+		}
+	}
+	d, ok := s.deals[id]
+	if !ok {
+		d = map[string]string{}
+		s.deals[id] = d
+	}
+	for k, v := range f {
+		d[k] = v
+	}
+	reply(w, http.StatusOK, map[string]any{"created": !ok, "id": s.idOf("deal:" + id), "custom_id": id})
+	return id
+}
+
+// userUpsert is POST users/update_or_create/: keyed by custom_id (the v1
+// key user_id is not taken), email checked, first_name and last_name at
+// most 40 characters; a known user keeps the fields the request leaves out.
+func (s *Server) userUpsert(w http.ResponseWriter, r *http.Request) string {
+	m, err := readObject(r)
+	if err != nil {
+		reply(w, http.StatusBadRequest, map[string]any{"detail": "JSON parse error - " + err.Error()})
+		return ""
+	}
+	id, _ := m["custom_id"].(string)
+	if id == "" {
+		reply(w, http.StatusBadRequest, map[string]any{"custom_id": []string{"This field is required."}})
+		return ""
+	}
+	if v, ok := m["email"]; ok {
+		if e, _ := v.(string); !strings.Contains(e, "@") {
+			reply(w, http.StatusBadRequest, map[string]any{"email": []string{"Enter a valid email address."}})
+			return id
+		}
+	}
+	for _, k := range []string{"first_name", "last_name"} {
+		if v, ok := m[k].(string); ok && len([]rune(v)) > 40 {
+			reply(w, http.StatusBadRequest, map[string]any{k: []string{"Ensure this field has no more than 40 characters."}})
+			return id
+		}
+	}
+	f := textFields(m)
+	if s.opts.RejectUser != nil {
+		if msg := s.opts.RejectUser(f); msg != "" {
+			reply(w, http.StatusBadRequest, map[string]any{"detail": msg})
+			return id
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		u = map[string]string{}
+		s.users[id] = u
+	}
+	for k, v := range f {
+		u[k] = v
+	}
+	reply(w, http.StatusOK, map[string]any{"created": !ok, "id": s.idOf("user:" + id)})
+	return id
 }

@@ -3,6 +3,7 @@ package pushtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -216,5 +217,125 @@ func TestFakePortal(t *testing.T) {
 	}
 	if r := s.Requests(); len(r) != 1 || r[0].Fault != Portal || r[0].Status != 200 {
 		t.Errorf("recorded %+v", r)
+	}
+}
+
+func TestFakeDealsAndUsers(t *testing.T) {
+	s := NewServer(Options{RejectDeal: func(f map[string]string) string {
+		if f["custom_id"] == "bad" {
+			return "Deal refused."
+		}
+		return ""
+	}})
+	defer s.Close()
+	s.PutUser("u1", nil)
+	steps := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/api/public/deals/update_or_create", `{"custom_id":"d1","name":"D"}`, 404}, // no trailing slash
+		{"GET", "/api/public/deals/update_or_create/", "", 404},
+		{"POST", "/api/public/deals/update_or_create/", `{"name":"no id"}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1"}`, 400}, // no name
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","status":5}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","stage":"placed"}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","pipeline":1.5}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","order_products":[{"quantity":1}]}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","products_custom_id":[1]}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"bad","name":"D"}`, 400},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","user_custom_id":"u2"}`, 400}, // unknown user
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D","status":2,"stage":7,"value":37.4,"user_custom_id":"u1","order_products":[{"product_custom_id":"A","quantity":2}]}`, 200},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d1","name":"D2","status":3}`, 200}, // update keeps the rest
+		{"POST", "/api/public/users/update_or_create/", `{"user_id":"u2"}`, 400},                          // v1 key
+		{"POST", "/api/public/users/update_or_create/", `{"custom_id":"u2","email":"nope"}`, 400},
+		{"POST", "/api/public/users/update_or_create/", `{"custom_id":"u2","first_name":"` + strings.Repeat("x", 41) + `"}`, 400},
+		{"POST", "/api/public/users/update_or_create/", `{"custom_id":"u2","email":"a@example.com"}`, 200},
+		{"POST", "/api/public/deals/update_or_create/", `{"custom_id":"d2","name":"D","user_custom_id":"u2"}`, 200},
+	}
+	for _, st := range steps {
+		if got, body := call(t, s, Token, st.method, st.path, st.body); got != st.want {
+			t.Errorf("%s %s %s: %d %v, want %d", st.method, st.path, st.body, got, body, st.want)
+		}
+	}
+	deals := s.Deals()
+	if len(deals) != 2 {
+		t.Errorf("deals %v, want d1 and d2", deals)
+	}
+	d1 := deals["d1"]
+	if d1["name"] != "D2" || d1["status"] != "3" || d1["stage"] != "7" || d1["value"] != "37.4" || d1["user_custom_id"] != "u1" ||
+		d1["order_products"] != `[{"product_custom_id":"A","quantity":2}]` {
+		t.Errorf("deal d1 = %v", d1)
+	}
+	if u := s.Users(); len(u) != 2 || u["u2"]["email"] != "a@example.com" || u["u1"]["custom_id"] != "u1" {
+		t.Errorf("users %v", u)
+	}
+	if len(s.Catalog()) != 0 {
+		t.Errorf("deals reached the product catalog: %v", s.Catalog())
+	}
+	var ops []string
+	for _, r := range s.Requests() {
+		ops = append(ops, r.Op+":"+r.ID)
+	}
+	if got := strings.Join(ops[len(ops)-3:], " "); got != "user:u2 user:u2 deal:d2" {
+		t.Errorf("last requests %s", got)
+	}
+}
+
+func TestFakeMissingUser(t *testing.T) {
+	for _, status := range []int{0, 400, 404} {
+		s := NewServer(Options{MissingUserStatus: status})
+		got, body := call(t, s, Token, "POST", "/api/public/deals/update_or_create/", `{"custom_id":"d","name":"D","user_custom_id":"ghost"}`)
+		s.Close()
+		want := status
+		if want == 0 {
+			want = 400
+		}
+		if got != want {
+			t.Errorf("MissingUserStatus %d: got %d %v", status, got, body)
+		}
+		if !strings.Contains(strings.ToLower(jsonText(body)), "user") {
+			t.Errorf("MissingUserStatus %d: %v does not name the user", status, body)
+		}
+	}
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestFakeDealFaults: the faults apply to deals and users as to products;
+// the ones after apply (504, drop-after) leave the deal stored.
+func TestFakeDealFaults(t *testing.T) {
+	faults := []Fault{TooManyRetryAfter, Internal, BadGateway, GatewayTimeout, Drop, DropAfter, Portal}
+	s := NewServer(Options{RetryAfter: "3", Script: func(n int, r *http.Request) Fault {
+		if n <= len(faults) {
+			return faults[n-1]
+		}
+		return None
+	}})
+	defer s.Close()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	var statuses []int
+	for i := range faults {
+		req, _ := http.NewRequest("POST", s.URL+"/api/public/deals/update_or_create/", strings.NewReader(`{"custom_id":"d`+string(rune('0'+i))+`","name":"D"}`))
+		req.Header.Set("Authorization", "Token "+Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			statuses = append(statuses, 0)
+			continue
+		}
+		if faults[i] == TooManyRetryAfter && resp.Header.Get("Retry-After") != "3" {
+			t.Errorf("429 without Retry-After: 3")
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if got, want := fmt.Sprint(statuses), "[429 500 502 504 0 0 200]"; got != want {
+		t.Errorf("statuses %s, want %s", got, want)
+	}
+	deals := s.Deals()
+	if _, ok := deals["d3"]; !ok || len(deals) != 2 || deals["d5"] == nil {
+		t.Errorf("deals %v, want only d3 (504 after apply) and d5 (dropped after apply)", deals)
 	}
 }
