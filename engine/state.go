@@ -53,6 +53,10 @@ func (r *run) succeed(bodyHex string) error {
 			meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
 		}
 		meta.BodyHash = bodyHex
+		if !resp.NotModified {
+			meta.BodySize = resp.Body.BytesRead()
+			meta.Items, meta.Products = r.sum.Items, r.sum.Products
+		}
 		meta.ConfigSHA256 = r.fingerprint
 		meta.Policy = string(fc.Policy)
 		meta.LastSuccess = r.now().UTC()

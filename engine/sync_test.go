@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -591,5 +592,41 @@ func TestSkippedCountsOnlySkippedItems(t *testing.T) {
 	sum := h.mustSync()
 	if sum.Created != 1 || sum.Skipped != 1 || sum.Problems != 2 {
 		t.Errorf("got %+v; want 1 created, 1 skipped, 2 problems", sum)
+	}
+}
+
+// countingObserver counts the runs that read the feed.
+type countingObserver struct {
+	NopObserver
+	reads int
+}
+
+func (o *countingObserver) Read(int) { o.reads++ }
+
+// A file with the bytes of the last finished run costs a hash: it is not
+// parsed, and the summary says what that run read. A file of the same size
+// with other bytes is read again and parsed.
+func TestUnchangedFileIsHashedNotParsed(t *testing.T) {
+	h := newHarness(t)
+	h.write(rss(catalogOf(20)...))
+	first := h.mustSync()
+	obs := &countingObserver{}
+	s, err := (&Syncer{DB: h.db, Sink: h.sink}).Sync(context.Background(), &h.fc, Options{Mode: ModeSync, Log: zerolog.Nop(), Observer: obs})
+	if err != nil || s.Fetch != FetchUnchangedBody || obs.reads != 0 || s.Items != first.Items || s.Products != first.Products || s.Unchanged != first.Products {
+		t.Errorf("unchanged file: %v %+v, %d reads; want unchanged-body, %d items, %d products, no parse", err, s, obs.reads, first.Items, first.Products)
+	}
+	if ops := h.sink.takeOps(); len(ops) != 20 {
+		t.Fatalf("ops of the first sync: %d", len(ops))
+	}
+	// The same size, one byte else: a price 10.00 becomes 19.00.
+	raw, _ := os.ReadFile(h.path)
+	changed := bytes.Replace(raw, []byte(">10.00 EUR<"), []byte(">19.00 EUR<"), 1)
+	if bytes.Equal(raw, changed) || len(raw) != len(changed) {
+		t.Fatal("the fixture has no 10.00 EUR price to change in place")
+	}
+	os.WriteFile(h.path, changed, 0o644)
+	s, err = (&Syncer{DB: h.db, Sink: h.sink}).Sync(context.Background(), &h.fc, Options{Mode: ModeSync, Log: zerolog.Nop(), Observer: obs})
+	if err != nil || s.Fetch != FetchChanged || s.Updated != 1 || obs.reads != 1 {
+		t.Errorf("same size, other bytes: %v %+v, %d reads; want the update read and sent", err, s, obs.reads)
 	}
 }

@@ -106,13 +106,37 @@ type Body struct {
 	cancel   context.CancelFunc
 	ctx      context.Context // of the request; nil for a file
 	timeout  time.Duration
+	file     *os.File // a regular file's, which Rewind can read again
+	size     int64    // the regular file's size, -1 otherwise
 }
 
 func newBody(rc io.ReadCloser, max, expected int64, cancel context.CancelFunc) *Body {
 	if max <= 0 {
 		max = DefaultMaxBytes
 	}
-	return &Body{rc: rc, h: xxh3.New(), max: max, expected: expected, cancel: cancel}
+	return &Body{rc: rc, h: xxh3.New(), max: max, expected: expected, cancel: cancel, size: -1}
+}
+
+// FileSize is the size of a regular file's body as it was opened; -1 for a
+// body that is not a regular file (HTTP, a pipe).
+func (b *Body) FileSize() int64 { return b.size }
+
+// Rewindable reports whether Rewind can read the body again: a regular
+// file's can.
+func (b *Body) Rewindable() bool { return b.file != nil }
+
+// Rewind starts the body over, counters and hash too: a caller that hashed
+// a file's bytes to learn whether they changed reads them again to parse.
+func (b *Body) Rewind() error {
+	if b.file == nil {
+		return errors.New("this feed body cannot be read twice")
+	}
+	if _, err := b.file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	b.h.Reset()
+	b.n = 0
+	return nil
 }
 
 func (b *Body) Read(p []byte) (int, error) {
@@ -230,7 +254,11 @@ func Fetch(ctx context.Context, req Request) (*Response, error) {
 		f.Close()
 		return nil, fmt.Errorf("open feed %s: %w: %d bytes, the limit is %d", u, ErrTooLarge, st.Size(), max)
 	}
-	return &Response{Body: newBody(f, req.MaxBytes, -1, nil)}, nil
+	b := newBody(f, req.MaxBytes, -1, nil)
+	if st.Mode().IsRegular() {
+		b.file, b.size = f, st.Size()
+	}
+	return &Response{Body: b}, nil
 }
 
 func fetchHTTP(ctx context.Context, req Request) (*Response, error) {

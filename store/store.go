@@ -271,6 +271,12 @@ type Meta struct {
 	// (the unchanged-body shortcut). States written before it kept a
 	// body_sha256 instead, which is ignored: their next run diffs in full.
 	BodyHash string `json:"body_hash,omitempty"`
+	// BodySize, Items and Products are those of the body of the last
+	// finished run: a file of another size changed, and a run that finds
+	// the same bytes by their hash reports these without reading them.
+	BodySize int64 `json:"body_size,omitempty"`
+	Items    int   `json:"items,omitempty"`
+	Products int   `json:"products,omitempty"`
 	// ConfigSHA256 fingerprints the settings that shape payloads; the fetch
 	// shortcuts (304, unchanged body) apply only while it is unchanged.
 	ConfigSHA256 string    `json:"config_sha256,omitempty"`
