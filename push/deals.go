@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // Deals.
@@ -240,45 +239,7 @@ func (s *UserCom) createUser(ctx context.Context, u dealUser) error {
 // applyDeals sends the deals of ops with Concurrency workers, as applyREST
 // sends products.
 func (s *UserCom) applyDeals(ctx context.Context, ops <-chan Op, report func(Result)) error {
-	run, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	for range s.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				var op Op
-				var ok bool
-				select {
-				case <-run.Done():
-					return
-				case op, ok = <-ops:
-					if !ok {
-						return
-					}
-				}
-				if run.Err() != nil {
-					return
-				}
-				err := s.sendDeal(run, op)
-				switch {
-				case err == nil:
-					report(Result{Op: op})
-				case IsRejected(err):
-					report(Result{Op: op, Err: err})
-				default:
-					cancel(fmt.Errorf("deal %q: %w", op.ID, err))
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return stopError(context.Cause(run))
+	return s.eachOp(ctx, "deal", ops, report, s.sendDeal)
 }
 
 // stopError is err, or the *AuthError or *RedirectError inside it: the op

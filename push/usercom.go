@@ -274,6 +274,16 @@ func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Resu
 	assumed := func() {
 		s.log.Warn().Msg("catalog.mode rest: updates (PUT products-by-id/{custom_id}/) and deletes (DELETE products-by-id/{custom_id}/) are not published by User.com; feedsync assumes them. Check them on your app before relying on them (see the README)")
 	}
+	return s.eachOp(ctx, "product", ops, report, func(ctx context.Context, op Op) error {
+		warn.Do(assumed)
+		return s.restOne(ctx, op)
+	})
+}
+
+// eachOp sends ops with Concurrency workers through send: an acknowledged
+// or a rejected op is reported; any other error stops the run, naming the
+// op (what: product or deal). It returns the error that stopped it.
+func (s *UserCom) eachOp(ctx context.Context, what string, ops <-chan Op, report func(Result), send func(context.Context, Op) error) error {
 	run, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -295,15 +305,14 @@ func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Resu
 				if run.Err() != nil {
 					return
 				}
-				warn.Do(assumed)
-				err := s.restOne(run, op)
+				err := send(run, op)
 				switch {
 				case err == nil:
 					report(Result{Op: op})
 				case IsRejected(err):
 					report(Result{Op: op, Err: err})
 				default:
-					cancel(fmt.Errorf("product %q: %w", op.ID, err))
+					cancel(fmt.Errorf("%s %q: %w", what, op.ID, err))
 					return
 				}
 			}
@@ -313,16 +322,7 @@ func (s *UserCom) applyREST(ctx context.Context, ops <-chan Op, report func(Resu
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	var ae *AuthError
-	var re *RedirectError
-	err := context.Cause(run)
-	switch {
-	case errors.As(err, &ae):
-		return ae // the product that met it is beside the point
-	case errors.As(err, &re):
-		return re // so is the one that met a moved API
-	}
-	return err
+	return stopError(context.Cause(run))
 }
 
 // restOne applies one op. Create looks first, as User.com's own plugins do.
