@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -135,6 +136,49 @@ func TestBenchE2E(t *testing.T) {
 	fmt.Printf("1%% changed: %d updates (want %d); %.2f s against %.2f s with no change + %.2f s push time (estimated from the first sync's cost per product sent), 10%% noise allowed: %s\n",
 		updated, wantXML, changed, noChange, push, verdict)
 	fmt.Printf("(median of %d runs each; %s)\n", runs, time.Now().UTC().Format(time.RFC3339))
+	sideBySide(xmlFeed, noChange)
+}
+
+// sideBySide runs the Python reference of a no-change sync on the same feed
+// (bench/lxml_hash.py: lxml iterparse and SHA-256 per item, $FEEDSYNC_PYTHON
+// or python3) and prints the ratio; without lxml it says so and goes on.
+func sideBySide(feedPath string, noChange float64) {
+	pythons := []string{os.Getenv("FEEDSYNC_PYTHON")}
+	if pythons[0] == "" {
+		pythons = []string{"python3", "/usr/bin/python3"} // a virtualenv's python3 may lack Debian's lxml
+	}
+	var cmd *exec.Cmd
+	var out, errb bytes.Buffer
+	var err error
+	var wall float64
+	for _, python := range pythons {
+		cmd = exec.Command(python, filepath.Join("..", "..", "bench", "lxml_hash.py"), feedPath)
+		out.Reset()
+		errb.Reset()
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		start := time.Now()
+		err = cmd.Run()
+		wall = time.Since(start).Seconds()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		fmt.Printf("side by side: the lxml reference did not run (%v: %s); set FEEDSYNC_PYTHON to a python3 with lxml\n", err, bytes.TrimSpace(errb.Bytes()))
+		return
+	}
+	var cpu float64
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		rss = ru.Maxrss / 1024
+	}
+	verdict := "ok"
+	if wall < 5*noChange {
+		verdict = "MISSED"
+	}
+	fmt.Printf("side by side: lxml iterparse + SHA-256 per item %.2f s wall, %.1f CPU-s, %d MB (%s); feedsync no change %.2f s: %.1f× faster (target ≥5×): %s\n",
+		wall, cpu, rss, strings.TrimSpace(out.String()), noChange, wall/noChange, verdict)
 }
 
 // benchChanged times a sync of a feed where 1% of the products changed,
