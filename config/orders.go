@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -53,7 +54,7 @@ type Orders struct {
 // OrdersDefaults is an orders export with every default filled in.
 func OrdersDefaults() Orders {
 	return Orders{Format: orders.FormatAuto, Schedule: MustSchedule("@hourly"), UserID: orders.UserSHA256Email,
-		Pipeline: orders.PipelineRecommended, Timeout: Duration(10 * 60e9), MaxSize: 4 << 30}
+		Pipeline: orders.PipelineRecommended, Timeout: Duration(10 * time.Minute), MaxSize: 4 << 30}
 }
 
 // StagesConfig is the stages: key: a preset's name, or a mapping.
@@ -204,6 +205,17 @@ func (c *Config) validateOrders(bad func(path, format string, args ...any), name
 			}
 		}
 	}
+}
+
+// KeepsIDs reports whether an orders export maps its lines through feed
+// (products_from): that feed's runs keep its product ids in the state.
+func (c *Config) KeepsIDs(feed string) bool {
+	for _, o := range c.Orders {
+		if o.ProductsFrom != "" && o.ProductsFrom == feed {
+			return true
+		}
+	}
+	return false
 }
 
 // Order returns the orders export named name.

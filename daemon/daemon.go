@@ -149,16 +149,12 @@ func (d *Daemon) apply(cfg *config.Config) error {
 		oc      *config.Orders
 		keepIDs bool
 	}
-	keep := map[string]bool{}
-	for _, o := range cfg.Orders {
-		keep[o.ProductsFrom] = o.ProductsFrom != ""
-	}
 	var entries []entry
 	for i := range cfg.Feeds {
 		if cfg.Feeds[i].Schedule.Schedule == nil {
 			return fmt.Errorf("feeds[%d].schedule: none", i)
 		}
-		entries = append(entries, entry{fc: cfg.Feeds[i], keepIDs: keep[cfg.Feeds[i].Name]})
+		entries = append(entries, entry{fc: cfg.Feeds[i], keepIDs: cfg.KeepsIDs(cfg.Feeds[i].Name)})
 	}
 	for i := range cfg.Orders {
 		o := cfg.Orders[i]

@@ -146,7 +146,6 @@ func (r *run) buildDeals(ctx context.Context) (source, error) {
 	}
 	r.sum.Bytes = body.BytesRead()
 	r.sum.Items = src.items
-	r.readProbs = nil
 	r.sum.Skipped = src.Skipped()
 	r.log.Debug().Int("orders", len(src.deals)).Str("took", took(start)).Msg("orders read and shaped")
 	r.obs.Read(src.items)

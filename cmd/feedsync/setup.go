@@ -208,14 +208,8 @@ func selectTargets(cfg *config.Config, names []string) ([]syncTarget, error) {
 	if len(cfg.Feeds) == 0 && len(cfg.Orders) == 0 {
 		return nil, cfg.RequireFeeds()
 	}
-	keep := map[string]bool{}
-	for _, o := range cfg.Orders {
-		if o.ProductsFrom != "" {
-			keep[o.ProductsFrom] = true
-		}
-	}
 	feed := func(f *config.Feed) syncTarget {
-		return syncTarget{name: f.Name, url: f.URL, feed: f, keepIDs: keep[f.Name]}
+		return syncTarget{name: f.Name, url: f.URL, feed: f, keepIDs: cfg.KeepsIDs(f.Name)}
 	}
 	order := func(o *config.Orders) syncTarget { return syncTarget{name: o.Name, url: o.URL, orders: o} }
 	var out []syncTarget
