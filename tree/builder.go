@@ -190,7 +190,7 @@ func (b *Builder) Prepare(it *feed.Item) *Prepared {
 	p.rec = b.record(it, id, p.pid, func(format string, args ...any) {
 		p.reports = append(p.reports, fmt.Sprintf(format, args...))
 	})
-	p.warnings = b.warnings(it, p.warnings)
+	p.warnings = b.warnings(it, p.rec, p.warnings)
 	if p.id != "" {
 		p.idKey = b.hash(p.id)
 	}

@@ -40,17 +40,23 @@ var WarningCodes = []string{CodePriceFormat, CodeMissingPrice, CodeURLFormat}
 
 type warning struct{ code, msg string }
 
-// warnings appends the defects of an item that the product is sent with.
-// It reads only the mapping: Prepare runs it concurrently.
-func (b *Builder) warnings(it *feed.Item, out []warning) []warning {
+// warnings appends the defects of an item that the product is sent with;
+// rec is the item's record, whose price record has parsed already (the
+// price is parsed again only to word a malformed one). It reads only the
+// mapping: Prepare runs it concurrently.
+func (b *Builder) warnings(it *feed.Item, rec *record, out []warning) []warning {
 	m := b.m
 	if m.priceAttr != "" {
 		raw := strings.TrimSpace(it.Get(m.priceAttr))
 		if raw == "" {
 			out = append(out, warning{CodeMissingPrice, fmt.Sprintf("no %s; the product is sent all the same", m.priceAttr)})
-		} else if pr, err := feed.ParsePrice(raw); err != nil {
-			out = append(out, warning{CodePriceFormat, fmt.Sprintf("%v; the product is sent all the same", err)})
-		} else if pr.Currency == "" {
+		} else if rec.price == "" {
+			msg := fmt.Sprintf("%s %q has no amount", m.priceAttr, clipID(raw))
+			if _, err := feed.ParsePrice(raw); err != nil {
+				msg = err.Error()
+			}
+			out = append(out, warning{CodePriceFormat, msg + "; the product is sent all the same"})
+		} else if rec.currency == "" {
 			out = append(out, warning{CodePriceFormat, fmt.Sprintf("%s %q has no currency (write 15.00 USD); the product is sent all the same", m.priceAttr, clipID(raw))})
 		}
 	}
