@@ -94,8 +94,9 @@ func (r *run) do(ctx context.Context) error {
 		r.log.Debug().Int("products", stored).Msg("feed not modified since the last run (304)")
 		return r.succeed(r.meta.BodyHash)
 	}
-	defer r.resp.Body.Close()
-	if same, err := r.sameFile(); err != nil || same {
+	// (a closure: sameFile may fetch the feed again)
+	defer func() { r.resp.Body.Close() }()
+	if same, err := r.sameFile(ctx); err != nil || same {
 		return err
 	}
 	var b source
@@ -229,17 +230,32 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	return b, nil
 }
 
-// sameFile ends a run whose feed is a file with the very bytes of the last
-// finished run, at the cost of a hash: no parse, nothing diffed or sent.
-// The file is hashed first only when it has the size that run read; any
-// other file, or a changed one (read again from its start), goes on to the
-// parse, whose hash decides as before.
-func (r *run) sameFile() (bool, error) {
+// sameFile ends a run whose feed has the very bytes of the last finished
+// run, at the cost of a hash: no parse, nothing diffed or sent. A file is
+// hashed first only when it has the size that run read; a download (that
+// announced that size, or none) is spooled to a temporary file while it is
+// hashed. Any other body, or a changed one (read again from its start),
+// goes on to the parse, whose hash decides as before.
+func (r *run) sameFile(ctx context.Context) (bool, error) {
 	body := r.resp.Body
-	if !r.shortcuts || r.meta.BodyHash == "" || !body.Rewindable() || body.FileSize() != r.meta.BodySize || r.meta.BodySize <= 0 {
+	if !r.shortcuts || r.meta.BodyHash == "" || r.meta.BodySize <= 0 {
 		return false, nil
 	}
 	start := time.Now()
+	if !body.Rewindable() {
+		if n := body.Announced(); n >= 0 && n != r.meta.BodySize {
+			return false, nil // changed: parsed as it downloads
+		}
+		if err := body.Spool(""); errors.Is(err, feed.ErrNotSpooled) {
+			return r.unspooled(ctx, err)
+		} else if err != nil {
+			r.sum.Fetch = FetchFailed
+			return false, err
+		}
+	}
+	if body.FileSize() != r.meta.BodySize {
+		return false, body.Rewind()
+	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		r.sum.Fetch = FetchFailed
 		return false, err
@@ -255,8 +271,28 @@ func (r *run) sameFile() (bool, error) {
 	r.sum.Fetch = FetchUnchangedBody
 	r.sum.Bytes = body.BytesRead()
 	r.sum.Items, r.sum.Products, r.sum.Unchanged = r.meta.Items, r.meta.Products, r.meta.Products
-	r.log.Debug().Str("took", took(start)).Msg("feed file unchanged since the last successful run (hashed, not read)")
+	r.log.Debug().Str("took", took(start)).Msg("feed unchanged since the last successful run (hashed, not read)")
 	return true, r.succeed(r.meta.BodyHash)
+}
+
+// unspooled decides on a download that was hashed but could not be kept:
+// unchanged, the run ends as sameFile ends it; changed, the feed is
+// fetched again, without validators, and parsed as it downloads.
+func (r *run) unspooled(ctx context.Context, spoolErr error) (bool, error) {
+	h := r.resp.Body.Sum()
+	if hex.EncodeToString(h[:]) == r.meta.BodyHash && r.resp.Body.BytesRead() == r.meta.BodySize {
+		r.sum.Fetch = FetchUnchangedBody
+		r.sum.Bytes = r.resp.Body.BytesRead()
+		r.sum.Items, r.sum.Products, r.sum.Unchanged = r.meta.Items, r.meta.Products, r.meta.Products
+		return true, r.succeed(r.meta.BodyHash)
+	}
+	r.log.Warn().Err(spoolErr).Msg("the feed changed and could not be kept to parse: it is downloaded again")
+	r.resp.Body.Close()
+	shortcuts := r.shortcuts
+	r.shortcuts = false // no validators: the changed body itself
+	err := r.fetch(ctx)
+	r.shortcuts = shortcuts
+	return false, err
 }
 
 // buildProducts builds a product feed's products and, for a feed that

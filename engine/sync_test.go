@@ -630,3 +630,113 @@ func TestUnchangedFileIsHashedNotParsed(t *testing.T) {
 		t.Errorf("same size, other bytes: %v %+v, %d reads; want the update read and sent", err, s, obs.reads)
 	}
 }
+
+// A download with the bytes of the last finished run costs a hash too: a
+// server that sends no validators (no ETag, no Last-Modified) has its body
+// spooled while it is hashed, and parsed only when it changed — from the
+// spool when it announced the old size, as it downloads when it announced
+// another. A body cut short fails the run and changes nothing.
+func TestUnchangedDownloadIsHashedNotParsed(t *testing.T) {
+	h := newHarness(t)
+	var mu sync.Mutex
+	body := []byte(rss(catalogOf(20)...))
+	chunked, cut := false, false
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		b, ch, c := body, chunked, cut
+		requests++
+		mu.Unlock()
+		if c {
+			w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+			w.Write(b[:len(b)/2])
+			return // the server closes the connection short of its length
+		}
+		if ch {
+			half := len(b) / 2
+			w.Write(b[:half])
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+			w.Write(b[half:])
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		w.Write(b)
+	}))
+	defer srv.Close()
+	h.fc.URL = srv.URL + "/feed.xml"
+	first := h.mustSync()
+	if ops := h.sink.takeOps(); len(ops) != 20 {
+		t.Fatalf("ops of the first sync: %d", len(ops))
+	}
+	runOnce := func(what string) (Summary, *countingObserver, error) {
+		t.Helper()
+		obs := &countingObserver{}
+		s, err := (&Syncer{DB: h.db, Sink: h.sink}).Sync(context.Background(), &h.fc, Options{Mode: ModeSync, Log: zerolog.Nop(), Observer: obs})
+		return s, obs, err
+	}
+	unchanged := func(what string) {
+		t.Helper()
+		s, obs, err := runOnce(what)
+		if err != nil || s.Fetch != FetchUnchangedBody || obs.reads != 0 || s.Items != first.Items || s.Products != first.Products || s.Unchanged != first.Products || s.Bytes != int64(len(body)) {
+			t.Errorf("%s: %v %+v, %d reads; want unchanged-body, %d items, %d products, no parse", what, err, s, obs.reads, first.Items, first.Products)
+		}
+		if ops := h.sink.takeOps(); len(ops) != 0 {
+			t.Errorf("%s: %d ops sent", what, len(ops))
+		}
+	}
+	changed := func(what string, from, to string) {
+		t.Helper()
+		mu.Lock()
+		body = bytes.Replace(body, []byte(from), []byte(to), 1)
+		mu.Unlock()
+		s, obs, err := runOnce(what)
+		if err != nil || s.Fetch != FetchChanged || s.Updated != 1 || obs.reads != 1 {
+			t.Errorf("%s: %v %+v, %d reads; want the update read and sent", what, err, s, obs.reads)
+		}
+		if ops := h.sink.takeOps(); len(ops) != 1 {
+			t.Errorf("%s: %d ops sent, want 1", what, len(ops))
+		}
+	}
+	unchanged("same bytes, with a Content-Length")
+	changed("same size, one byte else (parsed from the spool)", ">10.00 EUR<", ">19.00 EUR<")
+	unchanged("the changed bytes again")
+	changed("another size (parsed as it downloads)", ">19.00 EUR<", ">119.00 EUR<")
+	mu.Lock()
+	chunked = true
+	mu.Unlock()
+	unchanged("same bytes, chunked without a length")
+	changed("other bytes, chunked (parsed from the spool)", ">119.00 EUR<", ">19.00 EUR<")
+
+	mu.Lock()
+	chunked, cut = false, true
+	mu.Unlock()
+	before, _ := h.db.Meta("shop")
+	s, _, err := runOnce("cut short")
+	if err == nil || !errors.Is(err, feed.ErrShortBody) || s.Fetch != FetchFailed {
+		t.Errorf("a body cut short: %v %+v; want ErrShortBody and a failed fetch", err, s)
+	}
+	if ops := h.sink.takeOps(); len(ops) != 0 {
+		t.Errorf("a body cut short sent %d ops", len(ops))
+	}
+	if after, _ := h.db.Meta("shop"); after.BodyHash != before.BodyHash || after.BodySize != before.BodySize {
+		t.Errorf("a body cut short changed the recorded body: %s/%d → %s/%d", before.BodyHash, before.BodySize, after.BodyHash, after.BodySize)
+	}
+	mu.Lock()
+	cut = false
+	mu.Unlock()
+	unchanged("whole again after a cut")
+
+	// No room to spool: an unchanged download is still told by its hash; a
+	// changed one is downloaded again and parsed.
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	mu.Lock()
+	requests = 0
+	mu.Unlock()
+	unchanged("same bytes, no room to spool")
+	changed("other bytes, no room to spool (downloaded twice)", ">19.00 EUR<", ">29.00 EUR<")
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 3 {
+		t.Errorf("without a spool: %d requests, want 1 for the unchanged run and 2 for the changed one", requests)
+	}
+}

@@ -125,6 +125,102 @@ func (b *Body) FileSize() int64 { return b.size }
 // file's can.
 func (b *Body) Rewindable() bool { return b.file != nil }
 
+// Announced is the length the server announced (Content-Length), -1 when
+// it announced none or the body is not an HTTP one.
+func (b *Body) Announced() int64 { return b.expected }
+
+// Spool reads the rest of a body that cannot be read twice (HTTP) into an
+// unlinked temporary file in dir ("": the system's), counting and hashing
+// it as any read does: after it, Sum is the whole body's hash, and the body
+// is a rewindable one at its end, whose Rewind reads the spooled bytes
+// again. A caller learns whether a download changed at the cost of a copy
+// to disk, and parses it only when it did. A body already rewindable is
+// left as it is. A failed read (size cap, short body, timeout) is returned
+// as Read returns it.
+//
+// When the temporary file cannot be written (no space, no directory), the
+// body is still read to its end and hashed, and Spool returns an error
+// wrapping ErrNotSpooled: the hash still tells an unchanged body, and a
+// changed one must be fetched again to be parsed.
+func (b *Body) Spool(dir string) error {
+	if b.file != nil {
+		return nil
+	}
+	var werr error
+	f, err := os.CreateTemp(dir, "feedsync-body-*")
+	removed := false
+	if err != nil {
+		werr = err
+	} else {
+		// Unlinked at once where the system allows it: a killed process
+		// leaves nothing behind.
+		removed = os.Remove(f.Name()) == nil
+	}
+	drop := func() {
+		if f != nil {
+			f.Close()
+			if !removed {
+				os.Remove(f.Name())
+			}
+			f = nil
+		}
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		n, rerr := b.Read(buf)
+		if n > 0 && f != nil {
+			if _, err := f.Write(buf[:n]); err != nil {
+				werr = err
+				drop()
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			drop()
+			return rerr
+		}
+	}
+	b.rc.Close()
+	if b.cancel != nil {
+		b.cancel()
+		b.cancel = nil
+	}
+	b.ctx = nil
+	if f == nil {
+		b.rc = io.NopCloser(eofReader{})
+		return fmt.Errorf("%w: %v (set TMPDIR to a directory with room for the feed)", ErrNotSpooled, werr)
+	}
+	b.rc = &spoolFile{File: f, name: f.Name(), removed: removed}
+	b.file, b.size = f, b.n
+	return nil
+}
+
+// ErrNotSpooled is returned by Spool when the body was hashed but could not
+// be kept to be read again.
+var ErrNotSpooled = errors.New("the feed could not be spooled to a temporary file")
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// spoolFile is a spooled body's file, removed on Close where it could not
+// be unlinked while open.
+type spoolFile struct {
+	*os.File
+	name    string
+	removed bool
+}
+
+func (s *spoolFile) Close() error {
+	err := s.File.Close()
+	if !s.removed {
+		os.Remove(s.name)
+	}
+	return err
+}
+
 // Rewind starts the body over, counters and hash too: a caller that hashed
 // a file's bytes to learn whether they changed reads them again to parse.
 func (b *Body) Rewind() error {

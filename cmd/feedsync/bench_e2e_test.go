@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,10 +41,30 @@ func TestBenchE2E(t *testing.T) {
 	xmlChanged := filepath.Join(dir, "feed-1m-changed.xml")
 	wantXML := changeOnePercent(t, xmlFeed, xmlChanged)
 
+	// The same feed over HTTP from a local server that sends no
+	// validators (no ETag, no Last-Modified), as many feed hosts do: only
+	// the body's hash can tell that it did not change.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(xmlFeed)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer f.Close()
+		st, _ := f.Stat()
+		w.Header().Set("Content-Length", fmt.Sprint(st.Size()))
+		io.Copy(w, f)
+	}))
+	defer srv.Close()
+
 	var rows []benchRow
 	scenario := func(name string, feedPath string, args []string, fresh bool, target float64, rssTarget int64, check func(benchSummary)) {
-		var walls []float64
+		var walls, cpus []float64
 		var rss int64
+		url := mustAbs(feedPath)
+		if strings.HasPrefix(name, "http-") {
+			url = srv.URL + "/feed.xml"
+		}
 		var last benchSummary
 		for i := 0; i < runs; i++ {
 			work := filepath.Join(dir, name)
@@ -50,7 +73,7 @@ func TestBenchE2E(t *testing.T) {
 			}
 			os.MkdirAll(work, 0o755)
 			cfg := filepath.Join(work, "feedsync.yaml")
-			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", mustAbs(feedPath))), 0o644)
+			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", url)), 0o644)
 			if !fresh && i == 0 {
 				// The state a no-change run starts from: one full sync.
 				if r := runTimed(t, cfg, "sync"); r.err != nil {
@@ -62,6 +85,7 @@ func TestBenchE2E(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", name, r.err, r.stderr)
 			}
 			walls = append(walls, r.wall.Seconds())
+			cpus = append(cpus, r.cpu.Seconds())
 			rss = max(rss, r.maxRSS)
 			last = r.sum
 			if check != nil {
@@ -69,9 +93,10 @@ func TestBenchE2E(t *testing.T) {
 			}
 		}
 		sort.Float64s(walls)
+		sort.Float64s(cpus)
 		med := walls[len(walls)/2]
 		st, _ := os.Stat(feedPath)
-		rows = append(rows, benchRow{name: name, wall: med, mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024,
+		rows = append(rows, benchRow{name: name, wall: med, cpu: cpus[len(cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024,
 			target: target, rssTarget: rssTarget, sum: last})
 	}
 
@@ -85,6 +110,13 @@ func TestBenchE2E(t *testing.T) {
 			t.Errorf("no-change sync sent products: %+v", s)
 		}
 	})
+	unchangedBody := func(s benchSummary) {
+		if s.Fetch != "unchanged-body" || s.Created+s.Updated != 0 || s.Unchanged != s.Products {
+			t.Errorf("unchanged body: %+v", s)
+		}
+	}
+	scenario("xml-unchanged-file", xmlFeed, []string{"--json"}, false, 1.2, 64, unchangedBody)
+	scenario("http-unchanged", xmlFeed, []string{"--json"}, false, 0, 64, unchangedBody)
 	scenario("tsv-no-change", tsvFeed, []string{"--json", "--full-scan"}, false, 8, 512, func(s benchSummary) {
 		if s.Created+s.Updated != 0 {
 			t.Errorf("no-change TSV sync sent products: %+v", s)
@@ -93,7 +125,7 @@ func TestBenchE2E(t *testing.T) {
 	benchChanged(t, dir, xmlFeed, xmlChanged, wantXML, runs, &rows)
 
 	fmt.Println()
-	fmt.Println("scenario            wall s   target   MB/s   items/s    peak RSS MB  target  result")
+	fmt.Println("scenario            wall s   target   CPU-s    MB/s   items/s    peak RSS MB  target  result")
 	for _, r := range rows {
 		ok := "ok"
 		if r.target > 0 && r.wall > r.target || r.rssTarget > 0 && r.rssMB > r.rssTarget {
@@ -106,8 +138,8 @@ func TestBenchE2E(t *testing.T) {
 		if r.rssTarget > 0 {
 			rtgt = fmt.Sprintf("≤%d", r.rssTarget)
 		}
-		fmt.Printf("%-18s %7.2f  %7s  %5.0f  %8.0f  %11d  %6s  %s  (%d created, %d updated, %d unchanged)\n",
-			r.name, r.wall, tgt, r.mbs, r.items, r.rssMB, rtgt, ok, r.sum.Created, r.sum.Updated, r.sum.Unchanged)
+		fmt.Printf("%-18s %7.2f  %7s  %6.2f  %5.0f  %8.0f  %11d  %6s  %s  (%d created, %d updated, %d unchanged)\n",
+			r.name, r.wall, tgt, r.cpu, r.mbs, r.items, r.rssMB, rtgt, ok, r.sum.Created, r.sum.Updated, r.sum.Unchanged)
 	}
 	var noChange, changed, first float64
 	var created, updated int
@@ -184,7 +216,7 @@ func sideBySide(feedPath string, noChange float64) {
 // benchChanged times a sync of a feed where 1% of the products changed,
 // from the state of the unchanged feed each time: exactly that many updates.
 func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs int, rows *[]benchRow) {
-	var walls []float64
+	var walls, cpus []float64
 	var rss int64
 	var last benchSummary
 	work := filepath.Join(dir, "xml-1pct")
@@ -208,18 +240,21 @@ func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs in
 			t.Errorf("1%% changed: %+v; want exactly %d updates", r.sum, want)
 		}
 		walls = append(walls, r.wall.Seconds())
+		cpus = append(cpus, r.cpu.Seconds())
 		rss = max(rss, r.maxRSS)
 		last = r.sum
 	}
 	sort.Float64s(walls)
+	sort.Float64s(cpus)
 	med := walls[len(walls)/2]
 	st, _ := os.Stat(changedPath)
-	*rows = append(*rows, benchRow{name: "xml-1pct-changed", wall: med, mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024, sum: last})
+	*rows = append(*rows, benchRow{name: "xml-1pct-changed", wall: med, cpu: cpus[len(cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024, sum: last})
 }
 
 type benchRow struct {
 	name             string
-	wall, mbs, items float64
+	wall, cpu        float64 // median wall time and CPU time (user+system), seconds
+	mbs, items       float64
 	rssMB, rssTarget int64
 	target           float64
 	sum              benchSummary
@@ -227,11 +262,13 @@ type benchRow struct {
 
 type benchSummary struct {
 	Items, Products, Created, Updated, Unchanged int
+	Fetch                                        string
 }
 
 type timedRun struct {
 	wall   time.Duration
-	maxRSS int64 // KiB
+	cpu    time.Duration // user + system
+	maxRSS int64         // KiB
 	sum    benchSummary
 	stderr string
 	err    error
@@ -247,6 +284,7 @@ func runTimed(t *testing.T, cfg string, args ...string) timedRun {
 	r := timedRun{wall: time.Since(start), stderr: errb.String(), err: err}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = ru.Maxrss
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if line := bytes.TrimSpace(out.Bytes()); len(line) > 0 && line[0] == '{' {
 		_ = json.Unmarshal(line, &r.sum)
