@@ -480,6 +480,7 @@ func (d *Daemon) syncOnce(fc *config.Feed, oc *config.Orders, keepIDs bool, log 
 	}
 	defer ed.Abort()
 	opts.Observer = editionObserver{LogProblems: engine.LogProblems{Log: log}, ed: ed}
+	opts.EveryProduct = true // the edition needs each product, unchanged ones too
 	if _, serr := os.Stat(pub.Path(fc.Name)); serr != nil {
 		opts.FullScan = true // no edition yet: a 304 would leave nothing to serve
 	}

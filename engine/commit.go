@@ -82,7 +82,7 @@ func (c *committer) ack(r push.Result) {
 		default:
 			c.counts.updated++
 		}
-		a.Hash, a.Payload, a.State = ref.hash, ref.payload, ref.state
+		a.Hash, a.Payload, a.State, a.Input = ref.hash, ref.payload, ref.state, ref.input
 	}
 	if !c.write {
 		return

@@ -30,6 +30,12 @@ type differ struct {
 	send      func(push.Op) error
 	try       func(push.Op) bool
 	unchanged atomic.Int64
+
+	// fixes: products unchanged by their payload's hash whose record
+	// lacks the Input they are made from (an older state, another
+	// program): recorded after the diff (store.SetInputs).
+	mu    sync.Mutex
+	fixes []store.InputFix
 }
 
 // run feeds the products that produce emits to the workers and waits for them.
@@ -73,6 +79,12 @@ func (d *differ) work(work <-chan *tree.Product) error {
 	defer lookup.Close()
 	var failed error
 	var buf []byte // the payload, until it turns out to have changed
+	var fixes []store.InputFix
+	defer func() {
+		d.mu.Lock()
+		d.fixes = append(d.fixes, fixes...)
+		d.mu.Unlock()
+	}()
 	for p := range work {
 		if failed != nil {
 			continue // drain
@@ -91,6 +103,9 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		case d.resync, rec.Hash != h, rec.State != store.Live, rec.Uncertain, d.unresolved[p.ID]:
 		default:
 			d.unchanged.Add(1)
+			if in := p.Input; in != (tree.Input{}) && rec.Input != in {
+				fixes = append(fixes, store.InputFix{ID: p.ID, Hash: h, Input: in})
+			}
 			continue
 		}
 		payload := bytes.Clone(buf)
@@ -98,7 +113,7 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		if len(p.Lines) > 0 {
 			line = p.Lines[0]
 		}
-		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Deal: d.deal, Ref: opRef{hash: h, payload: payload, state: store.Live, line: line}}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Deal: d.deal, Ref: opRef{hash: h, input: p.Input, payload: payload, state: store.Live, line: line}}
 		// Never block while holding the lookup's read transaction: a commit
 		// in the ack path may be waiting for it.
 		if d.try != nil && d.try(op) {

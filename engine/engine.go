@@ -81,6 +81,10 @@ type Summary struct {
 	// rule (price-format, missing-price, url-format): lint calls them
 	// errors, the catalog takes them.
 	Warnings int `json:"warnings"`
+	// Shaped counts the products whose payload the run built, encoded and
+	// hashed; the others were known unchanged by what they are made from
+	// (tree.Input) and cost no more than a lookup.
+	Shaped int `json:"shaped"`
 	// UnknownProducts counts the order lines (orders exports) whose product
 	// the products_from feed does not have: sent as given, with a warning.
 	UnknownProducts int    `json:"unknown_products,omitempty"`
@@ -114,6 +118,10 @@ type Options struct {
 	// KeepIDs keeps the feed's product ids in the state (store.PutIDs):
 	// set it for a feed an orders export maps its lines through.
 	KeepIDs bool
+	// EveryProduct shapes every product, also those known unchanged by
+	// what they are made from: set it when the Observer needs each
+	// product (publishing).
+	EveryProduct bool
 }
 
 // Observer is told what a run does as it happens, from the run's own
@@ -173,6 +181,7 @@ type Syncer struct {
 // opRef is what an operation carries through the sink back to its commit.
 type opRef struct {
 	hash    [32]byte
+	input   tree.Input // what the payload was made from; zero when unknown
 	payload []byte
 	state   store.State
 	line    int    // the product's first feed line (0 for removals)

@@ -35,6 +35,7 @@ type run struct {
 	unresolved  map[string]bool // plan: ids of unfinished journal entries
 	meta        store.Meta      // the feed's, as the run began
 	fingerprint string          // of the settings that shape payloads
+	inputSeed   uint64          // of the products' Inputs (see input.go)
 	shortcuts   bool            // "the same bytes as last time" may end the run
 	resp        *feed.Response
 	bodyHex     string         // hash of the whole body
@@ -160,6 +161,7 @@ func (r *run) settle() error {
 	if r.orders != nil {
 		r.fingerprint = ordersFingerprint(r.fingerprint, r.orders)
 	}
+	r.inputSeed = inputSeed(r.fingerprint)
 	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && r.meta.ConfigSHA256 == r.fingerprint
 	if r.opts.KeepIDs && r.shortcuts {
 		// The ids are kept by a run that reads the feed: the first run
@@ -203,7 +205,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 		r.sum.Fetch = FetchFailed
 		return nil, err
 	}
-	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now()})
+	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now(), InputSeed: r.inputSeed})
 	start := time.Now()
 	err = b.ReadAll(ctx, rd)
 	if err == nil {
@@ -369,6 +371,12 @@ func (r *run) declareAttributes(ctx context.Context, b source) error {
 // commit (committer).
 func (r *run) push(ctx context.Context, b source, rm removals) error {
 	r.touched = true
+	known, err := r.loadKnown()
+	if err != nil {
+		r.report(b, nil)
+		return fmt.Errorf("read state: %w", err)
+	}
+	r.log.Debug().Int("known", len(known)).Bool("shortcut", known != nil).Msg("products known by what they are made from")
 	c := newCommitter(r.s.DB, r.fc.Name, r.write, r.now)
 	c.redact = r.s.redact
 	ops := make(chan push.Op, 256)
@@ -384,17 +392,29 @@ func (r *run) push(ctx context.Context, b source, rm removals) error {
 	diffStart := time.Now()
 	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync, deal: r.orders != nil,
 		unresolved: r.unresolved, send: st.send, try: st.trySend}
+	skipped := 0
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
-		return b.Finish(func(p *tree.Product) error {
+		shaped := func(p *tree.Product) error {
 			r.sum.Products++
+			r.sum.Shaped++
 			if len(p.Truncated) > 0 {
 				r.obs.Truncated(p.ID, p.Truncated)
 			}
 			r.obs.Product(p)
 			return emit(p)
-		})
+		}
+		if kf, ok := b.(knownFinisher); ok && known != nil {
+			var err error
+			skipped, err = kf.FinishKnown(known.has, shaped)
+			return err
+		}
+		return b.Finish(shaped)
 	})
-	r.sum.Unchanged = int(d.unchanged.Load())
+	r.sum.Products += skipped
+	r.sum.Unchanged = int(d.unchanged.Load()) + skipped
+	if diffErr == nil {
+		r.recordInputs(d.fixes)
+	}
 	r.log.Debug().Int("products", r.sum.Products).Int("unchanged", r.sum.Unchanged).Str("took", took(diffStart)).Msg("products built and diffed")
 
 	// Removals, whose guards passed.
@@ -432,6 +452,12 @@ func (r *run) push(ctx context.Context, b source, rm removals) error {
 		return fmt.Errorf("%d products were rejected by the catalog (feedsync state %s lists them); they are retried on the next run", r.sum.Failed, r.fc.Name)
 	}
 	return r.succeed(r.bodyHex)
+}
+
+// knownFinisher is a source that can skip the products known unchanged by
+// what they are made from (tree.Builder).
+type knownFinisher interface {
+	FinishKnown(known func(id string, in tree.Input) bool, emit func(*tree.Product) error) (int, error)
 }
 
 // report counts the run's problems — the reader's, the builder's and the

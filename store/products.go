@@ -60,6 +60,10 @@ type Record struct {
 	// outcome was recorded: an entry at or below it is settled for this
 	// product, whatever became of the entry's other operations.
 	seq uint64
+	// Input identifies what the acknowledged payload was made from (see
+	// tree.Input); zero when unknown. A product of the same Input has the
+	// same payload, so a run can tell it unchanged without shaping it.
+	Input [16]byte
 	// Payload is the last acknowledged payload, used to mark a product that left
 	// the feed as unavailable with its last known fields, and by plan to say
 	// which fields change. It lives in a bucket of its own, so that the diff's
@@ -94,6 +98,11 @@ func (r *Record) marshal() []byte {
 	b = binary.AppendUvarint(b, r.seq)
 	b = binary.AppendUvarint(b, uint64(len(r.LastError)))
 	b = append(b, r.LastError...)
+	if r.Input != ([16]byte{}) {
+		// After the fields every reader knows: a binary that predates it
+		// ignores it, and drops it when it rewrites the record.
+		b = append(b, r.Input[:]...)
+	}
 	return b
 }
 
@@ -128,6 +137,10 @@ func (r *Record) unmarshal(b []byte) error {
 		return errCorrupt
 	}
 	r.LastError = string(b[k : k+int(n)])
+	r.Input = [16]byte{}
+	if rest := b[k+int(n):]; len(rest) >= 16 {
+		copy(r.Input[:], rest)
+	}
 	return nil
 }
 
@@ -221,6 +234,7 @@ type Ack struct {
 	Delete  bool     // the product was deleted: forget it
 	Forget  bool     // forget the product without any catalog operation (it never reached the catalog, or another feed owns it)
 	Hash    [32]byte // the acknowledged payload's hash (not for Err)
+	Input   [16]byte // what the payload was made from (Record.Input), zero when unknown
 	Payload []byte
 	State   State  // Live or Unavailable (not for Err)
 	Err     string // the catalog rejected the product: keep the old hash, record why
@@ -273,6 +287,7 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 				}
 			} else {
 				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
+				r.Input = a.Input
 				r.Uncertain = false
 				if err := yb.Put(key, a.Payload); err != nil {
 					return err
@@ -413,4 +428,72 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 		return nil
 	})
 	return r, found, err
+}
+
+// KnownInputs calls fn with the id and Input of every product of feed that
+// is settled live in the catalog with a known Input: acknowledged, live, not
+// uncertain. A product of the feed with the same Input now needs nothing
+// sent. The id is fn's only during the call.
+func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error {
+	return db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		pb := fb.Bucket(bucketProducts)
+		if pb == nil {
+			return nil
+		}
+		var r Record
+		return pb.ForEach(func(k, v []byte) error {
+			if err := r.unmarshal(v); err != nil {
+				return nil // a damaged record is simply not known
+			}
+			if r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
+				fn(k, r.Input)
+			}
+			return nil
+		})
+	})
+}
+
+// InputFix records the Input of a product whose payload, as acknowledged
+// with Hash, turned out to be made from it.
+type InputFix struct {
+	ID    string
+	Hash  [32]byte
+	Input [16]byte
+}
+
+// SetInputs records Inputs learnt by a run that found the products
+// unchanged by their payload's hash. A record whose hash is no longer the
+// one the Input was learnt with (an acknowledgement came in between) is
+// left as it is. It changes nothing the catalog holds: losing it to a crash
+// costs only the shaping it would have saved.
+func (db *DB) SetInputs(feed string, fixes []InputFix) error {
+	if len(fixes) == 0 {
+		return nil
+	}
+	sort.Slice(fixes, func(i, j int) bool { return fixes[i].ID < fixes[j].ID })
+	return db.update(feed, func(fb *bolt.Bucket) error {
+		pb := fb.Bucket(bucketProducts)
+		if pb == nil {
+			return nil
+		}
+		for _, f := range fixes {
+			key := []byte(f.ID)
+			v := pb.Get(key)
+			if v == nil {
+				continue
+			}
+			var r Record
+			if err := r.unmarshal(v); err != nil || r.Hash != f.Hash || r.State != Live || r.Uncertain {
+				continue
+			}
+			r.Input = f.Input
+			if err := pb.Put(key, r.marshal()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -301,6 +302,9 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		b.checkVariant(it, id, rec.group, gid, sig)
 	}
 	b.buf = rec.encode(b.buf[:0])
+	if rec.group >= 0 {
+		b.groups.at(rec.group).addInput(b.recordInput(b.buf, gid))
+	}
 	off, err := b.spill.append(b.buf)
 	if err != nil {
 		b.fail(err)
@@ -574,52 +578,96 @@ func orNone(s string) string {
 // where it stands, a parent where its group first appears. It stops at the
 // first error emit returns, or at a spill read or write error.
 func (b *Builder) Finish(emit func(*Product) error) error {
+	_, err := b.FinishKnown(nil, emit)
+	return err
+}
+
+// FinishKnown is Finish that first asks known, when it is not nil, about
+// each product, with its custom_id and Input (see input.go): a product
+// known is neither shaped nor emitted, only counted in the number returned.
+// Every product emitted carries its Input. Which products exist, and which
+// are skipped for a custom_id taken, is decided as by Finish.
+func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*Product) error) (int, error) {
 	b.finalize()
 	if b.err != nil {
-		return b.err
+		return 0, b.err
 	}
 	if err := b.spill.flush(); err != nil {
-		return err
+		return 0, err
 	}
 	cache := &recordCache{}
 	for i := int32(0); int(i) < b.groups.len(); i++ {
 		b.groups.at(i).flags &^= gEmitted | gTaken
 	}
 	b.resetDuplicates()
-	return b.spill.each(func(_ int64, r *record) error {
-		if r.group < 0 {
+	skipped := 0
+	decode := func(enc []byte) (*record, error) { return decodeRecord(bytes.Clone(enc)) }
+	err := b.spill.eachRaw(func(_ int64, enc []byte) error {
+		group, id, err := peekRecord(enc)
+		if err != nil {
+			return err
+		}
+		if group < 0 {
+			taken := b.standaloneTaken(id)
+			in := b.recordInput(enc, "")
+			if !taken && known != nil && known(id, in) {
+				skipped++
+				return nil
+			}
+			r, err := decode(enc)
+			if err != nil {
+				return err
+			}
 			p, err := b.variantProduct(r, nil, nil)
 			if err != nil {
 				return err
 			}
-			if b.standaloneTaken(p.ID) {
+			if taken {
 				b.duplicate(p)
 				return nil
 			}
+			p.Input = in
 			return emit(p)
 		}
-		g := b.groups.at(r.group)
+		g := b.groups.at(group)
 		if b.opts.Policy == PolicyParent {
 			if g.flags&gEmitted != 0 {
 				return nil
 			}
 			g.flags |= gEmitted
-			p, _, err := b.parentProduct(r.group, cache)
+			taken := g.flags&gTaken != 0
+			if !taken && known != nil && known(b.groupID(g), g.input) {
+				skipped++
+				return nil
+			}
+			p, _, err := b.parentProduct(group, cache)
 			if err != nil {
 				return err
 			}
-			if g.flags&gTaken != 0 {
+			if taken {
 				b.duplicate(p)
 				return nil
 			}
+			p.Input = g.input
 			return emit(p)
+		}
+		in := variantInput(g, b.recordInput(enc, ""))
+		if known != nil && known(id, in) {
+			skipped++
+			return nil
+		}
+		r, err := decode(enc)
+		if err != nil {
+			return err
 		}
 		p, err := b.variantProduct(r, g, cache)
 		if err != nil {
 			return err
 		}
+		p.Input = in
 		return emit(p)
 	})
+	return skipped, err
 }
 
 // recordCache keeps the last few donor records read back from the spill:

@@ -38,7 +38,9 @@
 // Builder.Explain, Builder.HasProduct and Builder.ProductIDs (the custom_ids
 // Finish will emit, known before it runs) may be called once every item was
 // added; products leave through Builder.Finish, in feed order (a parent where
-// its group first appears). Memory: the Builder keeps a compact, pointer-free
+// its group first appears), each with its Input — a hash of what it is made
+// from (input.go) — and Builder.FinishKnown skips, unshaped, the products a
+// caller knows by their Input. Memory: the Builder keeps a compact, pointer-free
 // record per group and per grouped item plus a hash per id, and a 128-bit
 // hash per custom_id of a standalone item or variant; each item's shaped fields
 // go to a spill that moves to an unlinked temporary file (Options.SpillDir)

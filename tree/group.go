@@ -110,6 +110,7 @@ type group struct {
 	cur1    uint16   // currency of the first priced variant seen, for mixed-currency reports
 	repRank uint8
 	flags   uint8
+	input   Input // of its records, in feed order (see input.go)
 }
 
 const (

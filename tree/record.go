@@ -259,6 +259,44 @@ func (s *spill) at(off int64) (*record, error) {
 	return decodeRecord(buf)
 }
 
+// eachRaw calls fn with the bytes of every record in the order they were
+// appended. The bytes are fn's only during the call: a record decoded from
+// them must be decoded from a copy.
+func (s *spill) eachRaw(fn func(off int64, enc []byte) error) error {
+	br := bufio.NewReaderSize(io.NewSectionReader(s.readerAt(), 0, s.size), 1<<16)
+	var off int64
+	var buf []byte
+	for off < s.size {
+		l, err := binary.ReadUvarint(br)
+		if err != nil {
+			return fmt.Errorf("read spill: %w", err)
+		}
+		if uint64(cap(buf)) < l {
+			buf = make([]byte, l, max(l, 4<<10))
+		}
+		buf = buf[:l]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("read spill: %w", err)
+		}
+		if err := fn(off, buf); err != nil {
+			return err
+		}
+		off += int64(uvarintLen(l)) + int64(l)
+	}
+	return nil
+}
+
+// peekRecord reads a record's group index and product id without decoding
+// the rest; the id shares enc's memory.
+func peekRecord(enc []byte) (group int32, productID string, err error) {
+	d := &decoder{b: enc}
+	group = int32(d.varint())
+	d.uvarint() // line
+	d.str()     // item id
+	productID = d.str()
+	return group, productID, d.err
+}
+
 // each calls fn for every record in the order they were appended.
 func (s *spill) each(fn func(off int64, r *record) error) error {
 	br := bufio.NewReaderSize(io.NewSectionReader(s.readerAt(), 0, s.size), 1<<16)

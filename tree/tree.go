@@ -53,6 +53,10 @@ type Options struct {
 	// SpillDir is where the temporary spill file goes once the items'
 	// records outgrow memory ("": the system's temporary directory).
 	SpillDir string
+	// InputSeed seeds every product's Input (see input.go): the caller
+	// derives it from what else shapes payloads, so that Inputs made under
+	// other settings, or by another program, never match.
+	InputSeed uint64
 }
 
 // Product is one catalog product: its custom_id, the flat payload, and the
@@ -65,6 +69,9 @@ type Product struct {
 	Lines []int
 	// Truncated names the string fields cut to MaxStringLen.
 	Truncated []string
+	// Input identifies what a Builder made the product from (see input.go);
+	// zero for products made otherwise.
+	Input Input
 
 	fields  []payloadField // sorted by key, keys unique; nil when made from a map
 	raw     []byte         // canonical JSON, when made by RawProduct

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -60,6 +61,21 @@ metrics: {listen: "%s"}
 	}
 	if code, _ := httpGet(t, "http://"+addr+"/feeds/nope.xml"); code != 404 {
 		t.Errorf("an unpublished feed answered %d, want 404", code)
+	}
+	// One product changes: the next edition still holds every product,
+	// those the run knew unchanged too.
+	srv.mu.Lock()
+	srv.bodies["shop.xml"] = bytes.Replace(srv.bodies["shop.xml"], []byte("USD 12.00"), []byte("USD 13.00"), 1)
+	srv.mu.Unlock()
+	p.waitFor(t, 20*time.Second, "the edition with the new price", func() bool {
+		code, b := httpGet(t, url)
+		body = b
+		return code == 200 && strings.Contains(b, "<g:price>13 USD</g:price>")
+	})
+	for _, want := range []string{"<g:id>TEE-BASIC</g:id>", "<title>Tee Basic</title>", "<g:id>MUG-01</g:id>", "<g:id>HOODIE-1</g:id>", "<g:price>19.9 EUR</g:price>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the edition after a change lacks %s:\n%s", want, body)
+		}
 	}
 	if code := p.stop(t, syscall.SIGTERM, 20*time.Second); code != 0 {
 		t.Errorf("exit %d", code)
