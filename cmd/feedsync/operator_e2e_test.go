@@ -44,9 +44,14 @@ func TestStateAndPlanWorkWhileTheDaemonRuns(t *testing.T) {
 	}
 	// A run that hangs on its fetch holds the state file: a sync by hand
 	// waits for it, and says whose run it waits for.
+	shopHits, bookHits := srv.hitCount("shop.xml"), srv.hitCount("books.csv")
 	srv.set("shop.xml", http.StatusOK, 3*time.Second)
 	srv.set("books.csv", http.StatusOK, 3*time.Second)
-	time.Sleep(1500 * time.Millisecond) // the next runs are fetching
+	// The next runs are fetching (a loaded machine may start them late).
+	p.waitFor(t, 15*time.Second, "the daemon's next fetches", func() bool {
+		return srv.hitCount("shop.xml") > shopHits && srv.hitCount("books.csv") > bookHits
+	})
+	time.Sleep(200 * time.Millisecond)
 	r := runBinary(t, nil, "sync", "-c", cfg, "shop")
 	if r.code != 0 {
 		t.Errorf("sync by hand beside the daemon: exit %d\n%s", r.code, r.stderr)
