@@ -79,7 +79,7 @@ func (r *run) loadKnown() (knownInputs, error) {
 	if r.orders != nil || r.opts.Mode == ModeResync || r.opts.EveryProduct {
 		return nil, nil
 	}
-	known := knownInputs{}
+	known := make(knownInputs, r.meta.Products) // the last run's count: no growth on the way
 	err := r.s.DB.KnownInputs(r.fc.Name, func(id []byte, in [16]byte) {
 		if r.unresolved[string(id)] {
 			return // plan: an unfinished operation's product is sent again
@@ -90,6 +90,23 @@ func (r *run) loadKnown() (knownInputs, error) {
 		return nil, err
 	}
 	return known, nil
+}
+
+// startLoadKnown reads the known Inputs on a goroutine of their own; the
+// function it returns waits for them, and may be called any number of
+// times (a run that ends early waits too: no read outlives it).
+func (r *run) startLoadKnown() func() (knownInputs, error) {
+	var known knownInputs
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		known, err = r.loadKnown()
+	}()
+	return func() (knownInputs, error) {
+		<-done
+		return known, err
+	}
 }
 
 // recordInputs keeps the Inputs the diff learnt, in batches.

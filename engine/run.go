@@ -114,6 +114,11 @@ func (r *run) do(ctx context.Context) error {
 	if r.shortcuts && r.bodyHex == r.meta.BodyHash {
 		return r.unchanged(b)
 	}
+	// The known Inputs are read while the guards read the records: the
+	// records do not change before the push, and the two scans share the
+	// cores.
+	known := r.startLoadKnown()
+	defer known()
 	rm, err := r.guard(b)
 	if err != nil {
 		return err
@@ -121,7 +126,7 @@ func (r *run) do(ctx context.Context) error {
 	if err := r.declareAttributes(ctx, b); err != nil {
 		return err
 	}
-	return r.push(ctx, b, rm)
+	return r.push(ctx, b, rm, known)
 }
 
 // settle folds what earlier runs left unsettled into the state: products
@@ -369,9 +374,9 @@ func (r *run) declareAttributes(ctx context.Context, b source) error {
 // push diffs the products against the state and sends what changed, then
 // the removals: intent before effect (intentStage), acknowledgement before
 // commit (committer).
-func (r *run) push(ctx context.Context, b source, rm removals) error {
+func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (knownInputs, error)) error {
 	r.touched = true
-	known, err := r.loadKnown()
+	known, err := loaded()
 	if err != nil {
 		r.report(b, nil)
 		return fmt.Errorf("read state: %w", err)
