@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -244,6 +245,9 @@ type xmlBatch struct {
 	items    []*Item
 	problems []Problem
 	wg       sync.WaitGroup
+	// donated: the Items of the batch hold strings of arena, which the
+	// next parse must leave alone: it gets a new one.
+	donated bool
 }
 
 // newXMLBatch returns an empty batch. Its buffers start small (a feed may
@@ -280,6 +284,9 @@ const (
 
 // parseBatch parses items into b until it is full, the feed ends or fails.
 func (x *xmlReader) parseBatch(b *xmlBatch) {
+	if b.donated {
+		b.arena, b.donated = make([]byte, 0, cap(b.arena)), false
+	}
 	x.arena, x.attrs, x.subs = b.arena[:0], b.attrs[:0], b.subs[:0]
 	b.raw, b.items, b.cuts = b.raw[:0], b.items[:0], b.cuts[:0]
 	defer func() { b.arena, b.attrs, b.subs = x.arena, x.attrs, x.subs }()
@@ -438,7 +445,13 @@ func (b *xmlBatch) finishItem(r rawItem, cuts []itemCut) *Item {
 		b.problems = append(b.problems, Problem{Line: r.line, ItemID: id, Kind: ProblemSkippedItem, Msg: "item skipped: " + msg})
 		return nil
 	}
-	str := string(arena)
+	// The values are strings of the batch's arena itself, not a copy: the
+	// arena is never written again once its items are made (donated).
+	var str string
+	if len(arena) > 0 {
+		str = unsafe.String(&arena[0], len(arena))
+		b.donated = true
+	}
 	base := r.arenaStart
 	it := &Item{Line: r.line}
 	nsub := 0
