@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -62,8 +61,9 @@ type Record struct {
 	seq uint64
 	// Payload is the last acknowledged payload, used to mark a product that left
 	// the feed as unavailable with its last known fields, and by plan to say
-	// which fields change. It lives in a bucket of its own, so that the diff's
-	// lookups read only the compact records.
+	// which fields change. It is stored compressed (see encodePayload), in a
+	// bucket of its own, so that the diff's lookups read only the compact
+	// records.
 	Payload []byte
 }
 
@@ -243,9 +243,16 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 		sorted[i] = &acks[i]
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	// Compressed before the transaction, which then only writes.
+	stored := make([][]byte, len(sorted))
+	for i, a := range sorted {
+		if a.Err == "" && !a.Delete && !a.Forget {
+			stored[i] = encodePayload(a.Payload)
+		}
+	}
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
-		for _, a := range sorted {
+		for i, a := range sorted {
 			key := []byte(a.ID)
 			if (a.Delete || a.Forget) && a.Err == "" {
 				if err := pb.Delete(key); err != nil {
@@ -274,7 +281,7 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 			} else {
 				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
 				r.Uncertain = false
-				if err := yb.Put(key, a.Payload); err != nil {
+				if err := yb.Put(key, stored[i]); err != nil {
 					return err
 				}
 			}
@@ -317,7 +324,7 @@ func (db *DB) Missing(feed string, seen func(id string) bool) ([]Entry, error) {
 			if err := e.unmarshal(v); err != nil {
 				return fmt.Errorf("product %q: %w", k, err)
 			}
-			e.Payload = bytes.Clone(yb.Get(k))
+			e.Payload = decodePayload(yb.Get(k))
 			out = append(out, e)
 			return nil
 		})
@@ -409,7 +416,7 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 		if err := r.unmarshal(v); err != nil {
 			return err
 		}
-		r.Payload = bytes.Clone(fb.Bucket(bucketPayloads).Get([]byte(id)))
+		r.Payload = decodePayload(fb.Bucket(bucketPayloads).Get([]byte(id)))
 		return nil
 	})
 	return r, found, err
