@@ -227,6 +227,18 @@ type Ack struct {
 	Seq     uint64 // the journal entry of the operation (Intend), 0 for none
 }
 
+// payloadFill is how full a commit packs the pages of payloads it splits.
+// bbolt's default, half, is meant for keys that come in no order. A sync
+// acknowledges products in the feed's order, and a feed's ids come mostly
+// in their own order, which bbolt's byte order interleaves (P10, P100 and
+// P1000 sort before P11): each commit fills runs of pages that later
+// commits rarely revisit, and at half they stay 46% full. At 0.9 they are
+// 80% full, while shuffled ids fill them as well as at half (67% against
+// 64%): at six compressed payloads a page, 0.9 splits a full page five to
+// two. Product records keep the default: at some fifty a page, 0.9 splits
+// one 48 to 7, and shuffled ids then leave pages 38% full (69% at half).
+const payloadFill = 0.9
+
 // CommitBatch writes a batch of acknowledgements and, in the same
 // transaction, drops the journal entries (see Intend) whose every operation
 // is acknowledged by now: resolved. A deleted or forgotten product's record
@@ -252,6 +264,7 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 	}
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
+		yb.FillPercent = payloadFill
 		for i, a := range sorted {
 			key := []byte(a.ID)
 			if (a.Delete || a.Forget) && a.Err == "" {
