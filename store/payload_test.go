@@ -124,3 +124,30 @@ func TestDamagedFrameReadsAsStored(t *testing.T) {
 		t.Errorf("Get: payload %x, %v; want the stored %x", r.Payload, err, v)
 	}
 }
+
+func TestPreparedAcksCommitAsOthers(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	p := []byte(`{"custom_id":"A","name":"Tee"}`)
+	db.Commit("shop", []Ack{{ID: "C", At: time.Now(), Hash: sha256.Sum256(p), Payload: p, State: Live}})
+	acks := []Ack{
+		{ID: "A", At: time.Now(), Hash: sha256.Sum256(p), Payload: p, State: Live},
+		{ID: "B", At: time.Now(), Err: "rejected"},
+		{ID: "C", Delete: true},
+	}
+	Prepare(acks)
+	if err := db.Commit("shop", acks); err != nil {
+		t.Fatal(err)
+	}
+	if v := storedPayload(t, db, "shop", "A"); !bytes.HasPrefix(v, zstdMagic) {
+		t.Errorf("stored %q, want a zstd frame", v)
+	}
+	if r, _, _ := db.Get("shop", "A"); !bytes.Equal(r.Payload, p) || r.State != Live {
+		t.Errorf("A: %+v, want live with its payload", r)
+	}
+	if r, ok, _ := db.Get("shop", "B"); !ok || r.State != Failed || r.Payload != nil {
+		t.Errorf("B: %+v %v, want failed without a payload", r, ok)
+	}
+	if _, ok, _ := db.Get("shop", "C"); ok {
+		t.Error("C: deleted, still there")
+	}
+}

@@ -225,6 +225,25 @@ type Ack struct {
 	State   State  // Live or Unavailable (not for Err)
 	Err     string // the catalog rejected the product: keep the old hash, record why
 	Seq     uint64 // the journal entry of the operation (Intend), 0 for none
+
+	// stored is the payload as CommitBatch stores it, once Prepare made it.
+	stored   []byte
+	prepared bool
+}
+
+// writesPayload reports whether CommitBatch stores the ack's payload.
+func (a *Ack) writesPayload() bool { return a.Err == "" && !a.Delete && !a.Forget }
+
+// Prepare compresses the payloads of acks, which CommitBatch does otherwise:
+// a caller can prepare a batch while the one before is written. The acks
+// must not change after.
+func Prepare(acks []Ack) {
+	for i := range acks {
+		a := &acks[i]
+		if a.writesPayload() && !a.prepared {
+			a.stored, a.prepared = encodePayload(a.Payload), true
+		}
+	}
 }
 
 // payloadFill is how full a commit packs the pages of payloads it splits.
@@ -255,10 +274,14 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 		sorted[i] = &acks[i]
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-	// Compressed before the transaction, which then only writes.
+	// Compressed before the transaction, which then only writes, unless
+	// Prepare did it.
 	stored := make([][]byte, len(sorted))
 	for i, a := range sorted {
-		if a.Err == "" && !a.Delete && !a.Forget {
+		switch {
+		case a.prepared:
+			stored[i] = a.stored
+		case a.writesPayload():
 			stored[i] = encodePayload(a.Payload)
 		}
 	}
