@@ -121,3 +121,42 @@ func stateSize(tb testing.TB, db *DB, path string) (used, file int64) {
 	}
 	return used, fi.Size()
 }
+
+func TestDenseKeys(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	acks := func(from, to, step int) []*Ack {
+		var out []*Ack
+		for i := from; i < to; i += step {
+			out = append(out, &Ack{ID: fmt.Sprintf("K%06d", i)})
+		}
+		return out
+	}
+	var stored []Ack
+	for _, a := range acks(0, 10000, 10) {
+		stored = append(stored, Ack{ID: a.ID, At: time.Now(), State: Live})
+	}
+	if err := db.Commit("shop", stored); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		keys []*Ack
+		want bool
+	}{
+		{"past the last key", acks(10000, 12000, 1), true},
+		{"between two stored keys", acks(5001, 5010, 1), true},
+		{"the stored keys again", acks(0, 10000, 10), true},
+		{"one between each pair of stored keys", acks(5, 10000, 10), false},
+		{"one", acks(10001, 10002, 1), false},
+	} {
+		err := db.view("shop", func(fb *bolt.Bucket) error {
+			if got := dense(fb.Bucket(bucketProducts), c.keys); got != c.want {
+				t.Errorf("%s: dense %v, want %v", c.name, got, c.want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
