@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -239,12 +241,29 @@ func (a *Ack) writesPayload() bool { return a.Err == "" && !a.Delete && !a.Forge
 // a caller can prepare a batch while the one before is written. The acks
 // must not change after.
 func Prepare(acks []Ack) {
-	for i := range acks {
-		a := &acks[i]
-		if a.writesPayload() && !a.prepared {
-			a.stored, a.prepared = encodePayload(a.Payload), true
+	inParallel(len(acks), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if a := &acks[i]; a.writesPayload() && !a.prepared {
+				a.stored, a.prepared = encodePayload(a.Payload), true
+			}
 		}
+	})
+}
+
+// inParallel calls fn on parts of [0, n), at least 256 long, on as many
+// goroutines as there are CPUs: compressing is most of a first sync's commit
+// work.
+func inParallel(n int, fn func(lo, hi int)) {
+	k := min(runtime.GOMAXPROCS(0), n/256)
+	if k < 2 {
+		fn(0, n)
+		return
 	}
+	var wg sync.WaitGroup
+	for j := range k {
+		wg.Go(func() { fn(j*n/k, (j+1)*n/k) })
+	}
+	wg.Wait()
 }
 
 // How full a commit packs the pages it splits (bbolt's FillPercent, read
@@ -310,14 +329,16 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 	// Compressed before the transaction, which then only writes, unless
 	// Prepare did it.
 	stored := make([][]byte, len(sorted))
-	for i, a := range sorted {
-		switch {
-		case a.prepared:
-			stored[i] = a.stored
-		case a.writesPayload():
-			stored[i] = encodePayload(a.Payload)
+	inParallel(len(sorted), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			switch a := sorted[i]; {
+			case a.prepared:
+				stored[i] = a.stored
+			case a.writesPayload():
+				stored[i] = encodePayload(a.Payload)
+			}
 		}
-	}
+	})
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
 		if dense(pb, sorted) {
