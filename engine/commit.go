@@ -11,7 +11,8 @@ import (
 // committer batches acknowledgements into store commits: every commitBatch
 // acks or every commitEvery, whichever comes first, and once at the end. The
 // commits run on a goroutine of their own, so the sink goes on sending while
-// a batch is written; at most two batches wait for it. It also counts the
+// a batch is written, and another compresses the next batch's payloads
+// (store.Prepare) meanwhile; at most two more batches wait. It also counts the
 // operations of each journal entry still unacknowledged: the commit that
 // holds an entry's last acknowledgement drops the entry. Its redact
 // (Syncer.Redact) scrubs each rejection before it is stored.
@@ -123,11 +124,22 @@ func (c *committer) failed() error {
 // those products again.
 func (c *committer) start() func() error {
 	done := make(chan struct{})
+	prepared := make(chan commitWork)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
+		defer close(prepared)
 		for b := range c.batches {
+			if c.failed() == nil {
+				store.Prepare(b.acks)
+			}
+			prepared <- b
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for b := range prepared {
 			if c.failed() != nil {
 				continue
 			}

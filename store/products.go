@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,8 +68,9 @@ type Record struct {
 	Input [16]byte
 	// Payload is the last acknowledged payload, used to mark a product that left
 	// the feed as unavailable with its last known fields, and by plan to say
-	// which fields change. It lives in a bucket of its own, so that the diff's
-	// lookups read only the compact records.
+	// which fields change. It is stored compressed (see encodePayload), in a
+	// bucket of its own, so that the diff's lookups read only the compact
+	// records.
 	Payload []byte
 }
 
@@ -239,6 +242,86 @@ type Ack struct {
 	State   State  // Live or Unavailable (not for Err)
 	Err     string // the catalog rejected the product: keep the old hash, record why
 	Seq     uint64 // the journal entry of the operation (Intend), 0 for none
+
+	// stored is the payload as CommitBatch stores it, once Prepare made it.
+	stored   []byte
+	prepared bool
+}
+
+// writesPayload reports whether CommitBatch stores the ack's payload.
+func (a *Ack) writesPayload() bool { return a.Err == "" && !a.Delete && !a.Forget }
+
+// Prepare compresses the payloads of acks, which CommitBatch does otherwise:
+// a caller can prepare a batch while the one before is written. The acks
+// must not change after.
+func Prepare(acks []Ack) {
+	inParallel(len(acks), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if a := &acks[i]; a.writesPayload() && !a.prepared {
+				a.stored, a.prepared = encodePayload(a.Payload), true
+			}
+		}
+	})
+}
+
+// inParallel calls fn on parts of [0, n), at least 256 long, on as many
+// goroutines as there are CPUs: compressing is most of a first sync's commit
+// work.
+func inParallel(n int, fn func(lo, hi int)) {
+	k := min(runtime.GOMAXPROCS(0), n/256)
+	if k < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for j := range k {
+		wg.Go(func() { fn(j*n/k, (j+1)*n/k) })
+	}
+	wg.Wait()
+}
+
+// How full a commit packs the pages it splits (bbolt's FillPercent, read
+// as the transaction commits). bbolt's default, half, is meant for keys
+// that come in no order. A sync acknowledges products in the feed's order,
+// and a feed's ids come mostly in their own order, which bbolt's byte
+// order interleaves (P10, P100 and P1000 sort before P11): a commit's keys
+// then fill runs of pages that later commits rarely revisit, and at half
+// these stay half empty. So a commit whose keys are dense packs its pages
+// full: after the first sync of a generated 200k-item feed, payload pages
+// are 87% full and record pages 92%, against 45% and 52% at half. Packing
+// full when keys are sparse would split a full page into a full one and a
+// nearly empty one, which random keys rarely refill (record pages ended up
+// 20% full, payload branch pages 13%). Sparse keys fill payload pages
+// slightly better at 0.9 than at half (67% against 64%); records, some
+// fifty a page, keep the default (69% full, against 38% at 0.9).
+const (
+	denseFill         = 1.0
+	sparsePayloadFill = 0.9
+)
+
+// dense reports whether sorted (ids in key order) leave few of b's keys
+// between them: half the neighbours, of up to 128 pairs sampled, have none
+// between them. Random keys have some between nearly all once b holds a few
+// batches.
+func dense(b *bolt.Bucket, sorted []*Ack) bool {
+	if len(sorted) < 2 {
+		return false
+	}
+	step := max(1, (len(sorted)-1)/128)
+	c := b.Cursor()
+	n, adjacent := 0, 0
+	for i := 0; i+1 < len(sorted); i += step {
+		key := []byte(sorted[i].ID)
+		k, _ := c.Seek(key)
+		if bytes.Equal(k, key) {
+			k, _ = c.Next()
+		}
+		n++
+		if k == nil || bytes.Compare(k, []byte(sorted[i+1].ID)) >= 0 {
+			adjacent++
+		}
+	}
+	return adjacent*2 >= n
 }
 
 // CommitBatch writes a batch of acknowledgements and, in the same
@@ -257,9 +340,27 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 		sorted[i] = &acks[i]
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	// Compressed before the transaction, which then only writes, unless
+	// Prepare did it.
+	stored := make([][]byte, len(sorted))
+	inParallel(len(sorted), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			switch a := sorted[i]; {
+			case a.prepared:
+				stored[i] = a.stored
+			case a.writesPayload():
+				stored[i] = encodePayload(a.Payload)
+			}
+		}
+	})
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
-		for _, a := range sorted {
+		if dense(pb, sorted) {
+			pb.FillPercent, yb.FillPercent = denseFill, denseFill
+		} else {
+			yb.FillPercent = sparsePayloadFill
+		}
+		for i, a := range sorted {
 			key := []byte(a.ID)
 			if (a.Delete || a.Forget) && a.Err == "" {
 				if err := pb.Delete(key); err != nil {
@@ -289,7 +390,7 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
 				r.Input = a.Input
 				r.Uncertain = false
-				if err := yb.Put(key, a.Payload); err != nil {
+				if err := yb.Put(key, stored[i]); err != nil {
 					return err
 				}
 			}
@@ -332,7 +433,7 @@ func (db *DB) Missing(feed string, seen func(id string) bool) ([]Entry, error) {
 			if err := e.unmarshal(v); err != nil {
 				return fmt.Errorf("product %q: %w", k, err)
 			}
-			e.Payload = bytes.Clone(yb.Get(k))
+			e.Payload = decodePayload(yb.Get(k))
 			out = append(out, e)
 			return nil
 		})
@@ -424,7 +525,7 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 		if err := r.unmarshal(v); err != nil {
 			return err
 		}
-		r.Payload = bytes.Clone(fb.Bucket(bucketPayloads).Get([]byte(id)))
+		r.Payload = decodePayload(fb.Bucket(bucketPayloads).Get([]byte(id)))
 		return nil
 	})
 	return r, found, err
