@@ -18,13 +18,19 @@ import (
 // with another version rather than misreading it.
 //
 // Version 3 added the intent journal, the uncertain flag of product records
-// (ownership was an index in early v3 files, dropped on open); a version 2 file is upgraded in place when opened for
-// writing (its records read as they are), and a feedsync that reads only
-// version 2 refuses the upgraded file instead of ignoring its journal.
-const FormatVersion = 3
+// (ownership was an index in early v3 files, dropped on open). Version 4
+// stores payloads zstd-compressed (payload.go). Files of versions 2 and 3
+// are upgraded in place when opened for writing: their records and raw
+// payloads read as they are. A feedsync that reads an older version
+// refuses the upgraded file, saying so, instead of ignoring its journal or
+// taking its compressed payloads for damaged ones.
+const FormatVersion = 4
 
-// formatV2 is the layout before the journal, upgraded on open.
-const formatV2 = 2
+// Older layouts, upgraded on open.
+const (
+	formatV2 = 2 // before the journal
+	formatV3 = 3 // payloads stored as raw JSON
+)
 
 // ErrLocked means another process holds the state file.
 var ErrLocked = errors.New("in use by another feedsync process")
@@ -116,7 +122,7 @@ func (db *DB) checkVersion() error {
 		if v == nil {
 			return nil
 		}
-		if len(v) == 4 && binary.BigEndian.Uint32(v) == formatV2 {
+		if len(v) == 4 && (binary.BigEndian.Uint32(v) == formatV2 || binary.BigEndian.Uint32(v) == formatV3) {
 			upgrade = true
 			return nil
 		}
