@@ -230,7 +230,9 @@ var leadBytes = [...]byte{'&', '<', 0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4}
 // and HTML tags. withTags false skips the tag checks (URLs, codes). checked
 // says the reader already refused C0 controls and invalid UTF-8 (XML does),
 // so a value without any of leadBytes is clean and found so with a few
-// vectorised byte searches.
+// vectorised byte searches. Without checked the value is the delimited
+// reader's: valid UTF-8 (checkRow skips a row that is not), perhaps with
+// tabs, line breaks and DEL.
 func scanText(v string, withTags, checked bool) (d textDefects) {
 	if len(v) <= 64 {
 		// Short values: one pass costs less than several searches.
@@ -238,13 +240,9 @@ func scanText(v string, withTags, checked bool) (d textDefects) {
 		return d
 	}
 	if !checked {
-		// Delimited text: check UTF-8 and C0 controls with fast passes,
-		// then go on as for XML.
-		if !utf8.ValidString(v) {
-			d.control = "invalid UTF-8"
-		} else {
-			checked = !hasControl(v)
-		}
+		// Delimited text: a value without C0 controls and DEL goes on as
+		// for XML. Its UTF-8 is not checked again.
+		checked = !hasControl(v)
 	}
 	if !checked {
 		d.slowScan(v, withTags)
