@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,13 +28,14 @@ func NormalizeAvailability(s string) (v string, ok bool) {
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		s = s[i+1:]
 	}
-	var b strings.Builder
+	var buf [32]byte // the letters, lower-cased: on the stack for the spellings above
+	b := buf[:0]
 	for _, r := range s {
 		if unicode.IsLetter(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	switch b.String() {
+	switch string(b) {
 	case "instock", "available", "limitedavailability", "instoreonly", "onlineonly":
 		return InStock, true
 	case "outofstock", "soldout", "discontinued", "notavailable", "unavailable":
@@ -82,7 +84,11 @@ func ParsePrice(s string) (Price, error) {
 	if s == "" {
 		return Price{}, errors.New("empty price")
 	}
-	var num, cur strings.Builder
+	// Both parts are ASCII, gathered on the stack: a price costs one
+	// allocation, its amount (the code is the currency table's string).
+	var numBuf [32]byte
+	var curBuf [8]byte
+	num, cur := numBuf[:0], curBuf[:0]
 	numClosed, curClosed := false, false // a part ended: the other one began after it
 	for _, r := range s {
 		switch {
@@ -90,18 +96,18 @@ func ParsePrice(s string) (Price, error) {
 			if numClosed {
 				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
-			if cur.Len() > 0 {
+			if len(cur) > 0 {
 				curClosed = true
 			}
-			num.WriteRune(r)
+			num = append(num, byte(r))
 		case r < utf8.RuneSelf && unicode.IsLetter(r):
 			if curClosed {
 				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
-			if num.Len() > 0 {
+			if len(num) > 0 {
 				numClosed = true
 			}
-			cur.WriteRune(unicode.ToUpper(r))
+			cur = append(cur, byte(unicode.ToUpper(r)))
 		case unicode.IsSpace(r), r == '\'':
 			// between amount and code, or a thousands separator
 		case unicode.Is(unicode.Sc, r):
@@ -110,16 +116,18 @@ func ParsePrice(s string) (Price, error) {
 			return Price{}, fmt.Errorf("price %q: unexpected %q", s, r)
 		}
 	}
-	code := cur.String()
-	if code != "" {
-		if len(code) != 3 {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, code)
+	code := ""
+	if len(cur) > 0 {
+		if len(cur) != 3 {
+			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, string(cur))
 		}
-		if u, err := currency.ParseISO(code); err != nil || u == currency.XXX {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, code)
+		u, err := currency.ParseISO(string(cur))
+		if err != nil || u == currency.XXX {
+			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, string(cur))
 		}
+		code = u.String() // the same three letters, not a copy
 	}
-	amount, err := canonicalDecimal(num.String())
+	amount, err := canonicalDecimal(num)
 	if err != nil {
 		return Price{}, fmt.Errorf("price %q: %w", s, err)
 	}
@@ -128,8 +136,9 @@ func ParsePrice(s string) (Price, error) {
 
 // canonicalDecimal decides which of '.' and ',' is the decimal separator and
 // returns the amount with '.' as separator, no grouping and no trailing zeros.
-func canonicalDecimal(s string) (string, error) {
-	if s == "" {
+// It may overwrite s.
+func canonicalDecimal(s []byte) (string, error) {
+	if len(s) == 0 {
 		return "", errors.New("no amount")
 	}
 	neg := false
@@ -139,7 +148,7 @@ func canonicalDecimal(s string) (string, error) {
 	case '+':
 		s = s[1:]
 	}
-	lastDot, lastComma := strings.LastIndexByte(s, '.'), strings.LastIndexByte(s, ',')
+	lastDot, lastComma := bytes.LastIndexByte(s, '.'), bytes.LastIndexByte(s, ',')
 	dec := byte(0)
 	switch {
 	case lastDot >= 0 && lastComma >= 0:
@@ -149,52 +158,71 @@ func canonicalDecimal(s string) (string, error) {
 		}
 	case lastDot >= 0:
 		// "15.00", "1.5" and "1.299" are decimals; "1.299.000" groups.
-		if strings.Count(s, ".") == 1 {
+		if bytes.IndexByte(s, '.') == lastDot {
 			dec = '.'
 		}
 	case lastComma >= 0:
 		// "15,00" is a decimal; "1,299" and "1,299,000" are groups.
-		if strings.Count(s, ",") == 1 && len(s)-lastComma-1 != 3 {
+		if bytes.IndexByte(s, ',') == lastComma && len(s)-lastComma-1 != 3 {
 			dec = ','
 		}
 	}
-	intPart, frac := s, ""
+	intPart, frac := s, s[len(s):]
 	if dec != 0 {
-		i := strings.LastIndexByte(s, dec)
+		i := bytes.LastIndexByte(s, dec)
 		intPart, frac = s[:i], s[i+1:]
-		if strings.IndexByte(frac, '.') >= 0 || strings.IndexByte(frac, ',') >= 0 {
+		if bytes.IndexByte(frac, '.') >= 0 || bytes.IndexByte(frac, ',') >= 0 {
 			return "", errors.New("malformed amount: a separator after the decimal one")
 		}
 	}
-	if strings.ContainsAny(intPart, ".,") {
-		if err := checkGroups(intPart, dec); err != nil {
+	if bytes.ContainsAny(intPart, ".,") {
+		if err := checkGroups(string(intPart), dec); err != nil {
 			return "", err
 		}
-		intPart = strings.NewReplacer(".", "", ",", "").Replace(intPart)
+		// Drop the grouping separators in place.
+		n := 0
+		for _, c := range intPart {
+			if c != '.' && c != ',' {
+				intPart[n] = c
+				n++
+			}
+		}
+		intPart = intPart[:n]
 	}
-	if intPart == "" && frac == "" {
+	if len(intPart) == 0 && len(frac) == 0 {
 		return "", errors.New("no amount")
 	}
-	for _, p := range []string{intPart, frac} {
+	for _, p := range [2][]byte{intPart, frac} {
 		for i := 0; i < len(p); i++ {
 			if p[i] < '0' || p[i] > '9' {
 				return "", fmt.Errorf("malformed amount: unexpected %q", p[i])
 			}
 		}
 	}
-	intPart = strings.TrimLeft(intPart, "0")
-	if intPart == "" {
-		intPart = "0"
+	intPart = bytes.TrimLeft(intPart, "0")
+	frac = bytes.TrimRight(frac, "0")
+	neg = neg && (len(intPart) > 0 || len(frac) > 0) // not "-0"
+	n := max(len(intPart), 1)
+	if neg {
+		n++
 	}
-	frac = strings.TrimRight(frac, "0")
-	out := intPart
-	if frac != "" {
-		out += "." + frac
+	if len(frac) > 0 {
+		n += 1 + len(frac)
 	}
-	if neg && out != "0" {
-		out = "-" + out
+	var b strings.Builder
+	b.Grow(n)
+	if neg {
+		b.WriteByte('-')
 	}
-	return out, nil
+	if len(intPart) == 0 {
+		b.WriteByte('0')
+	}
+	b.Write(intPart)
+	if len(frac) > 0 {
+		b.WriteByte('.')
+		b.Write(frac)
+	}
+	return b.String(), nil
 }
 
 // checkGroups checks the thousands grouping of an integer part: one grouping
