@@ -369,8 +369,8 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 		}
 	}
 	if v.gtin != "" {
-		if rule, msg, ok := checkGTIN(v.gtin); !ok {
-			l.report(rule, line, id, "gtin", msg)
+		if f := checkGTIN(v.gtin); f != gtinOK && l.hit(f.rule()) {
+			l.add(f.rule(), line, id, "gtin", f.message(v.gtin))
 		}
 	}
 }

@@ -7,24 +7,76 @@ import (
 	"unicode/utf8"
 )
 
-// checkGTIN returns the rule a GTIN breaks and why, or ok.
-func checkGTIN(v string) (rule ruleID, msg string, ok bool) {
+// gtinFault is what checkGTIN finds wrong with a GTIN.
+type gtinFault uint8
+
+const (
+	gtinOK gtinFault = iota
+	gtinNotDigits
+	gtinLength
+	gtinCheckDigit
+	gtinInStore    // GTIN-13 prefix 2
+	gtinRestricted // 02, 04
+	gtinCoupon2    // 05, 99
+	gtinCoupon3    // 981–984
+)
+
+// checkGTIN returns what is wrong with a GTIN, or gtinOK. It allocates
+// nothing: most feeds with a bad GTIN have many, and only the findings kept
+// need their message (gtinFault.message).
+func checkGTIN(v string) gtinFault {
 	for i := 0; i < len(v); i++ {
 		if v[i] < '0' || v[i] > '9' {
-			return rGTINFormat, "gtin " + quote(v) + " holds characters other than digits", false
+			return gtinNotDigits
 		}
 	}
 	switch len(v) {
 	case 8, 12, 13, 14:
 	default:
-		return rGTINFormat, "gtin " + quote(v) + " has " + itoa(len(v)) + " digits; want 8, 12, 13 or 14", false
+		return gtinLength
 	}
 	if !gs1CheckDigit(v) {
-		return rGTINCheckDigit, "gtin " + quote(v) + " fails the GS1 check digit (want " + string(gs1Digit(v[:len(v)-1])) + " at the end)", false
+		return gtinCheckDigit
 	}
 	if len(v) == 8 {
-		return 0, "", true
+		return gtinOK
 	}
+	// The first three digits of the GTIN-13 form.
+	var p [3]byte
+	switch len(v) {
+	case 12:
+		p = [3]byte{'0', v[0], v[1]}
+	case 13:
+		p = [3]byte{v[0], v[1], v[2]}
+	case 14:
+		p = [3]byte{v[1], v[2], v[3]}
+	}
+	switch {
+	case p[0] == '2':
+		return gtinInStore
+	case p[0] == '0' && (p[1] == '2' || p[1] == '4'):
+		return gtinRestricted
+	case p[0] == '0' && p[1] == '5', p[0] == '9' && p[1] == '9':
+		return gtinCoupon2
+	case p[0] == '9' && p[1] == '8' && p[2] >= '1' && p[2] <= '4':
+		return gtinCoupon3
+	}
+	return gtinOK
+}
+
+// rule is the rule a GTIN with fault f breaks.
+func (f gtinFault) rule() ruleID {
+	switch f {
+	case gtinNotDigits, gtinLength:
+		return rGTINFormat
+	case gtinCheckDigit:
+		return rGTINCheckDigit
+	}
+	return rGTINPrefix
+}
+
+// message says why v, whose fault is f, breaks its rule.
+func (f gtinFault) message(v string) string {
 	g13 := v
 	switch len(v) {
 	case 12:
@@ -32,17 +84,23 @@ func checkGTIN(v string) (rule ruleID, msg string, ok bool) {
 	case 14:
 		g13 = v[1:]
 	}
-	switch {
-	case g13[0] == '2':
-		return rGTINPrefix, "gtin " + quote(v) + " has the restricted in-store prefix 2", false
-	case strings.HasPrefix(g13, "02"), strings.HasPrefix(g13, "04"):
-		return rGTINPrefix, "gtin " + quote(v) + " has the restricted prefix " + g13[:2] + " (UPC " + g13[1:2] + ")", false
-	case strings.HasPrefix(g13, "05"), strings.HasPrefix(g13, "99"):
-		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:2], false
-	case g13[:3] >= "981" && g13[:3] <= "984":
-		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:3], false
+	switch f {
+	case gtinNotDigits:
+		return "gtin " + quote(v) + " holds characters other than digits"
+	case gtinLength:
+		return "gtin " + quote(v) + " has " + itoa(len(v)) + " digits; want 8, 12, 13 or 14"
+	case gtinCheckDigit:
+		return "gtin " + quote(v) + " fails the GS1 check digit (want " + string(gs1Digit(v[:len(v)-1])) + " at the end)"
+	case gtinInStore:
+		return "gtin " + quote(v) + " has the restricted in-store prefix 2"
+	case gtinRestricted:
+		return "gtin " + quote(v) + " has the restricted prefix " + g13[:2] + " (UPC " + g13[1:2] + ")"
+	case gtinCoupon2:
+		return "gtin " + quote(v) + " has the coupon prefix " + g13[:2]
+	case gtinCoupon3:
+		return "gtin " + quote(v) + " has the coupon prefix " + g13[:3]
 	}
-	return 0, "", true
+	return ""
 }
 
 // gs1CheckDigit reports whether the last digit of v is its GS1 check digit.
