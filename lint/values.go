@@ -189,7 +189,10 @@ func parseISO(v string) (time.Time, bool) {
 	if len(v) < 10 || !num(v[0:4]) || v[4] != '-' || !num(v[5:7]) || v[7] != '-' || !num(v[8:10]) {
 		return time.Time{}, false
 	}
-	s, layout := v[:10], "2006-01-02"
+	// The value time.Parse reads is put together on the stack, its layout
+	// picked from constants: no allocation per date.
+	var buf [32]byte
+	s, layout := append(buf[:0], v[:10]...), "2006-01-02"
 	rest := v[10:]
 	if rest != "" {
 		if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 6 || !num(rest[1:3]) || rest[3] != ':' || !num(rest[4:6]) {
@@ -211,28 +214,51 @@ func parseISO(v string) (time.Time, bool) {
 				rest = rest[j:]
 			}
 		}
-		s += "T" + hm + ":" + sec
-		layout += "T15:04:05"
+		s = append(s, 'T')
+		s = append(s, hm...)
+		s = append(s, ':')
+		s = append(s, sec...)
 		switch {
 		case rest == "":
+			layout = "2006-01-02T15:04:05"
 		case rest == "Z":
-			s += "Z"
-			layout += "Z07:00"
+			s = append(s, 'Z')
+			layout = "2006-01-02T15:04:05Z07:00"
 		case rest[0] == '+' || rest[0] == '-':
-			z := strings.Replace(rest[1:], ":", "", 1)
-			if len(z) == 2 {
-				z += "00"
-			}
-			if len(z) != 4 || !num(z) {
+			// The offset's digits, without its first colon: hhmm or hh.
+			zs := rest[1:]
+			if len(zs) > 5 {
 				return time.Time{}, false
 			}
-			s += rest[:1] + z
-			layout += "-0700"
+			var zb [5]byte
+			z := zb[:0]
+			colon := false
+			for i := 0; i < len(zs); i++ {
+				if zs[i] == ':' && !colon {
+					colon = true
+					continue
+				}
+				z = append(z, zs[i])
+			}
+			if len(z) == 2 {
+				z = append(z, '0', '0')
+			}
+			if len(z) != 4 {
+				return time.Time{}, false
+			}
+			for _, c := range z {
+				if c < '0' || c > '9' {
+					return time.Time{}, false
+				}
+			}
+			s = append(s, rest[0])
+			s = append(s, z...)
+			layout = "2006-01-02T15:04:05-0700"
 		default:
 			return time.Time{}, false
 		}
 	}
-	t, err := time.Parse(layout, s)
+	t, err := time.Parse(layout, string(s))
 	return t, err == nil
 }
 
