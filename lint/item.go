@@ -473,14 +473,15 @@ func (l *Linter) limits(line int, id string, v *itemView) {
 		l.reportf(rTooManyImages, line, id, "additional_image_link", "%d additional_image_link values; the limit is 10", v.images)
 	}
 	if v.color != "" {
-		parts := strings.Split(v.color, "/")
-		if len(parts) > 3 {
-			l.reportf(rColorTooMany, line, id, "color", "color %q names %d colours; the limit is 3", v.color, len(parts))
+		// The colours, split on / without a slice: one per item adds up.
+		parts := strings.Count(v.color, "/") + 1
+		if parts > 3 {
+			l.reportf(rColorTooMany, line, id, "color", "color %q names %d colours; the limit is 3", v.color, parts)
 		}
 		if n := utf8.RuneCountInString(v.color); n > 100 {
 			l.reportf(rColorTooLong, line, id, "color", "color has %d characters; the limit is 100", n)
-		} else {
-			for _, p := range parts {
+		} else if len(v.color) > 40 {
+			for p := range strings.SplitSeq(v.color, "/") {
 				if n := utf8.RuneCountInString(strings.TrimSpace(p)); n > 40 {
 					l.reportf(rColorTooLong, line, id, "color", "colour %q has %d characters; the limit is 40", strings.TrimSpace(p), n)
 					break
@@ -488,7 +489,7 @@ func (l *Linter) limits(line int, id string, v *itemView) {
 			}
 		}
 		var hex []string
-		for _, p := range parts {
+		for p := range strings.SplitSeq(v.color, "/") {
 			if p = strings.TrimSpace(p); isHexColor(p) {
 				hex = append(hex, p)
 			}

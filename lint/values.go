@@ -554,9 +554,9 @@ func isHexColor(s string) bool {
 	return hash || len(h) == 6 && digit
 }
 
-// placeholders are values that stand for "no value".
-var placeholders = map[string]bool{"undefined": true, "null": true, "nil": true, "none": true, "n/a": true, "na": true, "-": true, "--": true, "...": true, "tbd": true, "todo": true, "[object object]": true, "nan": true}
-
+// isPlaceholder reports whether v stands for "no value" (undefined, null,
+// N/A…), in any letter case. A switch rather than a map: it is asked of nine
+// values of every item, and most are rejected by their length alone.
 func isPlaceholder(v string) bool {
 	if len(v) > 16 {
 		return false
@@ -569,7 +569,11 @@ func isPlaceholder(v string) bool {
 		}
 		b[i] = c
 	}
-	return placeholders[string(b[:len(v)])]
+	switch string(b[:len(v)]) {
+	case "undefined", "null", "nil", "none", "n/a", "na", "-", "--", "...", "tbd", "todo", "[object object]", "nan":
+		return true
+	}
+	return false
 }
 
 // idChars reports whether s holds only ASCII letters, digits, _ and -.
