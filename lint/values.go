@@ -121,17 +121,22 @@ func gs1Digit(body string) byte {
 
 // checkURL returns why v is not an absolute, encoded http(s) URL, or "".
 func checkURL(v string) string {
+	var host string // from after the scheme's "://"
 	switch {
-	case len(v) > 7 && strings.EqualFold(v[:7], "http://"), len(v) > 8 && strings.EqualFold(v[:8], "https://"):
+	case len(v) > 7 && hasPrefixFold(v, "http://"):
+		host = v[7:]
+	case len(v) > 8 && hasPrefixFold(v, "https://"):
+		host = v[8:]
 	case strings.HasPrefix(v, "/") || !strings.Contains(v, "://") && !strings.Contains(v, ":"):
 		return "is a relative URL: write it in full, with https:// and the host"
 	default:
 		return "is not an http or https URL"
 	}
-	rest := v[strings.Index(v, "://")+3:]
-	host := rest
-	if i := strings.IndexAny(host, "/?#"); i >= 0 {
-		host = host[:i]
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c == '/' || c == '?' || c == '#' {
+			host = host[:i]
+			break
+		}
 	}
 	if host == "" {
 		return "has no host"
@@ -156,13 +161,35 @@ func checkURL(v string) string {
 	return ""
 }
 
+// hasPrefixFold reports whether s starts with prefix, lower-case ASCII,
+// in any letter case: strings.EqualFold on s[:len(prefix)] without its
+// Unicode tables (a non-ASCII byte matches no ASCII prefix either way).
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
 var imageExts = map[string]bool{"jpg": true, "jpeg": true, "png": true, "gif": true, "webp": true, "bmp": true, "tif": true, "tiff": true}
 
 // imageExtension returns an image URL's file extension when it has one that
 // is not an image format Google takes, else "".
 func imageExtension(v string) string {
-	if i := strings.IndexAny(v, "?#"); i >= 0 {
-		v = v[:i]
+	for i := 0; i < len(v); i++ {
+		if v[i] == '?' || v[i] == '#' {
+			v = v[:i]
+			break
+		}
 	}
 	seg := v[strings.LastIndexByte(v, '/')+1:]
 	dot := strings.LastIndexByte(seg, '.')
