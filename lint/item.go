@@ -91,7 +91,7 @@ func scanAttr(out []attrDefect, i int, a *feed.Attr, delimited bool) []attrDefec
 	if a.Value == "" {
 		return out
 	}
-	if d := scanText(a.Value, !isURLAttr(a.Name), !delimited); d != (textDefects{}) {
+	if d := scanText(a.Value, !isURLAttr(a.Name), !delimited); d.any() {
 		out = append(out, attrDefect{item: i, name: a.Name, d: d})
 	}
 	return out

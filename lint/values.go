@@ -318,6 +318,12 @@ type textDefects struct {
 	badTag  string // a tag that is unsupported in a description, or ""
 }
 
+// any reports whether d found something. (Comparing d with textDefects{}
+// calls a generated function that compares four strings: once per value.)
+func (d *textDefects) any() bool {
+	return len(d.control)|len(d.entity)|len(d.tag)|len(d.badTag) != 0
+}
+
 // specials marks the bytes scanText stops at.
 var specials = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
