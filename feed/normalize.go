@@ -84,6 +84,9 @@ func ParsePrice(s string) (Price, error) {
 	if s == "" {
 		return Price{}, errors.New("empty price")
 	}
+	if p, ok := parseSimplePrice(s); ok {
+		return p, nil
+	}
 	// Both parts are ASCII, gathered on the stack: a price costs one
 	// allocation, its amount (the code is the currency table's string).
 	var numBuf [32]byte
@@ -132,6 +135,58 @@ func ParsePrice(s string) (Price, error) {
 		return Price{}, fmt.Errorf("price %q: %w", s, err)
 	}
 	return Price{Amount: amount, Currency: code}, nil
+}
+
+// parseSimplePrice reads the commonest form of a price, "15.00 USD" (digits,
+// a fraction after one '.', one space, an ISO 4217 code in any letter case),
+// as ParsePrice would, in one pass and one allocation. ok is false for any
+// other form and for a code that is not ISO 4217: ParsePrice reads those.
+func parseSimplePrice(s string) (Price, bool) {
+	n := len(s)
+	if n < 5 || s[n-4] != ' ' {
+		return Price{}, false
+	}
+	var code [3]byte
+	for i := range code {
+		c := s[n-3+i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c < 'A' || c > 'Z' {
+			return Price{}, false
+		}
+		code[i] = c
+	}
+	num := s[:n-4]
+	dot := -1
+	for i := 0; i < len(num); i++ {
+		if c := num[i]; c < '0' || c > '9' {
+			if c != '.' || dot >= 0 || i == 0 || i == len(num)-1 {
+				return Price{}, false
+			}
+			dot = i
+		}
+	}
+	u, err := currency.ParseISO(string(code[:]))
+	if err != nil || u == currency.XXX {
+		return Price{}, false
+	}
+	intPart, frac := num, ""
+	if dot >= 0 {
+		intPart, frac = num[:dot], num[dot+1:]
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	frac = strings.TrimRight(frac, "0")
+	amount := intPart
+	if frac != "" {
+		amount = intPart + "." + frac
+	} else if amount != "0" {
+		amount = strings.Clone(amount) // not a window on s
+	}
+	return Price{Amount: amount, Currency: u.String()}, true
 }
 
 // canonicalDecimal decides which of '.' and ',' is the decimal separator and
