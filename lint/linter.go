@@ -135,11 +135,19 @@ func (l *Linter) report(id ruleID, line int, itemID, attr, msg string) {
 	}
 }
 
-// reportf is report with a message formatted only when it is kept.
+// reportf is report with a message formatted only when it is kept. Its
+// arguments are boxed into interfaces before hit is asked, an allocation
+// for each string even when the finding is only counted: the per-item
+// checks write "if l.hit(id) { l.addf(…) }" instead.
 func (l *Linter) reportf(id ruleID, line int, itemID, attr, format string, args ...any) {
 	if l.hit(id) {
-		l.add(id, line, itemID, attr, fmt.Sprintf(format, args...))
+		l.addf(id, line, itemID, attr, format, args...)
 	}
+}
+
+// addf is add with a formatted message.
+func (l *Linter) addf(id ruleID, line int, itemID, attr, format string, args ...any) {
+	l.add(id, line, itemID, attr, fmt.Sprintf(format, args...))
 }
 
 // Unreadable records a feed that could not be opened or fetched at all.
