@@ -80,12 +80,27 @@ func (p Price) HasCurrency() bool { return p.Currency != "" }
 // occurs twice groups thousands, and its groups must have three digits.
 // The code must be an ISO 4217 currency; a symbol ($, €) is refused with a hint.
 func ParsePrice(s string) (Price, error) {
+	p, _, err := parsePrice(s, true)
+	return p, err
+}
+
+// CheckPrice tells what ParsePrice would of s, its error, its currency ("" when
+// it names none) and the sign of its amount (-1, 0 or 1), without building the
+// amount string: for a caller that checks prices and keeps none.
+func CheckPrice(s string) (currency string, sign int, err error) {
+	p, sign, err := parsePrice(s, false)
+	return p.Currency, sign, err
+}
+
+// parsePrice is ParsePrice, and with build false CheckPrice: Amount is left
+// empty, and only sign tells of it.
+func parsePrice(s string, build bool) (Price, int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Price{}, errors.New("empty price")
+		return Price{}, 0, errors.New("empty price")
 	}
-	if p, ok := parseSimplePrice(s); ok {
-		return p, nil
+	if p, sign, ok := parseSimplePrice(s, build); ok {
+		return p, sign, nil
 	}
 	// Both parts are ASCII, gathered on the stack: a price costs one
 	// allocation, its amount (the code is the currency table's string).
@@ -97,7 +112,7 @@ func ParsePrice(s string) (Price, error) {
 		switch {
 		case r >= '0' && r <= '9', r == '.', r == ',', r == '-', r == '+':
 			if numClosed {
-				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
+				return Price{}, 0, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
 			if len(cur) > 0 {
 				curClosed = true
@@ -105,7 +120,7 @@ func ParsePrice(s string) (Price, error) {
 			num = append(num, byte(r))
 		case r < utf8.RuneSelf && unicode.IsLetter(r):
 			if curClosed {
-				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
+				return Price{}, 0, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
 			if len(num) > 0 {
 				numClosed = true
@@ -114,37 +129,38 @@ func ParsePrice(s string) (Price, error) {
 		case unicode.IsSpace(r), r == '\'':
 			// between amount and code, or a thousands separator
 		case unicode.Is(unicode.Sc, r):
-			return Price{}, fmt.Errorf("price %q: write the ISO 4217 code instead of the symbol %q (15.00 USD)", s, r)
+			return Price{}, 0, fmt.Errorf("price %q: write the ISO 4217 code instead of the symbol %q (15.00 USD)", s, r)
 		default:
-			return Price{}, fmt.Errorf("price %q: unexpected %q", s, r)
+			return Price{}, 0, fmt.Errorf("price %q: unexpected %q", s, r)
 		}
 	}
 	code := ""
 	if len(cur) > 0 {
 		if len(cur) != 3 {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, string(cur))
+			return Price{}, 0, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, string(cur))
 		}
 		u, err := currency.ParseISO(string(cur))
 		if err != nil || u == currency.XXX {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, string(cur))
+			return Price{}, 0, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, string(cur))
 		}
 		code = u.String() // the same three letters, not a copy
 	}
-	amount, err := canonicalDecimal(num)
+	amount, sign, err := canonicalDecimal(num, build)
 	if err != nil {
-		return Price{}, fmt.Errorf("price %q: %w", s, err)
+		return Price{}, 0, fmt.Errorf("price %q: %w", s, err)
 	}
-	return Price{Amount: amount, Currency: code}, nil
+	return Price{Amount: amount, Currency: code}, sign, nil
 }
 
 // parseSimplePrice reads the commonest form of a price, "15.00 USD" (digits,
 // a fraction after one '.', one space, an ISO 4217 code in any letter case),
-// as ParsePrice would, in one pass and one allocation. ok is false for any
-// other form and for a code that is not ISO 4217: ParsePrice reads those.
-func parseSimplePrice(s string) (Price, bool) {
+// as parsePrice would, in one pass and one allocation (none without build).
+// ok is false for any other form and for a code that is not ISO 4217:
+// parsePrice reads those.
+func parseSimplePrice(s string, build bool) (p Price, sign int, ok bool) {
 	n := len(s)
 	if n < 5 || s[n-4] != ' ' {
-		return Price{}, false
+		return Price{}, 0, false
 	}
 	var code [3]byte
 	for i := range code {
@@ -153,7 +169,7 @@ func parseSimplePrice(s string) (Price, bool) {
 			c -= 'a' - 'A'
 		}
 		if c < 'A' || c > 'Z' {
-			return Price{}, false
+			return Price{}, 0, false
 		}
 		code[i] = c
 	}
@@ -162,14 +178,14 @@ func parseSimplePrice(s string) (Price, bool) {
 	for i := 0; i < len(num); i++ {
 		if c := num[i]; c < '0' || c > '9' {
 			if c != '.' || dot >= 0 || i == 0 || i == len(num)-1 {
-				return Price{}, false
+				return Price{}, 0, false
 			}
 			dot = i
 		}
 	}
 	u, err := currency.ParseISO(string(code[:]))
 	if err != nil || u == currency.XXX {
-		return Price{}, false
+		return Price{}, 0, false
 	}
 	intPart, frac := num, ""
 	if dot >= 0 {
@@ -180,21 +196,25 @@ func parseSimplePrice(s string) (Price, bool) {
 		intPart = "0"
 	}
 	frac = strings.TrimRight(frac, "0")
-	amount := intPart
-	if frac != "" {
-		amount = intPart + "." + frac
-	} else if amount != "0" {
-		amount = strings.Clone(amount) // not a window on s
+	p.Currency, sign = u.String(), 1
+	switch {
+	case intPart == "0" && frac == "":
+		p.Amount, sign = "0", 0
+	case !build:
+	case frac != "":
+		p.Amount = intPart + "." + frac
+	default:
+		p.Amount = strings.Clone(intPart) // not a window on s
 	}
-	return Price{Amount: amount, Currency: u.String()}, true
+	return p, sign, true
 }
 
 // canonicalDecimal decides which of '.' and ',' is the decimal separator and
-// returns the amount with '.' as separator, no grouping and no trailing zeros.
-// It may overwrite s.
-func canonicalDecimal(s []byte) (string, error) {
+// returns the amount with '.' as separator, no grouping and no trailing zeros
+// (only "0" without build), and its sign. It may overwrite s.
+func canonicalDecimal(s []byte, build bool) (string, int, error) {
 	if len(s) == 0 {
-		return "", errors.New("no amount")
+		return "", 0, errors.New("no amount")
 	}
 	neg := false
 	switch s[0] {
@@ -227,12 +247,12 @@ func canonicalDecimal(s []byte) (string, error) {
 		i := bytes.LastIndexByte(s, dec)
 		intPart, frac = s[:i], s[i+1:]
 		if bytes.IndexByte(frac, '.') >= 0 || bytes.IndexByte(frac, ',') >= 0 {
-			return "", errors.New("malformed amount: a separator after the decimal one")
+			return "", 0, errors.New("malformed amount: a separator after the decimal one")
 		}
 	}
 	if bytes.ContainsAny(intPart, ".,") {
 		if err := checkGroups(string(intPart), dec); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		// Drop the grouping separators in place.
 		n := 0
@@ -245,18 +265,27 @@ func canonicalDecimal(s []byte) (string, error) {
 		intPart = intPart[:n]
 	}
 	if len(intPart) == 0 && len(frac) == 0 {
-		return "", errors.New("no amount")
+		return "", 0, errors.New("no amount")
 	}
 	for _, p := range [2][]byte{intPart, frac} {
 		for i := 0; i < len(p); i++ {
 			if p[i] < '0' || p[i] > '9' {
-				return "", fmt.Errorf("malformed amount: unexpected %q", p[i])
+				return "", 0, fmt.Errorf("malformed amount: unexpected %q", p[i])
 			}
 		}
 	}
 	intPart = bytes.TrimLeft(intPart, "0")
 	frac = bytes.TrimRight(frac, "0")
-	neg = neg && (len(intPart) > 0 || len(frac) > 0) // not "-0"
+	if len(intPart) == 0 && len(frac) == 0 {
+		return "0", 0, nil // not "-0"
+	}
+	sign := 1
+	if neg {
+		sign = -1
+	}
+	if !build {
+		return "", sign, nil
+	}
 	n := max(len(intPart), 1)
 	if neg {
 		n++
@@ -277,7 +306,7 @@ func canonicalDecimal(s []byte) (string, error) {
 		b.WriteByte('.')
 		b.Write(frac)
 	}
-	return b.String(), nil
+	return b.String(), sign, nil
 }
 
 // checkGroups checks the thousands grouping of an integer part: one grouping
