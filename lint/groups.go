@@ -253,7 +253,7 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64, member bool
 	}
 	if cur := v.currency; cur != "" {
 		if g.currency == "" {
-			g.currency = cur // ParsePrice returns a fresh upper-cased string
+			g.currency = cur // feed.CheckPrice returns the currency table's string: no feed memory kept
 		} else if cur != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
 			g.flags |= gCurrencyReported
 			l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", cur, g.spelling, g.currency)

@@ -312,22 +312,27 @@ func (l *Linter) presentName(v *itemView, name string) bool {
 }
 
 func (l *Linter) formats(line int, id string, v *itemView) {
-	var price, sale feed.Price
+	var priceCur, saleCur string
 	var priceOK, saleOK bool
 	if v.price != "" {
-		price, priceOK = l.checkPrice(line, id, "price", v.price)
-		v.currency = price.Currency
+		priceCur, priceOK = l.checkPrice(line, id, "price", v.price)
+		v.currency = priceCur
 	}
 	if v.salePrice != "" {
-		sale, saleOK = l.checkPrice(line, id, "sale_price", v.salePrice)
+		saleCur, saleOK = l.checkPrice(line, id, "sale_price", v.salePrice)
 	}
-	if priceOK && saleOK && price.HasCurrency() && sale.HasCurrency() {
-		if price.Currency != sale.Currency {
+	if priceOK && saleOK && priceCur != "" && saleCur != "" {
+		if priceCur != saleCur {
 			if l.hit(rSalePriceCurrency) {
-				l.addf(rSalePriceCurrency, line, id, "sale_price", "sale_price is in %s, price in %s", sale.Currency, price.Currency)
+				l.addf(rSalePriceCurrency, line, id, "sale_price", "sale_price is in %s, price in %s", saleCur, priceCur)
 			}
-		} else if amount(sale) >= amount(price) && l.hit(rSalePriceAbovePrice) {
-			l.add(rSalePriceAbovePrice, line, id, "sale_price", fmt.Sprintf("sale_price %s is not below price %s", sale, price))
+		} else {
+			// Both parse: their amounts are compared.
+			price, _ := feed.ParsePrice(v.price)
+			sale, _ := feed.ParsePrice(v.salePrice)
+			if amount(sale) >= amount(price) && l.hit(rSalePriceAbovePrice) {
+				l.add(rSalePriceAbovePrice, line, id, "sale_price", fmt.Sprintf("sale_price %s is not below price %s", sale, price))
+			}
 		}
 	}
 	if v.availability != "" {
@@ -413,26 +418,27 @@ func (l *Linter) enum(line int, id, name, val string, allowed ...string) {
 }
 
 // checkPrice checks one price value.
-func (l *Linter) checkPrice(line int, id, name, val string) (feed.Price, bool) {
-	p, err := feed.ParsePrice(val)
+func (l *Linter) checkPrice(line int, id, name, val string) (currency string, ok bool) {
+	// CheckPrice, not ParsePrice: the amount string is not needed.
+	currency, sign, err := feed.CheckPrice(val)
 	if err != nil {
 		if l.hit(rPriceFormat) {
 			l.addf(rPriceFormat, line, id, name, "%s: %v", name, err)
 		}
-		return p, false
+		return "", false
 	}
-	if !p.HasCurrency() {
+	if currency == "" {
 		if l.hit(rPriceFormat) {
 			l.addf(rPriceFormat, line, id, name, "%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val)
 		}
-		return p, true
+		return "", true
 	}
-	if name == "price" && (p.Amount == "0" || strings.HasPrefix(p.Amount, "-")) {
+	if name == "price" && sign <= 0 {
 		if l.hit(rPriceNotPositive) {
 			l.addf(rPriceNotPositive, line, id, name, "price %q is not above zero", val)
 		}
 	}
-	return p, true
+	return currency, true
 }
 
 func amount(p feed.Price) float64 {
