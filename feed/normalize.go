@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,13 +28,14 @@ func NormalizeAvailability(s string) (v string, ok bool) {
 	if i := strings.LastIndexByte(s, '/'); i >= 0 {
 		s = s[i+1:]
 	}
-	var b strings.Builder
+	var buf [32]byte // the letters, lower-cased: on the stack for the spellings above
+	b := buf[:0]
 	for _, r := range s {
 		if unicode.IsLetter(r) {
-			b.WriteRune(unicode.ToLower(r))
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	switch b.String() {
+	switch string(b) {
 	case "instock", "available", "limitedavailability", "instoreonly", "onlineonly":
 		return InStock, true
 	case "outofstock", "soldout", "discontinued", "notavailable", "unavailable":
@@ -78,59 +80,141 @@ func (p Price) HasCurrency() bool { return p.Currency != "" }
 // occurs twice groups thousands, and its groups must have three digits.
 // The code must be an ISO 4217 currency; a symbol ($, €) is refused with a hint.
 func ParsePrice(s string) (Price, error) {
+	p, _, err := parsePrice(s, true)
+	return p, err
+}
+
+// CheckPrice tells what ParsePrice would of s, its error, its currency ("" when
+// it names none) and the sign of its amount (-1, 0 or 1), without building the
+// amount string: for a caller that checks prices and keeps none.
+func CheckPrice(s string) (currency string, sign int, err error) {
+	p, sign, err := parsePrice(s, false)
+	return p.Currency, sign, err
+}
+
+// parsePrice is ParsePrice, and with build false CheckPrice: Amount is left
+// empty, and only sign tells of it.
+func parsePrice(s string, build bool) (Price, int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Price{}, errors.New("empty price")
+		return Price{}, 0, errors.New("empty price")
 	}
-	var num, cur strings.Builder
+	if p, sign, ok := parseSimplePrice(s, build); ok {
+		return p, sign, nil
+	}
+	// Both parts are ASCII, gathered on the stack: a price costs one
+	// allocation, its amount (the code is the currency table's string).
+	var numBuf [32]byte
+	var curBuf [8]byte
+	num, cur := numBuf[:0], curBuf[:0]
 	numClosed, curClosed := false, false // a part ended: the other one began after it
 	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9', r == '.', r == ',', r == '-', r == '+':
 			if numClosed {
-				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
+				return Price{}, 0, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
-			if cur.Len() > 0 {
+			if len(cur) > 0 {
 				curClosed = true
 			}
-			num.WriteRune(r)
+			num = append(num, byte(r))
 		case r < utf8.RuneSelf && unicode.IsLetter(r):
 			if curClosed {
-				return Price{}, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
+				return Price{}, 0, fmt.Errorf("price %q: want one amount and one currency code (15.00 USD)", s)
 			}
-			if num.Len() > 0 {
+			if len(num) > 0 {
 				numClosed = true
 			}
-			cur.WriteRune(unicode.ToUpper(r))
+			cur = append(cur, byte(unicode.ToUpper(r)))
 		case unicode.IsSpace(r), r == '\'':
 			// between amount and code, or a thousands separator
 		case unicode.Is(unicode.Sc, r):
-			return Price{}, fmt.Errorf("price %q: write the ISO 4217 code instead of the symbol %q (15.00 USD)", s, r)
+			return Price{}, 0, fmt.Errorf("price %q: write the ISO 4217 code instead of the symbol %q (15.00 USD)", s, r)
 		default:
-			return Price{}, fmt.Errorf("price %q: unexpected %q", s, r)
+			return Price{}, 0, fmt.Errorf("price %q: unexpected %q", s, r)
 		}
 	}
-	code := cur.String()
-	if code != "" {
-		if len(code) != 3 {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, code)
+	code := ""
+	if len(cur) > 0 {
+		if len(cur) != 3 {
+			return Price{}, 0, fmt.Errorf("price %q: %q is not an ISO 4217 currency code (three letters, such as USD)", s, string(cur))
 		}
-		if u, err := currency.ParseISO(code); err != nil || u == currency.XXX {
-			return Price{}, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, code)
+		u, err := currency.ParseISO(string(cur))
+		if err != nil || u == currency.XXX {
+			return Price{}, 0, fmt.Errorf("price %q: %q is not an ISO 4217 currency code", s, string(cur))
 		}
+		code = u.String() // the same three letters, not a copy
 	}
-	amount, err := canonicalDecimal(num.String())
+	amount, sign, err := canonicalDecimal(num, build)
 	if err != nil {
-		return Price{}, fmt.Errorf("price %q: %w", s, err)
+		return Price{}, 0, fmt.Errorf("price %q: %w", s, err)
 	}
-	return Price{Amount: amount, Currency: code}, nil
+	return Price{Amount: amount, Currency: code}, sign, nil
+}
+
+// parseSimplePrice reads the commonest form of a price, "15.00 USD" (digits,
+// a fraction after one '.', one space, an ISO 4217 code in any letter case),
+// as parsePrice would, in one pass and one allocation (none without build).
+// ok is false for any other form and for a code that is not ISO 4217:
+// parsePrice reads those.
+func parseSimplePrice(s string, build bool) (p Price, sign int, ok bool) {
+	n := len(s)
+	if n < 5 || s[n-4] != ' ' {
+		return Price{}, 0, false
+	}
+	var code [3]byte
+	for i := range code {
+		c := s[n-3+i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c < 'A' || c > 'Z' {
+			return Price{}, 0, false
+		}
+		code[i] = c
+	}
+	num := s[:n-4]
+	dot := -1
+	for i := 0; i < len(num); i++ {
+		if c := num[i]; c < '0' || c > '9' {
+			if c != '.' || dot >= 0 || i == 0 || i == len(num)-1 {
+				return Price{}, 0, false
+			}
+			dot = i
+		}
+	}
+	u, err := currency.ParseISO(string(code[:]))
+	if err != nil || u == currency.XXX {
+		return Price{}, 0, false
+	}
+	intPart, frac := num, ""
+	if dot >= 0 {
+		intPart, frac = num[:dot], num[dot+1:]
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	frac = strings.TrimRight(frac, "0")
+	p.Currency, sign = u.String(), 1
+	switch {
+	case intPart == "0" && frac == "":
+		p.Amount, sign = "0", 0
+	case !build:
+	case frac != "":
+		p.Amount = intPart + "." + frac
+	default:
+		p.Amount = strings.Clone(intPart) // not a window on s
+	}
+	return p, sign, true
 }
 
 // canonicalDecimal decides which of '.' and ',' is the decimal separator and
-// returns the amount with '.' as separator, no grouping and no trailing zeros.
-func canonicalDecimal(s string) (string, error) {
-	if s == "" {
-		return "", errors.New("no amount")
+// returns the amount with '.' as separator, no grouping and no trailing zeros
+// (only "0" without build), and its sign. It may overwrite s.
+func canonicalDecimal(s []byte, build bool) (string, int, error) {
+	if len(s) == 0 {
+		return "", 0, errors.New("no amount")
 	}
 	neg := false
 	switch s[0] {
@@ -139,7 +223,7 @@ func canonicalDecimal(s string) (string, error) {
 	case '+':
 		s = s[1:]
 	}
-	lastDot, lastComma := strings.LastIndexByte(s, '.'), strings.LastIndexByte(s, ',')
+	lastDot, lastComma := bytes.LastIndexByte(s, '.'), bytes.LastIndexByte(s, ',')
 	dec := byte(0)
 	switch {
 	case lastDot >= 0 && lastComma >= 0:
@@ -149,52 +233,80 @@ func canonicalDecimal(s string) (string, error) {
 		}
 	case lastDot >= 0:
 		// "15.00", "1.5" and "1.299" are decimals; "1.299.000" groups.
-		if strings.Count(s, ".") == 1 {
+		if bytes.IndexByte(s, '.') == lastDot {
 			dec = '.'
 		}
 	case lastComma >= 0:
 		// "15,00" is a decimal; "1,299" and "1,299,000" are groups.
-		if strings.Count(s, ",") == 1 && len(s)-lastComma-1 != 3 {
+		if bytes.IndexByte(s, ',') == lastComma && len(s)-lastComma-1 != 3 {
 			dec = ','
 		}
 	}
-	intPart, frac := s, ""
+	intPart, frac := s, s[len(s):]
 	if dec != 0 {
-		i := strings.LastIndexByte(s, dec)
+		i := bytes.LastIndexByte(s, dec)
 		intPart, frac = s[:i], s[i+1:]
-		if strings.IndexByte(frac, '.') >= 0 || strings.IndexByte(frac, ',') >= 0 {
-			return "", errors.New("malformed amount: a separator after the decimal one")
+		if bytes.IndexByte(frac, '.') >= 0 || bytes.IndexByte(frac, ',') >= 0 {
+			return "", 0, errors.New("malformed amount: a separator after the decimal one")
 		}
 	}
-	if strings.ContainsAny(intPart, ".,") {
-		if err := checkGroups(intPart, dec); err != nil {
-			return "", err
+	if bytes.ContainsAny(intPart, ".,") {
+		if err := checkGroups(string(intPart), dec); err != nil {
+			return "", 0, err
 		}
-		intPart = strings.NewReplacer(".", "", ",", "").Replace(intPart)
+		// Drop the grouping separators in place.
+		n := 0
+		for _, c := range intPart {
+			if c != '.' && c != ',' {
+				intPart[n] = c
+				n++
+			}
+		}
+		intPart = intPart[:n]
 	}
-	if intPart == "" && frac == "" {
-		return "", errors.New("no amount")
+	if len(intPart) == 0 && len(frac) == 0 {
+		return "", 0, errors.New("no amount")
 	}
-	for _, p := range []string{intPart, frac} {
+	for _, p := range [2][]byte{intPart, frac} {
 		for i := 0; i < len(p); i++ {
 			if p[i] < '0' || p[i] > '9' {
-				return "", fmt.Errorf("malformed amount: unexpected %q", p[i])
+				return "", 0, fmt.Errorf("malformed amount: unexpected %q", p[i])
 			}
 		}
 	}
-	intPart = strings.TrimLeft(intPart, "0")
-	if intPart == "" {
-		intPart = "0"
+	intPart = bytes.TrimLeft(intPart, "0")
+	frac = bytes.TrimRight(frac, "0")
+	if len(intPart) == 0 && len(frac) == 0 {
+		return "0", 0, nil // not "-0"
 	}
-	frac = strings.TrimRight(frac, "0")
-	out := intPart
-	if frac != "" {
-		out += "." + frac
+	sign := 1
+	if neg {
+		sign = -1
 	}
-	if neg && out != "0" {
-		out = "-" + out
+	if !build {
+		return "", sign, nil
 	}
-	return out, nil
+	n := max(len(intPart), 1)
+	if neg {
+		n++
+	}
+	if len(frac) > 0 {
+		n += 1 + len(frac)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	if neg {
+		b.WriteByte('-')
+	}
+	if len(intPart) == 0 {
+		b.WriteByte('0')
+	}
+	b.Write(intPart)
+	if len(frac) > 0 {
+		b.WriteByte('.')
+		b.Write(frac)
+	}
+	return b.String(), sign, nil
 }
 
 // checkGroups checks the thousands grouping of an integer part: one grouping

@@ -85,7 +85,7 @@ func isApparelBuf(gpc, productType, title string, buf []byte) (bool, []byte) {
 		if apparelCategoryIDs[gpc] {
 			return true, buf
 		}
-		if len(gpc) >= 7 && strings.EqualFold(gpc[:7], "apparel") {
+		if hasPrefixFold(gpc, "apparel") {
 			return true, buf
 		}
 		if isDigits(gpc) || strings.Contains(gpc, ">") {

@@ -38,8 +38,26 @@ type variantKey struct {
 
 type variantRec struct {
 	line int32
-	id   string
+	id   textRef // in fileState.text
 }
+
+// textRef is a string kept in fileState.text: one buffer holds them all,
+// so that a record per item costs no allocation and holds no pointer for
+// the garbage collector to follow.
+type textRef struct {
+	off int
+	n   int32
+}
+
+// keep copies s into the feed's text buffer.
+func (f *fileState) keep(s string) textRef {
+	r := textRef{off: len(f.text), n: int32(len(s))}
+	f.text = append(f.text, s...)
+	return r
+}
+
+// kept returns a string that keep copied.
+func (f *fileState) kept(r textRef) string { return string(f.text[r.off : r.off+int(r.n)]) }
 
 // feedWide updates the duplicate-id, GTIN and group records with one item
 // and reports what they show at once.
@@ -90,9 +108,7 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 			switch len(v.gtin) {
 			case 13:
 				if len(f.prefix13) < maxPrefix13 {
-					if _, ok := f.prefix13[v.gtin[:7]]; !ok {
-						f.prefix13[strings.Clone(v.gtin[:7])] = struct{}{}
-					}
+					f.prefix13[prefix7(v.gtin)] = struct{}{}
 				}
 			case 12:
 				if len(f.gtin12) < maxPending12 && gs1CheckDigit(v.gtin) {
@@ -104,6 +120,16 @@ func (l *Linter) feedWide(line int, id string, v *itemView) {
 	if v.itemGroupID != "" {
 		l.group(line, id, v, groupHash, member)
 	}
+}
+
+// prefix7 is the number the first seven digits of a GTIN spell: a key that
+// tells prefixes apart as well as the digits do, and costs no allocation.
+func prefix7(gtin string) uint32 {
+	n := uint32(0)
+	for i := 0; i < 7; i++ {
+		n = n*10 + uint32(gtin[i]-'0')
+	}
+	return n
 }
 
 // idProbe is what probeID found of one id.
@@ -227,7 +253,7 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64, member bool
 	}
 	if cur := v.currency; cur != "" {
 		if g.currency == "" {
-			g.currency = cur // ParsePrice returns a fresh upper-cased string
+			g.currency = cur // feed.CheckPrice returns the currency table's string: no feed memory kept
 		} else if cur != g.currency && g.flags&gCurrencyReported == 0 && l.on[rGroupMixedCurrency] {
 			g.flags |= gCurrencyReported
 			l.reportf(rGroupMixedCurrency, line, id, "price", "price is in %s, other variants of group %q in %s", cur, g.spelling, g.currency)
@@ -249,11 +275,11 @@ func (l *Linter) group(line int, id string, v *itemView, key uint64, member bool
 			if desc == "" {
 				desc = "none given"
 			}
-			l.add(rDuplicateVariants, line, id, "item_group_id", fmt.Sprintf("variant of group %q identical to item %q (line %d) in every variant attribute (%s)", g.spelling, prev.id, prev.line, desc))
+			l.add(rDuplicateVariants, line, id, "item_group_id", fmt.Sprintf("variant of group %q identical to item %q (line %d) in every variant attribute (%s)", g.spelling, f.kept(prev.id), prev.line, desc))
 		}
 		return
 	}
-	f.variants[vk] = variantRec{line: int32(line), id: strings.Clone(id)}
+	f.variants[vk] = variantRec{line: int32(line), id: f.keep(id)}
 }
 
 // finishGroups reports what needs every group complete.

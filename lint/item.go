@@ -91,7 +91,7 @@ func scanAttr(out []attrDefect, i int, a *feed.Attr, delimited bool) []attrDefec
 	if a.Value == "" {
 		return out
 	}
-	if d := scanText(a.Value, !isURLAttr(a.Name), !delimited); d != (textDefects{}) {
+	if d := scanText(a.Value, !isURLAttr(a.Name), !delimited); d.any() {
 		out = append(out, attrDefect{item: i, name: a.Name, d: d})
 	}
 	return out
@@ -285,7 +285,9 @@ func (l *Linter) required(line int, id string, v *itemView) {
 				l.add(rEnumSpelling, line, id, "identifier_exists", fmt.Sprintf("identifier_exists %q: write %s", v.identifierExists, ie))
 			}
 		default:
-			l.reportf(rIdentifierExistsValue, line, id, "identifier_exists", "identifier_exists %q: want yes, true, no or false", v.identifierExists)
+			if l.hit(rIdentifierExistsValue) {
+				l.addf(rIdentifierExistsValue, line, id, "identifier_exists", "identifier_exists %q: want yes, true, no or false", v.identifierExists)
+			}
 		}
 		if noIdent && (v.gtin != "" || v.mpn != "") && l.hit(rIdentifierExistsConflict) {
 			which := "gtin"
@@ -310,42 +312,59 @@ func (l *Linter) presentName(v *itemView, name string) bool {
 }
 
 func (l *Linter) formats(line int, id string, v *itemView) {
-	var price, sale feed.Price
+	var priceCur, saleCur string
 	var priceOK, saleOK bool
 	if v.price != "" {
-		price, priceOK = l.checkPrice(line, id, "price", v.price)
-		v.currency = price.Currency
+		priceCur, priceOK = l.checkPrice(line, id, "price", v.price)
+		v.currency = priceCur
 	}
 	if v.salePrice != "" {
-		sale, saleOK = l.checkPrice(line, id, "sale_price", v.salePrice)
+		saleCur, saleOK = l.checkPrice(line, id, "sale_price", v.salePrice)
 	}
-	if priceOK && saleOK && price.HasCurrency() && sale.HasCurrency() {
-		if price.Currency != sale.Currency {
-			l.reportf(rSalePriceCurrency, line, id, "sale_price", "sale_price is in %s, price in %s", sale.Currency, price.Currency)
-		} else if amount(sale) >= amount(price) && l.hit(rSalePriceAbovePrice) {
-			l.add(rSalePriceAbovePrice, line, id, "sale_price", fmt.Sprintf("sale_price %s is not below price %s", sale, price))
+	if priceOK && saleOK && priceCur != "" && saleCur != "" {
+		if priceCur != saleCur {
+			if l.hit(rSalePriceCurrency) {
+				l.addf(rSalePriceCurrency, line, id, "sale_price", "sale_price is in %s, price in %s", saleCur, priceCur)
+			}
+		} else {
+			// Both parse: their amounts are compared.
+			price, _ := feed.ParsePrice(v.price)
+			sale, _ := feed.ParsePrice(v.salePrice)
+			if amount(sale) >= amount(price) && l.hit(rSalePriceAbovePrice) {
+				l.add(rSalePriceAbovePrice, line, id, "sale_price", fmt.Sprintf("sale_price %s is not below price %s", sale, price))
+			}
 		}
 	}
 	if v.availability != "" {
 		canon, ok := feed.NormalizeAvailability(v.availability)
 		switch {
 		case !ok:
-			l.reportf(rAvailabilityValue, line, id, "availability", "availability %q: want in_stock, out_of_stock, preorder or backorder", v.availability)
+			if l.hit(rAvailabilityValue) {
+				l.addf(rAvailabilityValue, line, id, "availability", "availability %q: want in_stock, out_of_stock, preorder or backorder", v.availability)
+			}
 		case canon != v.availability:
-			l.reportf(rEnumSpelling, line, id, "availability", "availability %q: write %s", v.availability, canon)
+			if l.hit(rEnumSpelling) {
+				l.addf(rEnumSpelling, line, id, "availability", "availability %q: write %s", v.availability, canon)
+			}
 		}
 		if ok && (canon == feed.Preorder || canon == feed.Backorder) && v.availabilityDate == "" {
-			l.reportf(rAvailabilityDateMissing, line, id, "availability_date", "availability %s needs availability_date", canon)
+			if l.hit(rAvailabilityDateMissing) {
+				l.addf(rAvailabilityDateMissing, line, id, "availability_date", "availability %s needs availability_date", canon)
+			}
 		}
 	}
 	if v.condition != "" {
 		switch c := strings.ToLower(v.condition); c {
 		case "new", "refurbished", "used":
 			if c != v.condition {
-				l.reportf(rEnumSpelling, line, id, "condition", "condition %q: write %s", v.condition, c)
+				if l.hit(rEnumSpelling) {
+					l.addf(rEnumSpelling, line, id, "condition", "condition %q: write %s", v.condition, c)
+				}
 			}
 		default:
-			l.reportf(rConditionValue, line, id, "condition", "condition %q: want new, refurbished or used", v.condition)
+			if l.hit(rConditionValue) {
+				l.addf(rConditionValue, line, id, "condition", "condition %q: want new, refurbished or used", v.condition)
+			}
 		}
 	}
 	l.enum(line, id, "gender", v.gender, "male", "female", "unisex")
@@ -359,18 +378,22 @@ func (l *Linter) formats(line int, id string, v *itemView) {
 	for _, d := range [...]struct{ name, val string }{{"availability_date", v.availabilityDate}, {"expiration_date", v.expirationDate}} {
 		if d.val != "" {
 			if _, ok := parseISO(d.val); !ok {
-				l.reportf(rDateFormat, line, id, d.name, "%s %q is not an ISO 8601 date or date-time", d.name, d.val)
+				if l.hit(rDateFormat) {
+					l.addf(rDateFormat, line, id, d.name, "%s %q is not an ISO 8601 date or date-time", d.name, d.val)
+				}
 			}
 		}
 	}
 	if v.saleDate != "" {
 		if why := checkDateRange(v.saleDate); why != "" {
-			l.reportf(rDateRange, line, id, "sale_price_effective_date", "sale_price_effective_date %q %s", v.saleDate, why)
+			if l.hit(rDateRange) {
+				l.addf(rDateRange, line, id, "sale_price_effective_date", "sale_price_effective_date %q %s", v.saleDate, why)
+			}
 		}
 	}
 	if v.gtin != "" {
-		if rule, msg, ok := checkGTIN(v.gtin); !ok {
-			l.report(rule, line, id, "gtin", msg)
+		if f := checkGTIN(v.gtin); f != gtinOK && l.hit(f.rule()) {
+			l.add(f.rule(), line, id, "gtin", f.message(v.gtin))
 		}
 	}
 }
@@ -395,20 +418,27 @@ func (l *Linter) enum(line int, id, name, val string, allowed ...string) {
 }
 
 // checkPrice checks one price value.
-func (l *Linter) checkPrice(line int, id, name, val string) (feed.Price, bool) {
-	p, err := feed.ParsePrice(val)
+func (l *Linter) checkPrice(line int, id, name, val string) (currency string, ok bool) {
+	// CheckPrice, not ParsePrice: the amount string is not needed.
+	currency, sign, err := feed.CheckPrice(val)
 	if err != nil {
-		l.reportf(rPriceFormat, line, id, name, "%s: %v", name, err)
-		return p, false
+		if l.hit(rPriceFormat) {
+			l.addf(rPriceFormat, line, id, name, "%s: %v", name, err)
+		}
+		return "", false
 	}
-	if !p.HasCurrency() {
-		l.reportf(rPriceFormat, line, id, name, "%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val)
-		return p, true
+	if currency == "" {
+		if l.hit(rPriceFormat) {
+			l.addf(rPriceFormat, line, id, name, "%s %q has no currency: add its ISO 4217 code (%s USD)", name, val, val)
+		}
+		return "", true
 	}
-	if name == "price" && (p.Amount == "0" || strings.HasPrefix(p.Amount, "-")) {
-		l.reportf(rPriceNotPositive, line, id, name, "price %q is not above zero", val)
+	if name == "price" && sign <= 0 {
+		if l.hit(rPriceNotPositive) {
+			l.addf(rPriceNotPositive, line, id, name, "price %q is not above zero", val)
+		}
 	}
-	return p, true
+	return currency, true
 }
 
 func amount(p feed.Price) float64 {
@@ -446,62 +476,89 @@ func (l *Linter) checkImage(line int, id, name, val string) {
 
 func (l *Linter) limits(line int, id string, v *itemView) {
 	if n := utf8.RuneCountInString(v.id); n > 50 {
-		l.reportf(rIDTooLong, line, id, "id", "id has %d characters; the limit is 50", n)
+		if l.hit(rIDTooLong) {
+			l.addf(rIDTooLong, line, id, "id", "id has %d characters; the limit is 50", n)
+		}
 	}
 	if l.on[rIDCharacters] {
 		if v.id != "" && !idChars(v.id) {
-			l.reportf(rIDCharacters, line, id, "id", "id %q holds characters other than ASCII letters, digits, _ and -", v.id)
+			if l.hit(rIDCharacters) {
+				l.addf(rIDCharacters, line, id, "id", "id %q holds characters other than ASCII letters, digits, _ and -", v.id)
+			}
 		}
 		if v.itemGroupID != "" && !idChars(v.itemGroupID) {
-			l.reportf(rIDCharacters, line, id, "item_group_id", "item_group_id %q holds characters other than ASCII letters, digits, _ and -", v.itemGroupID)
+			if l.hit(rIDCharacters) {
+				l.addf(rIDCharacters, line, id, "item_group_id", "item_group_id %q holds characters other than ASCII letters, digits, _ and -", v.itemGroupID)
+			}
 		}
 	}
 	if n := utf8.RuneCountInString(v.itemGroupID); n > 50 {
-		l.reportf(rItemGroupIDTooLong, line, id, "item_group_id", "item_group_id has %d characters; the limit is 50", n)
+		if l.hit(rItemGroupIDTooLong) {
+			l.addf(rItemGroupIDTooLong, line, id, "item_group_id", "item_group_id has %d characters; the limit is 50", n)
+		}
 	}
 	if len(v.title) > 150 {
 		if n := utf8.RuneCountInString(v.title); n > 150 {
-			l.reportf(rTitleTooLong, line, id, "title", "title has %d characters; the limit is 150", n)
+			if l.hit(rTitleTooLong) {
+				l.addf(rTitleTooLong, line, id, "title", "title has %d characters; the limit is 150", n)
+			}
 		}
 	}
 	if len(v.description) > 5000 {
 		if n := utf8.RuneCountInString(v.description); n > 5000 {
-			l.reportf(rDescriptionTooLong, line, id, "description", "description has %d characters; the limit is 5000", n)
+			if l.hit(rDescriptionTooLong) {
+				l.addf(rDescriptionTooLong, line, id, "description", "description has %d characters; the limit is 5000", n)
+			}
 		}
 	}
 	if v.images > 10 {
-		l.reportf(rTooManyImages, line, id, "additional_image_link", "%d additional_image_link values; the limit is 10", v.images)
+		if l.hit(rTooManyImages) {
+			l.addf(rTooManyImages, line, id, "additional_image_link", "%d additional_image_link values; the limit is 10", v.images)
+		}
 	}
 	if v.color != "" {
-		parts := strings.Split(v.color, "/")
-		if len(parts) > 3 {
-			l.reportf(rColorTooMany, line, id, "color", "color %q names %d colours; the limit is 3", v.color, len(parts))
+		// The colours, split on / without a slice: one per item adds up.
+		parts := strings.Count(v.color, "/") + 1
+		if parts > 3 {
+			if l.hit(rColorTooMany) {
+				l.addf(rColorTooMany, line, id, "color", "color %q names %d colours; the limit is 3", v.color, parts)
+			}
 		}
 		if n := utf8.RuneCountInString(v.color); n > 100 {
-			l.reportf(rColorTooLong, line, id, "color", "color has %d characters; the limit is 100", n)
-		} else {
-			for _, p := range parts {
+			if l.hit(rColorTooLong) {
+				l.addf(rColorTooLong, line, id, "color", "color has %d characters; the limit is 100", n)
+			}
+		} else if len(v.color) > 40 {
+			for p := range strings.SplitSeq(v.color, "/") {
 				if n := utf8.RuneCountInString(strings.TrimSpace(p)); n > 40 {
-					l.reportf(rColorTooLong, line, id, "color", "colour %q has %d characters; the limit is 40", strings.TrimSpace(p), n)
+					if l.hit(rColorTooLong) {
+						l.addf(rColorTooLong, line, id, "color", "colour %q has %d characters; the limit is 40", strings.TrimSpace(p), n)
+					}
 					break
 				}
 			}
 		}
 		var hex []string
-		for _, p := range parts {
+		for p := range strings.SplitSeq(v.color, "/") {
 			if p = strings.TrimSpace(p); isHexColor(p) {
 				hex = append(hex, p)
 			}
 		}
 		if len(hex) > 0 {
-			l.reportf(rHexColor, line, id, "color", "color %q holds hex codes (%s), not colour names", v.color, strings.Join(hex, ", "))
+			if l.hit(rHexColor) {
+				l.addf(rHexColor, line, id, "color", "color %q holds hex codes (%s), not colour names", v.color, strings.Join(hex, ", "))
+			}
 		}
 		if strings.Contains(v.color, ",") {
-			l.reportf(rPackedValue, line, id, "color", "color %q is a list: one colour per item (up to 3 joined by /)", v.color)
+			if l.hit(rPackedValue) {
+				l.addf(rPackedValue, line, id, "color", "color %q is a list: one colour per item (up to 3 joined by /)", v.color)
+			}
 		}
 	}
 	if v.size != "" && (strings.Contains(v.size, ",") || strings.Count(v.size, "/") >= 2) {
-		l.reportf(rPackedValue, line, id, "size", "size %q is a list: send one item per size, joined by item_group_id", clip(v.size))
+		if l.hit(rPackedValue) {
+			l.addf(rPackedValue, line, id, "size", "size %q is a list: send one item per size, joined by item_group_id", clip(v.size))
+		}
 	}
 }
 
@@ -522,21 +579,31 @@ func (l *Linter) hygiene(line int, id string, v *itemView) {
 // textFindings reports what scanText found in one attribute value.
 func (l *Linter) textFindings(line int, id, name string, d textDefects) {
 	if d.control != "" {
-		l.reportf(rControlCharacters, line, id, name, "%s holds %s", name, d.control)
+		if l.hit(rControlCharacters) {
+			l.addf(rControlCharacters, line, id, name, "%s holds %s", name, d.control)
+		}
 	}
 	if d.entity != "" {
-		l.reportf(rDoubleEscaped, line, id, name, "%s shows %s literally: it was escaped twice", name, d.entity)
+		if l.hit(rDoubleEscaped) {
+			l.addf(rDoubleEscaped, line, id, name, "%s shows %s literally: it was escaped twice", name, d.entity)
+		}
 	}
 	if d.tag == "" {
 		return
 	}
 	switch {
 	case name != "description":
-		l.reportf(rHTMLInText, line, id, name, "%s holds HTML (%s)", name, d.tag)
+		if l.hit(rHTMLInText) {
+			l.addf(rHTMLInText, line, id, name, "%s holds HTML (%s)", name, d.tag)
+		}
 	case d.badTag != "":
-		l.reportf(rHTMLInText, line, id, name, "description holds unsupported HTML %s", d.badTag)
+		if l.hit(rHTMLInText) {
+			l.addf(rHTMLInText, line, id, name, "description holds unsupported HTML %s", d.badTag)
+		}
 	default:
-		l.reportf(rHTMLInDescription, line, id, name, "description holds HTML (%s)", d.tag)
+		if l.hit(rHTMLInDescription) {
+			l.addf(rHTMLInDescription, line, id, name, "description holds HTML (%s)", d.tag)
+		}
 	}
 }
 

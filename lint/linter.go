@@ -135,11 +135,19 @@ func (l *Linter) report(id ruleID, line int, itemID, attr, msg string) {
 	}
 }
 
-// reportf is report with a message formatted only when it is kept.
+// reportf is report with a message formatted only when it is kept. Its
+// arguments are boxed into interfaces before hit is asked, an allocation
+// for each string even when the finding is only counted: the per-item
+// checks write "if l.hit(id) { l.addf(…) }" instead.
 func (l *Linter) reportf(id ruleID, line int, itemID, attr, format string, args ...any) {
 	if l.hit(id) {
-		l.add(id, line, itemID, attr, fmt.Sprintf(format, args...))
+		l.addf(id, line, itemID, attr, format, args...)
 	}
+}
+
+// addf is add with a formatted message.
+func (l *Linter) addf(id ruleID, line int, itemID, attr, format string, args ...any) {
+	l.add(id, line, itemID, attr, fmt.Sprintf(format, args...))
 }
 
 // Unreadable records a feed that could not be opened or fetched at all.
@@ -285,11 +293,11 @@ type fileState struct {
 	recs     []groupRec
 	variants map[variantKey]variantRec
 	gtins    map[uint64]gtinRec
-	prefix13 map[string]struct{} // first 7 digits of the 13-digit GTINs
+	prefix13 map[uint32]struct{} // first 7 digits of the 13-digit GTINs (prefix7)
 	gtin12   []pendingGTIN
 	unknown  map[string]*unknownRec
 	unknownN []string // names in order of first appearance
-
+	text     []byte   // the strings of textRefs
 }
 
 // idRec is 16 bytes per item: the first line, 32 bits of the exact id's
@@ -342,7 +350,7 @@ func (l *Linter) startFile(source string) *fileState {
 		groups:   map[uint64]int32{},
 		variants: map[variantKey]variantRec{},
 		gtins:    map[uint64]gtinRec{},
-		prefix13: map[string]struct{}{},
+		prefix13: map[uint32]struct{}{},
 		unknown:  map[string]*unknownRec{},
 	}
 	return l.f
@@ -420,7 +428,7 @@ func (l *Linter) finishFile() {
 	f := l.f
 	l.finishGroups()
 	for _, p := range f.gtin12 {
-		if _, ok := f.prefix13[p.gtin[:7]]; ok {
+		if _, ok := f.prefix13[prefix7(p.gtin)]; ok {
 			l.reportf(rGTINTruncated, int(p.line), p.id, "gtin", "gtin %q has 12 digits but starts like the feed's 13-digit GTINs (%s…): probably an EAN-13 missing its last digit", p.gtin, p.gtin[:7])
 		}
 	}

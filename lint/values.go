@@ -7,24 +7,76 @@ import (
 	"unicode/utf8"
 )
 
-// checkGTIN returns the rule a GTIN breaks and why, or ok.
-func checkGTIN(v string) (rule ruleID, msg string, ok bool) {
+// gtinFault is what checkGTIN finds wrong with a GTIN.
+type gtinFault uint8
+
+const (
+	gtinOK gtinFault = iota
+	gtinNotDigits
+	gtinLength
+	gtinCheckDigit
+	gtinInStore    // GTIN-13 prefix 2
+	gtinRestricted // 02, 04
+	gtinCoupon2    // 05, 99
+	gtinCoupon3    // 981–984
+)
+
+// checkGTIN returns what is wrong with a GTIN, or gtinOK. It allocates
+// nothing: most feeds with a bad GTIN have many, and only the findings kept
+// need their message (gtinFault.message).
+func checkGTIN(v string) gtinFault {
 	for i := 0; i < len(v); i++ {
 		if v[i] < '0' || v[i] > '9' {
-			return rGTINFormat, "gtin " + quote(v) + " holds characters other than digits", false
+			return gtinNotDigits
 		}
 	}
 	switch len(v) {
 	case 8, 12, 13, 14:
 	default:
-		return rGTINFormat, "gtin " + quote(v) + " has " + itoa(len(v)) + " digits; want 8, 12, 13 or 14", false
+		return gtinLength
 	}
 	if !gs1CheckDigit(v) {
-		return rGTINCheckDigit, "gtin " + quote(v) + " fails the GS1 check digit (want " + string(gs1Digit(v[:len(v)-1])) + " at the end)", false
+		return gtinCheckDigit
 	}
 	if len(v) == 8 {
-		return 0, "", true
+		return gtinOK
 	}
+	// The first three digits of the GTIN-13 form.
+	var p [3]byte
+	switch len(v) {
+	case 12:
+		p = [3]byte{'0', v[0], v[1]}
+	case 13:
+		p = [3]byte{v[0], v[1], v[2]}
+	case 14:
+		p = [3]byte{v[1], v[2], v[3]}
+	}
+	switch {
+	case p[0] == '2':
+		return gtinInStore
+	case p[0] == '0' && (p[1] == '2' || p[1] == '4'):
+		return gtinRestricted
+	case p[0] == '0' && p[1] == '5', p[0] == '9' && p[1] == '9':
+		return gtinCoupon2
+	case p[0] == '9' && p[1] == '8' && p[2] >= '1' && p[2] <= '4':
+		return gtinCoupon3
+	}
+	return gtinOK
+}
+
+// rule is the rule a GTIN with fault f breaks.
+func (f gtinFault) rule() ruleID {
+	switch f {
+	case gtinNotDigits, gtinLength:
+		return rGTINFormat
+	case gtinCheckDigit:
+		return rGTINCheckDigit
+	}
+	return rGTINPrefix
+}
+
+// message says why v, whose fault is f, breaks its rule.
+func (f gtinFault) message(v string) string {
 	g13 := v
 	switch len(v) {
 	case 12:
@@ -32,17 +84,23 @@ func checkGTIN(v string) (rule ruleID, msg string, ok bool) {
 	case 14:
 		g13 = v[1:]
 	}
-	switch {
-	case g13[0] == '2':
-		return rGTINPrefix, "gtin " + quote(v) + " has the restricted in-store prefix 2", false
-	case strings.HasPrefix(g13, "02"), strings.HasPrefix(g13, "04"):
-		return rGTINPrefix, "gtin " + quote(v) + " has the restricted prefix " + g13[:2] + " (UPC " + g13[1:2] + ")", false
-	case strings.HasPrefix(g13, "05"), strings.HasPrefix(g13, "99"):
-		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:2], false
-	case g13[:3] >= "981" && g13[:3] <= "984":
-		return rGTINPrefix, "gtin " + quote(v) + " has the coupon prefix " + g13[:3], false
+	switch f {
+	case gtinNotDigits:
+		return "gtin " + quote(v) + " holds characters other than digits"
+	case gtinLength:
+		return "gtin " + quote(v) + " has " + itoa(len(v)) + " digits; want 8, 12, 13 or 14"
+	case gtinCheckDigit:
+		return "gtin " + quote(v) + " fails the GS1 check digit (want " + string(gs1Digit(v[:len(v)-1])) + " at the end)"
+	case gtinInStore:
+		return "gtin " + quote(v) + " has the restricted in-store prefix 2"
+	case gtinRestricted:
+		return "gtin " + quote(v) + " has the restricted prefix " + g13[:2] + " (UPC " + g13[1:2] + ")"
+	case gtinCoupon2:
+		return "gtin " + quote(v) + " has the coupon prefix " + g13[:2]
+	case gtinCoupon3:
+		return "gtin " + quote(v) + " has the coupon prefix " + g13[:3]
 	}
-	return 0, "", true
+	return ""
 }
 
 // gs1CheckDigit reports whether the last digit of v is its GS1 check digit.
@@ -63,17 +121,22 @@ func gs1Digit(body string) byte {
 
 // checkURL returns why v is not an absolute, encoded http(s) URL, or "".
 func checkURL(v string) string {
+	var host string // from after the scheme's "://"
 	switch {
-	case len(v) > 7 && strings.EqualFold(v[:7], "http://"), len(v) > 8 && strings.EqualFold(v[:8], "https://"):
+	case len(v) > 7 && hasPrefixFold(v, "http://"):
+		host = v[7:]
+	case len(v) > 8 && hasPrefixFold(v, "https://"):
+		host = v[8:]
 	case strings.HasPrefix(v, "/") || !strings.Contains(v, "://") && !strings.Contains(v, ":"):
 		return "is a relative URL: write it in full, with https:// and the host"
 	default:
 		return "is not an http or https URL"
 	}
-	rest := v[strings.Index(v, "://")+3:]
-	host := rest
-	if i := strings.IndexAny(host, "/?#"); i >= 0 {
-		host = host[:i]
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c == '/' || c == '?' || c == '#' {
+			host = host[:i]
+			break
+		}
 	}
 	if host == "" {
 		return "has no host"
@@ -98,13 +161,35 @@ func checkURL(v string) string {
 	return ""
 }
 
+// hasPrefixFold reports whether s starts with prefix, lower-case ASCII,
+// in any letter case: strings.EqualFold on s[:len(prefix)] without its
+// Unicode tables (a non-ASCII byte matches no ASCII prefix either way).
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
 var imageExts = map[string]bool{"jpg": true, "jpeg": true, "png": true, "gif": true, "webp": true, "bmp": true, "tif": true, "tiff": true}
 
 // imageExtension returns an image URL's file extension when it has one that
 // is not an image format Google takes, else "".
 func imageExtension(v string) string {
-	if i := strings.IndexAny(v, "?#"); i >= 0 {
-		v = v[:i]
+	for i := 0; i < len(v); i++ {
+		if v[i] == '?' || v[i] == '#' {
+			v = v[:i]
+			break
+		}
 	}
 	seg := v[strings.LastIndexByte(v, '/')+1:]
 	dot := strings.LastIndexByte(seg, '.')
@@ -131,7 +216,10 @@ func parseISO(v string) (time.Time, bool) {
 	if len(v) < 10 || !num(v[0:4]) || v[4] != '-' || !num(v[5:7]) || v[7] != '-' || !num(v[8:10]) {
 		return time.Time{}, false
 	}
-	s, layout := v[:10], "2006-01-02"
+	// The value time.Parse reads is put together on the stack, its layout
+	// picked from constants: no allocation per date.
+	var buf [32]byte
+	s, layout := append(buf[:0], v[:10]...), "2006-01-02"
 	rest := v[10:]
 	if rest != "" {
 		if rest[0] != 'T' && rest[0] != ' ' || len(rest) < 6 || !num(rest[1:3]) || rest[3] != ':' || !num(rest[4:6]) {
@@ -153,28 +241,51 @@ func parseISO(v string) (time.Time, bool) {
 				rest = rest[j:]
 			}
 		}
-		s += "T" + hm + ":" + sec
-		layout += "T15:04:05"
+		s = append(s, 'T')
+		s = append(s, hm...)
+		s = append(s, ':')
+		s = append(s, sec...)
 		switch {
 		case rest == "":
+			layout = "2006-01-02T15:04:05"
 		case rest == "Z":
-			s += "Z"
-			layout += "Z07:00"
+			s = append(s, 'Z')
+			layout = "2006-01-02T15:04:05Z07:00"
 		case rest[0] == '+' || rest[0] == '-':
-			z := strings.Replace(rest[1:], ":", "", 1)
-			if len(z) == 2 {
-				z += "00"
-			}
-			if len(z) != 4 || !num(z) {
+			// The offset's digits, without its first colon: hhmm or hh.
+			zs := rest[1:]
+			if len(zs) > 5 {
 				return time.Time{}, false
 			}
-			s += rest[:1] + z
-			layout += "-0700"
+			var zb [5]byte
+			z := zb[:0]
+			colon := false
+			for i := 0; i < len(zs); i++ {
+				if zs[i] == ':' && !colon {
+					colon = true
+					continue
+				}
+				z = append(z, zs[i])
+			}
+			if len(z) == 2 {
+				z = append(z, '0', '0')
+			}
+			if len(z) != 4 {
+				return time.Time{}, false
+			}
+			for _, c := range z {
+				if c < '0' || c > '9' {
+					return time.Time{}, false
+				}
+			}
+			s = append(s, rest[0])
+			s = append(s, z...)
+			layout = "2006-01-02T15:04:05-0700"
 		default:
 			return time.Time{}, false
 		}
 	}
-	t, err := time.Parse(layout, s)
+	t, err := time.Parse(layout, string(s))
 	return t, err == nil
 }
 
@@ -207,6 +318,12 @@ type textDefects struct {
 	badTag  string // a tag that is unsupported in a description, or ""
 }
 
+// any reports whether d found something. (Comparing d with textDefects{}
+// calls a generated function that compares four strings: once per value.)
+func (d *textDefects) any() bool {
+	return len(d.control)|len(d.entity)|len(d.tag)|len(d.badTag) != 0
+}
+
 // specials marks the bytes scanText stops at.
 var specials = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
@@ -230,7 +347,9 @@ var leadBytes = [...]byte{'&', '<', 0xC2, 0xE2, 0xEE, 0xEF, 0xF3, 0xF4}
 // and HTML tags. withTags false skips the tag checks (URLs, codes). checked
 // says the reader already refused C0 controls and invalid UTF-8 (XML does),
 // so a value without any of leadBytes is clean and found so with a few
-// vectorised byte searches.
+// vectorised byte searches. Without checked the value is the delimited
+// reader's: valid UTF-8 (checkRow skips a row that is not), perhaps with
+// tabs, line breaks and DEL.
 func scanText(v string, withTags, checked bool) (d textDefects) {
 	if len(v) <= 64 {
 		// Short values: one pass costs less than several searches.
@@ -238,13 +357,9 @@ func scanText(v string, withTags, checked bool) (d textDefects) {
 		return d
 	}
 	if !checked {
-		// Delimited text: check UTF-8 and C0 controls with fast passes,
-		// then go on as for XML.
-		if !utf8.ValidString(v) {
-			d.control = "invalid UTF-8"
-		} else {
-			checked = !hasControl(v)
-		}
+		// Delimited text: a value without C0 controls and DEL goes on as
+		// for XML. Its UTF-8 is not checked again.
+		checked = !hasControl(v)
 	}
 	if !checked {
 		d.slowScan(v, withTags)
@@ -472,9 +587,9 @@ func isHexColor(s string) bool {
 	return hash || len(h) == 6 && digit
 }
 
-// placeholders are values that stand for "no value".
-var placeholders = map[string]bool{"undefined": true, "null": true, "nil": true, "none": true, "n/a": true, "na": true, "-": true, "--": true, "...": true, "tbd": true, "todo": true, "[object object]": true, "nan": true}
-
+// isPlaceholder reports whether v stands for "no value" (undefined, null,
+// N/A…), in any letter case. A switch rather than a map: it is asked of nine
+// values of every item, and most are rejected by their length alone.
 func isPlaceholder(v string) bool {
 	if len(v) > 16 {
 		return false
@@ -487,7 +602,11 @@ func isPlaceholder(v string) bool {
 		}
 		b[i] = c
 	}
-	return placeholders[string(b[:len(v)])]
+	switch string(b[:len(v)]) {
+	case "undefined", "null", "nil", "none", "n/a", "na", "-", "--", "...", "tbd", "todo", "[object object]", "nan":
+		return true
+	}
+	return false
 }
 
 // idChars reports whether s holds only ASCII letters, digits, _ and -.
