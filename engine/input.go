@@ -42,19 +42,35 @@ var (
 )
 
 // programHash is the hash of this executable's bytes: a product shaped by
-// another build is never taken for one shaped by this one. An executable
-// that cannot be read gets a random value: nothing matches, everything is
-// shaped, as before Inputs existed.
+// another build is never taken for one shaped by this one. It reads the
+// running image (/proc/self/exe, which stays the running inode after an
+// upgrade renames a new binary over it), not the file at the executable's
+// path: a daemon that outlives its upgrade must not record Inputs under the
+// new build's seed while it shapes with the old code. Where there is no
+// /proc, the path is read. An executable that cannot be read gets a random
+// value: nothing matches, everything is shaped, as before Inputs existed.
 func programHash() [16]byte {
 	programOnce.Do(func() {
-		if path, err := os.Executable(); err == nil {
-			if f, err := os.Open(path); err == nil {
-				defer f.Close()
-				h := xxh3.New()
-				if _, err := io.Copy(h, f); err == nil {
-					program = h.Sum128().Bytes()
-					return
+		for _, open := range []func() (*os.File, error){
+			func() (*os.File, error) { return os.Open("/proc/self/exe") },
+			func() (*os.File, error) {
+				path, err := os.Executable()
+				if err != nil {
+					return nil, err
 				}
+				return os.Open(path)
+			},
+		} {
+			f, err := open()
+			if err != nil {
+				continue
+			}
+			h := xxh3.New()
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err == nil {
+				program = h.Sum128().Bytes()
+				return
 			}
 		}
 		rand.Read(program[:])
