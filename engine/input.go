@@ -51,31 +51,33 @@ var (
 // value: nothing matches, everything is shaped, as before Inputs existed.
 func programHash() [16]byte {
 	programOnce.Do(func() {
-		for _, open := range []func() (*os.File, error){
-			func() (*os.File, error) { return os.Open("/proc/self/exe") },
-			func() (*os.File, error) {
-				path, err := os.Executable()
-				if err != nil {
-					return nil, err
-				}
-				return os.Open(path)
-			},
-		} {
-			f, err := open()
-			if err != nil {
-				continue
-			}
-			h := xxh3.New()
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err == nil {
-				program = h.Sum128().Bytes()
+		paths := []string{"/proc/self/exe"}
+		if p, err := os.Executable(); err == nil {
+			paths = append(paths, p)
+		}
+		for _, p := range paths {
+			if h, err := hashFile(p); err == nil {
+				program = h
 				return
 			}
 		}
 		rand.Read(program[:])
 	})
 	return program
+}
+
+// hashFile is the XXH3-128 hash of a file's bytes.
+func hashFile(path string) ([16]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return [16]byte{}, err
+	}
+	defer f.Close()
+	h := xxh3.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return [16]byte{}, err
+	}
+	return h.Sum128().Bytes(), nil
 }
 
 // knownInputs are the Inputs of a feed's settled live products, by a hash

@@ -275,11 +275,17 @@ func (r *run) sameFile(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
-	r.sum.Fetch = FetchUnchangedBody
-	r.sum.Bytes = body.BytesRead()
-	r.sum.Items, r.sum.Products, r.sum.Unchanged = r.meta.Items, r.meta.Products, r.meta.Products
 	r.log.Debug().Str("took", took(start)).Msg("feed unchanged since the last successful run (hashed, not read)")
-	return true, r.succeed(r.meta.BodyHash)
+	return true, r.sameAsLast()
+}
+
+// sameAsLast ends a run whose body was found, by its hash, to be the last
+// finished run's: the summary says what that run read.
+func (r *run) sameAsLast() error {
+	r.sum.Fetch = FetchUnchangedBody
+	r.sum.Bytes = r.resp.Body.BytesRead()
+	r.sum.Items, r.sum.Products, r.sum.Unchanged = r.meta.Items, r.meta.Products, r.meta.Products
+	return r.succeed(r.meta.BodyHash)
 }
 
 // unspooled decides on a download that was hashed but could not be kept:
@@ -288,10 +294,7 @@ func (r *run) sameFile(ctx context.Context) (bool, error) {
 func (r *run) unspooled(ctx context.Context, spoolErr error) (bool, error) {
 	h := r.resp.Body.Sum()
 	if hex.EncodeToString(h[:]) == r.meta.BodyHash && r.resp.Body.BytesRead() == r.meta.BodySize {
-		r.sum.Fetch = FetchUnchangedBody
-		r.sum.Bytes = r.resp.Body.BytesRead()
-		r.sum.Items, r.sum.Products, r.sum.Unchanged = r.meta.Items, r.meta.Products, r.meta.Products
-		return true, r.succeed(r.meta.BodyHash)
+		return true, r.sameAsLast()
 	}
 	r.log.Warn().Err(spoolErr).Msg("the feed changed and could not be kept to parse: it is downloaded again")
 	r.resp.Body.Close()

@@ -32,13 +32,11 @@ type Input [16]byte
 // recordInput is the Input of one record: its bytes after the group index
 // and the line, and the item_group_id as the item spelled it.
 func (b *Builder) recordInput(enc []byte, gid string) Input {
-	body := recordBody(enc)
-	h := xxh3.Hash128Seed(body, b.opts.InputSeed)
+	in := Input(xxh3.Hash128Seed(recordBody(enc), b.opts.InputSeed).Bytes())
 	if gid != "" {
-		g := xxh3.HashString128Seed(gid, b.opts.InputSeed)
-		h = combine(h, g)
+		in = pair(in, xxh3.HashString128Seed(gid, b.opts.InputSeed).Bytes())
 	}
-	return h.Bytes()
+	return in
 }
 
 // recordBody is an encoded record without its group index and line.
@@ -56,26 +54,16 @@ func recordBody(enc []byte) []byte {
 
 // addInput folds the next record of a group into the group's Input, in
 // feed order.
-func (g *group) addInput(in Input) {
-	var buf [32]byte
-	copy(buf[:16], g.input[:])
-	copy(buf[16:], in[:])
-	g.input = xxh3.Hash128(buf[:]).Bytes()
-}
+func (g *group) addInput(in Input) { g.input = pair(g.input, in) }
 
 // variantInput is a grouped variant's Input under the variant policy: its
 // group's (donors) and its own.
-func variantInput(g *group, own Input) Input {
-	var buf [32]byte
-	copy(buf[:16], g.input[:])
-	copy(buf[16:], own[:])
-	return xxh3.Hash128(buf[:]).Bytes()
-}
+func variantInput(g *group, own Input) Input { return pair(g.input, own) }
 
-func combine(a, b xxh3.Uint128) xxh3.Uint128 {
+// pair is the hash of a followed by b: order counts.
+func pair(a, b Input) Input {
 	var buf [32]byte
-	ab, bb := a.Bytes(), b.Bytes()
-	copy(buf[:16], ab[:])
-	copy(buf[16:], bb[:])
-	return xxh3.Hash128(buf[:])
+	copy(buf[:16], a[:])
+	copy(buf[16:], b[:])
+	return xxh3.Hash128(buf[:]).Bytes()
 }
