@@ -102,6 +102,13 @@ func parsePrice(s string, build bool) (Price, int, error) {
 	if p, sign, ok := parseSimplePrice(s, build); ok {
 		return p, sign, nil
 	}
+	return parseAnyPrice(s, build)
+}
+
+// parseAnyPrice is parsePrice for every form (s trimmed, not empty); the
+// commonest one takes parseSimplePrice, which must agree with it
+// (FuzzSimplePriceAgrees).
+func parseAnyPrice(s string, build bool) (Price, int, error) {
 	// Both parts are ASCII, gathered on the stack: a price costs one
 	// allocation, its amount (the code is the currency table's string).
 	var numBuf [32]byte

@@ -167,3 +167,24 @@ func FuzzParsePrice(f *testing.F) {
 		}
 	})
 }
+
+// The fast path for "15.00 USD" reads what the general parser reads, or
+// leaves the price to it: the twins never disagree.
+func FuzzSimplePriceAgrees(f *testing.F) {
+	for _, s := range []string{"15.00 USD", "1.234 USD", "1.000 eur", "0.5 usd", "007 USD", "0.000 USD", "1. USD",
+		".5 USD", "12.3.4 USD", "15,00 EUR", "15.00  USD", "15.00 XXX", "15.00 US1", "0 USD", "100 JPY", "9.99 zzz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, build := range []bool{true, false} {
+			p, sign, ok := parseSimplePrice(s, build)
+			if !ok {
+				continue
+			}
+			q, qsign, err := parseAnyPrice(s, build)
+			if err != nil || p != q || sign != qsign {
+				t.Fatalf("%q (build %v): fast path %+v sign %d, general %+v sign %d, %v", s, build, p, sign, q, qsign, err)
+			}
+		}
+	})
+}
