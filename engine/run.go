@@ -39,6 +39,7 @@ type run struct {
 	shortcuts   bool            // "the same bytes as last time" may end the run
 	resp        *feed.Response
 	bodyHex     string         // hash of the whole body
+	expires     string         // store.Meta.Expires of the products built ("": none built)
 	readProbs   []feed.Problem // the reader's
 
 	// orders: the run syncs an orders export's deals (see orders.go);
@@ -111,6 +112,7 @@ func (r *run) do(ctx context.Context) error {
 		return err
 	}
 	defer b.Close()
+	r.expires = expiry(b)
 	if r.shortcuts && r.bodyHex == r.meta.BodyHash {
 		return r.unchanged(b)
 	}
@@ -168,6 +170,9 @@ func (r *run) settle() error {
 	}
 	r.inputSeed = inputSeed(r.fingerprint)
 	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && r.meta.ConfigSHA256 == r.fingerprint
+	if r.shortcuts && !r.current() {
+		r.shortcuts = false
+	}
 	if r.opts.KeepIDs && r.shortcuts {
 		// The ids are kept by a run that reads the feed: the first run
 		// that keeps them reads it.
@@ -178,6 +183,39 @@ func (r *run) settle() error {
 		r.shortcuts = has
 	}
 	return nil
+}
+
+// current reports whether the products of the last finished run's body are
+// still those the same bytes make: the clock has not reached a sale window's
+// start or end in it (store.Meta.Expires). A state that does not say (one of
+// an older feedsync) is not current: its next run reads the feed.
+func (r *run) current() bool {
+	switch r.meta.Expires {
+	case "never":
+		return true
+	case "":
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, r.meta.Expires)
+	if err != nil {
+		return false
+	}
+	if !r.now().Before(t) {
+		r.log.Info().Time("at", t).Msg("a sale window of the feed starts or ends since the last run: the feed is read again, unchanged or not")
+		return false
+	}
+	return true
+}
+
+// expiry is store.Meta.Expires for the products of a source: when the
+// clock alone changes them (tree.Builder.Expires), or "never".
+func expiry(b source) string {
+	if e, ok := b.(interface{ Expires() time.Time }); ok {
+		if t := e.Expires(); !t.IsZero() {
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return "never"
 }
 
 // fetch gets the feed, conditionally when the shortcuts hold.

@@ -53,6 +53,9 @@ func (r *run) succeed(bodyHex string) error {
 			meta.ETag, meta.LastModified = resp.ETag, resp.LastModified
 		}
 		meta.BodyHash = bodyHex
+		if r.expires != "" {
+			meta.Expires = r.expires
+		}
 		if !resp.NotModified {
 			meta.BodySize = resp.Body.BytesRead()
 			meta.Items, meta.Products = r.sum.Items, r.sum.Products

@@ -283,6 +283,12 @@ type Meta struct {
 	BodySize int64 `json:"body_size,omitempty"`
 	Items    int   `json:"items,omitempty"`
 	Products int   `json:"products,omitempty"`
+	// Expires is when the products of the last body read would change by
+	// the clock alone, the bytes being the same (a sale window of one of
+	// its items starts or ends): RFC 3339 in UTC, "never", or "" when
+	// unknown (a state of an older feedsync). The fetch shortcuts apply only
+	// before it.
+	Expires string `json:"expires,omitempty"`
 	// ConfigSHA256 fingerprints the settings that shape payloads; the fetch
 	// shortcuts (304, unchanged body) apply only while it is unchanged.
 	ConfigSHA256 string    `json:"config_sha256,omitempty"`

@@ -62,6 +62,7 @@ type Builder struct {
 	finalized           int // len(problems) before the group problems were appended; -1 when not finalized
 	items               int
 	skipped             int
+	expires             int64 // see Expires (UnixNano; 0: never)
 	err                 error
 	buf                 []byte
 }
@@ -125,6 +126,19 @@ func (b *Builder) Skipped() int { return b.skipped }
 
 // Items is the number of items added, skipped ones included.
 func (b *Builder) Items() int { return b.items }
+
+// Expires is the first moment after Options.Now at which the products
+// Finish emits would differ, the items being the same: the start or end of
+// a sale window (sale_price_effective_date) of an item added, whichever
+// comes first. The zero Time: the products do not depend on the clock. A
+// caller that skips unchanged feeds by their bytes must read the feed
+// again from then on.
+func (b *Builder) Expires() time.Time {
+	if b.expires == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, b.expires).UTC()
+}
 
 func (b *Builder) report(it *feed.Item, id, format string, args ...any) {
 	b.problems = append(b.problems, feed.Problem{Line: it.Line, ItemID: strings.Clone(id), Msg: fmt.Sprintf(format, args...)})
@@ -300,6 +314,9 @@ func (b *Builder) AddPrepared(p *Prepared) {
 	if gid != "" {
 		rec.group = b.groupOf(gid, p.gidKey)
 		b.checkVariant(it, id, rec.group, gid, sig)
+	}
+	if rec.saleNext != 0 && (b.expires == 0 || rec.saleNext < b.expires) {
+		b.expires = rec.saleNext
 	}
 	b.buf = rec.encode(b.buf[:0])
 	if rec.group >= 0 {
@@ -491,7 +508,11 @@ func (b *Builder) record(it *feed.Item, id, pid string, report func(format strin
 			report("%s: sale price ignored", rec.saleNote)
 		default:
 			rec.sale = sp.Amount
-			rec.saleState, rec.saleNote = saleAt(it.Get("sale_price_effective_date"), b.opts.Now)
+			var next time.Time
+			rec.saleState, rec.saleNote, next = saleAt(it.Get("sale_price_effective_date"), b.opts.Now)
+			if !next.IsZero() {
+				rec.saleNext = next.UnixNano()
+			}
 			if rec.saleState == saleMalformed {
 				report("%s: sale price not in force", rec.saleNote)
 			}

@@ -242,7 +242,7 @@ func TestSaleWindow(t *testing.T) {
 		{"2026-06-20/2026-06-01", saleMalformed},
 	}
 	for _, c := range cases {
-		if got, note := saleAt(c.window, now); got != c.want {
+		if got, note, _ := saleAt(c.window, now); got != c.want {
 			t.Errorf("saleAt(%q): got %s (%s), want %s", c.window, got, note, c.want)
 		}
 	}
@@ -357,5 +357,44 @@ func TestVariantInheritanceInABigGroup(t *testing.T) {
 		if got := field(p, "brand"); got != want {
 			t.Errorf("%s brand: got %s, want %s", id, got, want)
 		}
+	}
+}
+
+// Expires is the first sale boundary after the run's clock among the items
+// added: a caller that skips feeds by their bytes relies on it to read a
+// feed again when a sale starts or ends.
+func TestExpires(t *testing.T) {
+	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	sale := func(line int, id, window string) *feed.Item {
+		return item(line, "id", id, "title", id, "price", "10 EUR", "sale_price", "8 EUR", "sale_price_effective_date", window)
+	}
+	cases := []struct {
+		name  string
+		items []*feed.Item
+		want  time.Time
+	}{
+		{"no sale", []*feed.Item{item(1, "id", "A", "price", "10 EUR")}, time.Time{}},
+		{"sale without window", []*feed.Item{item(1, "id", "A", "price", "10 EUR", "sale_price", "8 EUR")}, time.Time{}},
+		{"window in force, open-ended", []*feed.Item{sale(1, "A", "2026-06-01/")}, time.Time{}},
+		{"window ended", []*feed.Item{sale(1, "A", "2026-06-01/2026-06-10")}, time.Time{}},
+		{"malformed window", []*feed.Item{sale(1, "A", "soon")}, time.Time{}},
+		{"unusable sale price", []*feed.Item{item(1, "id", "A", "price", "10 EUR", "sale_price", "8 USD", "sale_price_effective_date", "2026-06-20/")}, time.Time{}},
+		{"starts later", []*feed.Item{sale(1, "A", "2026-06-20T08:00:00Z/2026-06-30T00:00:00Z")}, time.Date(2026, 6, 20, 8, 0, 0, 0, time.UTC)},
+		{"in force, its end (a bare date covers its day)", []*feed.Item{sale(1, "A", "2026-06-01/2026-06-17")}, time.Date(2026, 6, 18, 0, 0, 0, 0, time.UTC)},
+		{"the earliest of several, zones honoured", []*feed.Item{
+			sale(1, "A", "2026-06-20/2026-06-30"),
+			sale(2, "B", "2026-06-16T09:00:00+02:00/2026-06-18T00:00:00Z"),
+			sale(3, "C", "2026-06-01/2026-06-19"),
+		}, time.Date(2026, 6, 16, 7, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, policy := range []Policy{PolicyParent, PolicyVariant} {
+				_, b := build(t, Options{Policy: policy, Now: now}, c.items...)
+				if got := b.Expires(); !got.Equal(c.want) {
+					t.Errorf("%s: Expires() = %v, want %v", policy, got, c.want)
+				}
+			}
+		})
 	}
 }

@@ -25,10 +25,13 @@ type record struct {
 	currency  string
 	sale      string // sale price amount, "" when none or unusable
 	saleState saleState
-	saleNote  string    // why the sale is (not) in force
-	title     string    // the name source, whitespace collapsed
-	plural    [4]string // values of the colors, sizes, materials, patterns sources
-	fields    []fieldValue
+	saleNote  string // why the sale is (not) in force
+	// saleNext is when saleState next changes (UnixNano; 0: never). It is
+	// not encoded: the Builder folds it into Expires as the item is added.
+	saleNext int64
+	title    string    // the name source, whitespace collapsed
+	plural   [4]string // values of the colors, sizes, materials, patterns sources
+	fields   []fieldValue
 }
 
 // fieldValue is one shaped payload field: index into mapping.specs.

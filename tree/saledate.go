@@ -91,22 +91,23 @@ func parseSaleWindow(s string) (saleWindow, error) {
 }
 
 // saleAt decides whether a sale with the given effective-date attribute is in
-// force at now, with a note that says why.
-func saleAt(window string, now time.Time) (saleState, string) {
+// force at now, with a note that says why, and when that answer next changes
+// (the window's start or end after now; zero: never).
+func saleAt(window string, now time.Time) (saleState, string, time.Time) {
 	if strings.TrimSpace(window) == "" {
-		return saleInForce, "no sale_price_effective_date"
+		return saleInForce, "no sale_price_effective_date", time.Time{}
 	}
 	w, err := parseSaleWindow(window)
 	if err != nil {
-		return saleMalformed, fmt.Sprintf("sale_price_effective_date %q: %v", window, err)
+		return saleMalformed, fmt.Sprintf("sale_price_effective_date %q: %v", window, err), time.Time{}
 	}
 	switch {
 	case !w.start.IsZero() && now.Before(w.start):
-		return saleNotStarted, fmt.Sprintf("sale starts %s", w.start.UTC().Format(time.RFC3339))
+		return saleNotStarted, fmt.Sprintf("sale starts %s", w.start.UTC().Format(time.RFC3339)), w.start
 	case !w.end.IsZero() && !now.Before(w.end):
-		return saleEnded, fmt.Sprintf("sale ended %s", w.end.UTC().Format(time.RFC3339))
+		return saleEnded, fmt.Sprintf("sale ended %s", w.end.UTC().Format(time.RFC3339)), time.Time{}
 	case w.end.IsZero():
-		return saleInForce, "sale open-ended"
+		return saleInForce, "sale open-ended", time.Time{}
 	}
-	return saleInForce, fmt.Sprintf("sale until %s", w.end.UTC().Format(time.RFC3339))
+	return saleInForce, fmt.Sprintf("sale until %s", w.end.UTC().Format(time.RFC3339)), w.end
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -185,6 +186,9 @@ func printFeedStatus(db *store.DB, out io.Writer, name string, counts store.Coun
 	}
 	if meta.LastError != "" {
 		fmt.Fprintf(out, "  last error:   %s (%s)\n", meta.LastError, meta.LastErrorAt.Format("2006-01-02 15:04:05Z07:00"))
+	}
+	if t, err := time.Parse(time.RFC3339Nano, meta.Expires); err == nil {
+		fmt.Fprintf(out, "  sale edge:    %s (a sale window starts or ends: the first sync from then reads the feed, unchanged or not)\n", t.Format("2006-01-02 15:04:05Z07:00"))
 	}
 }
 
