@@ -83,7 +83,7 @@ func (c *committer) ack(r push.Result) {
 		default:
 			c.counts.updated++
 		}
-		a.Hash, a.Payload, a.State, a.Input = ref.hash, ref.payload, ref.state, ref.input
+		a.Hash, a.Payload, a.State, a.Input, a.Raws = ref.hash, ref.payload, ref.state, ref.input, ref.raws
 	}
 	if !c.write {
 		return

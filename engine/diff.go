@@ -103,8 +103,8 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		case d.resync, rec.Hash != h, rec.State != store.Live, rec.Uncertain, d.unresolved[p.ID]:
 		default:
 			d.unchanged.Add(1)
-			if in := p.Input; in != (tree.Input{}) && rec.Input != in {
-				fixes = append(fixes, store.InputFix{ID: p.ID, Hash: h, Input: in})
+			if in := p.Input; in != (tree.Input{}) && (rec.Input != in || (rec.Raws == nil) != (p.Raws == nil)) {
+				fixes = append(fixes, store.InputFix{ID: p.ID, Hash: h, Input: in, Raws: storeRaws(p)})
 			}
 			continue
 		}
@@ -113,7 +113,7 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		if len(p.Lines) > 0 {
 			line = p.Lines[0]
 		}
-		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Deal: d.deal, Ref: opRef{hash: h, input: p.Input, payload: payload, state: store.Live, line: line}}
+		op := push.Op{Kind: kind, ID: p.ID, Payload: payload, Deal: d.deal, Ref: opRef{hash: h, input: p.Input, raws: storeRaws(p), payload: payload, state: store.Live, line: line}}
 		// Never block while holding the lookup's read transaction: a commit
 		// in the ack path may be waiting for it.
 		if d.try != nil && d.try(op) {

@@ -85,6 +85,11 @@ type Summary struct {
 	// hashed; the others were known unchanged by what they are made from
 	// (tree.Input) and cost no more than a lookup.
 	Shaped int `json:"shaped"`
+	// Recognised counts the items the run recognised by their bytes
+	// alone, without parsing them: every item of the feed when the run
+	// found each one as an unchanged product held (see recognise.go), else
+	// none.
+	Recognised int `json:"recognised"`
 	// UnknownProducts counts the order lines (orders exports) whose product
 	// the products_from feed does not have: sent as given, with a warning.
 	UnknownProducts int    `json:"unknown_products,omitempty"`
@@ -181,7 +186,8 @@ type Syncer struct {
 // opRef is what an operation carries through the sink back to its commit.
 type opRef struct {
 	hash    [32]byte
-	input   tree.Input // what the payload was made from; zero when unknown
+	input   tree.Input  // what the payload was made from; zero when unknown
+	raws    *store.Raws // what its items were; nil when unknown
 	payload []byte
 	state   store.State
 	line    int    // the product's first feed line (0 for removals)

@@ -41,6 +41,9 @@ type run struct {
 	bodyHex     string         // hash of the whole body
 	expires     string         // store.Meta.Expires of the products built ("": none built)
 	readProbs   []feed.Problem // the reader's
+	// readProbLines are the lines of readProbs; nil for none, and holding
+	// line 0 for a problem without a line.
+	readProbLines map[int]bool
 
 	// orders: the run syncs an orders export's deals (see orders.go);
 	// nil for a product feed.
@@ -99,6 +102,9 @@ func (r *run) do(ctx context.Context) error {
 	// (a closure: sameFile may fetch the feed again)
 	defer func() { r.resp.Body.Close() }()
 	if same, err := r.sameFile(ctx); err != nil || same {
+		return err
+	}
+	if done, err := r.recognise(ctx); err != nil || done {
 		return err
 	}
 	var b source
@@ -243,7 +249,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	if r.opts.WrapBody != nil {
 		in = r.opts.WrapBody(body)
 	}
-	rd, err := feed.NewReader(in, r.fc.URL, r.fc.Format, feed.MaxDecompressedBytes(int64(r.fc.MaxSize)))
+	rd, err := feed.NewReader(in, r.fc.URL, r.fc.Format, feed.MaxDecompressedBytes(int64(r.fc.MaxSize)), feed.WithItemHash(r.inputSeed))
 	if err != nil {
 		r.sum.Fetch = FetchFailed
 		return nil, err
@@ -265,6 +271,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	r.sum.Bytes = body.BytesRead()
 	r.sum.Items = b.Items()
 	r.readProbs = rd.Problems()
+	r.readProbLines = problemLines(r.readProbs)
 	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
 	r.log.Debug().Int("items", b.Items()).Str("took", took(start)).Msg("feed read and grouped")
 	r.obs.Read(b.Items())
@@ -443,11 +450,18 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 		shaped := func(p *tree.Product) error {
 			r.sum.Products++
 			r.sum.Shaped++
+			if p.Raws != nil && r.readerReported(p) {
+				p.Raws = nil // recognised by its bytes, it would not be reported again
+			}
 			if len(p.Truncated) > 0 {
 				r.obs.Truncated(p.ID, p.Truncated)
 			}
 			r.obs.Product(p)
 			return emit(p)
+		}
+		if rs, ok := b.(*recognisedSource); ok {
+			skipped = rs.ProductIDs() // each unchanged, none shaped
+			return nil
 		}
 		if kf, ok := b.(knownFinisher); ok && known != nil {
 			var err error

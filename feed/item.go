@@ -30,6 +30,9 @@ type Item struct {
 	// Shadowed holds plain attributes (RSS <title>, Atom <summary>…) that were
 	// dropped because the item also has the Google form; lint reports them.
 	Shadowed []Attr
+	// Raw is the XXH3-128 of the item's bytes as the feed has them, seeded
+	// (see WithItemHash); zero when the reader does not hash items.
+	Raw [16]byte
 }
 
 // Lookup returns the first value of the named attribute and whether it exists.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"path/filepath"
 	"testing"
 	"time"
@@ -51,4 +52,87 @@ func TestRecordInputs(t *testing.T) {
 	if m := known(); len(m) != 1 || m["B"] != in2 {
 		t.Fatalf("after a new ack: %v; want only B", m)
 	}
+}
+
+// A record keeps the Raws of its acknowledged payload beside its Input;
+// KnownRaws lists only settled live products with both; an acknowledgement
+// or an Input learnt replaces them; an uncertain product is not known; a
+// reader of the layout before Raws still finds the Input.
+func TestRecordRaws(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	in := [16]byte{1, 2, 3}
+	h := sha256.Sum256([]byte("p"))
+	now := time.Now()
+	raws := &Raws{Unit: [16]byte{7}, Items: [][16]byte{{1}, {2}, {3}}, Expires: now.Add(time.Hour).UnixNano()}
+	if err := db.Commit("shop", []Ack{
+		{ID: "A", At: now, Hash: h, Input: in, Raws: raws, Payload: []byte(`{}`), State: Live},
+		{ID: "B", At: now, Hash: h, Input: in, Payload: []byte(`{}`), State: Live},
+		{ID: "C", At: now, Hash: h, Input: in, Raws: raws, Payload: []byte(`{}`), State: Unavailable},
+		{ID: "D", At: now, Hash: h, Raws: raws, Payload: []byte(`{}`), State: Live}, // no Input: not known
+	}); err != nil {
+		t.Fatal(err)
+	}
+	known := func() map[string]Raws {
+		m := map[string]Raws{}
+		if err := db.KnownRaws("shop", func(id []byte, r *Raws) { m[string(id)] = *r }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := known()
+	if len(m) != 1 || m["A"].Unit != raws.Unit || len(m["A"].Items) != 3 || m["A"].Items[2] != raws.Items[2] || m["A"].Expires != raws.Expires {
+		t.Fatalf("known raws: %+v; want only A's %+v", m, raws)
+	}
+	inputs := map[string][16]byte{}
+	if err := db.KnownInputs("shop", func(id []byte, v [16]byte) { inputs[string(id)] = v }); err != nil {
+		t.Fatal(err)
+	}
+	if inputs["A"] != in || inputs["B"] != in {
+		t.Fatalf("known inputs beside raws: %v", inputs)
+	}
+	// The layout before Raws: the Input is the tail's first 16 bytes.
+	var r Record
+	r.Input, r.Raws, r.Hash, r.State = in, raws, h, Live
+	b := r.marshal()
+	var old Record
+	if err := old.unmarshal(b); err != nil || old.Input != in || old.Raws == nil || len(old.Raws.Items) != 3 {
+		t.Fatalf("round trip: %v %+v", err, old)
+	}
+	if got := b[len(b)-(16+binaryLen(raws)):][:16]; [16]byte(got) != in {
+		t.Fatalf("the Input does not come first in the tail: %x", got)
+	}
+	// SetInputs replaces the Raws with the ones learnt; a new
+	// acknowledgement without Raws forgets them.
+	raws2 := &Raws{Unit: [16]byte{8}, Items: [][16]byte{{4}}}
+	if err := db.SetInputs("shop", []InputFix{{ID: "B", Hash: h, Input: in, Raws: raws2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit("shop", []Ack{{ID: "A", At: now, Hash: h, Input: in, Payload: []byte(`{}`), State: Live}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := known(); len(m) != 1 || m["B"].Unit != raws2.Unit || len(m["B"].Items) != 1 {
+		t.Fatalf("after SetInputs and a new ack: %+v; want only B's learnt raws", m)
+	}
+	// An unfinished run makes B uncertain: not known.
+	if _, _, err := db.Intend("shop", "memory", []Intent{{ID: "B"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Recover("shop", now); err != nil {
+		t.Fatal(err)
+	}
+	if m := known(); len(m) != 0 {
+		t.Fatalf("after an unfinished run: %+v; want none known", m)
+	}
+}
+
+// binaryLen is the length of the Raws part of a record's tail.
+func binaryLen(x *Raws) int {
+	var b []byte
+	b = binary.AppendVarint(b, x.Expires)
+	b = binary.AppendUvarint(b, uint64(len(x.Items)))
+	return 16 + len(b) + 16*len(x.Items)
 }

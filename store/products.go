@@ -66,12 +66,25 @@ type Record struct {
 	// tree.Input); zero when unknown. A product of the same Input has the
 	// same payload, so a run can tell it unchanged without shaping it.
 	Input [16]byte
+	// Raws says what the acknowledged payload's items were, byte for byte
+	// (see tree.Raws); nil when unknown.
+	Raws *Raws
 	// Payload is the last acknowledged payload, used to mark a product that left
 	// the feed as unavailable with its last known fields, and by plan to say
 	// which fields change. It is stored compressed (see encodePayload), in a
 	// bucket of its own, so that the diff's lookups read only the compact
 	// records.
 	Payload []byte
+}
+
+// Raws is what the items of a product were, byte for byte: the hashes
+// tree.Raws holds. A run whose feed has exactly the items of the settled
+// products' Raws, each unit in the same order, holds nothing new
+// (KnownRaws).
+type Raws struct {
+	Unit    [16]byte   // the fold of its unit's items (its group, or itself)
+	Items   [][16]byte // its own items
+	Expires int64      // when it changes by the clock alone (UnixNano; 0: never)
 }
 
 // Acknowledged reports whether the catalog ever accepted this product.
@@ -101,10 +114,19 @@ func (r *Record) marshal() []byte {
 	b = binary.AppendUvarint(b, r.seq)
 	b = binary.AppendUvarint(b, uint64(len(r.LastError)))
 	b = append(b, r.LastError...)
-	if r.Input != ([16]byte{}) {
+	if r.Input != ([16]byte{}) || r.Raws != nil {
 		// After the fields every reader knows: a binary that predates it
-		// ignores it, and drops it when it rewrites the record.
+		// ignores it, and drops it when it rewrites the record. The Raws
+		// follow the Input, which readers before them take alone.
 		b = append(b, r.Input[:]...)
+	}
+	if x := r.Raws; x != nil {
+		b = append(b, x.Unit[:]...)
+		b = binary.AppendVarint(b, x.Expires)
+		b = binary.AppendUvarint(b, uint64(len(x.Items)))
+		for _, it := range x.Items {
+			b = append(b, it[:]...)
+		}
 	}
 	return b
 }
@@ -140,11 +162,39 @@ func (r *Record) unmarshal(b []byte) error {
 		return errCorrupt
 	}
 	r.LastError = string(b[k : k+int(n)])
-	r.Input = [16]byte{}
+	r.Input, r.Raws = [16]byte{}, nil
 	if rest := b[k+int(n):]; len(rest) >= 16 {
 		copy(r.Input[:], rest)
+		r.Raws = unmarshalRaws(rest[16:])
 	}
 	return nil
+}
+
+// unmarshalRaws reads a record's Raws; nil for none, or for a tail it
+// cannot read (the product is then simply not recognised by its bytes).
+func unmarshalRaws(b []byte) *Raws {
+	if len(b) < 16 {
+		return nil
+	}
+	x := &Raws{}
+	copy(x.Unit[:], b)
+	b = b[16:]
+	e, k := binary.Varint(b)
+	if k <= 0 {
+		return nil
+	}
+	x.Expires = e
+	b = b[k:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) != 16*n {
+		return nil
+	}
+	b = b[k:]
+	x.Items = make([][16]byte, n)
+	for i := range x.Items {
+		copy(x.Items[i][:], b[16*i:])
+	}
+	return x
 }
 
 // Lookup reads product records of one feed in short read transactions,
@@ -238,6 +288,7 @@ type Ack struct {
 	Forget  bool     // forget the product without any catalog operation (it never reached the catalog, or another feed owns it)
 	Hash    [32]byte // the acknowledged payload's hash (not for Err)
 	Input   [16]byte // what the payload was made from (Record.Input), zero when unknown
+	Raws    *Raws    // what its items were (Record.Raws), nil when unknown
 	Payload []byte
 	State   State  // Live or Unavailable (not for Err)
 	Err     string // the catalog rejected the product: keep the old hash, record why
@@ -388,7 +439,7 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 				}
 			} else {
 				r.Hash, r.State, r.LastError, r.LastPushed = a.Hash, a.State, "", a.At
-				r.Input = a.Input
+				r.Input, r.Raws = a.Input, a.Raws
 				r.Uncertain = false
 				if err := yb.Put(key, stored[i]); err != nil {
 					return err
@@ -557,12 +608,39 @@ func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error
 	})
 }
 
+// KnownRaws calls fn with the id and Raws of every product of feed that is
+// settled live in the catalog with known Raws and Input: acknowledged, live,
+// not uncertain (see KnownInputs). fn's arguments are its only during the
+// call.
+func (db *DB) KnownRaws(feed string, fn func(id []byte, raws *Raws)) error {
+	return db.view(feed, func(fb *bolt.Bucket) error {
+		if fb == nil {
+			return nil
+		}
+		pb := fb.Bucket(bucketProducts)
+		if pb == nil {
+			return nil
+		}
+		var r Record
+		return pb.ForEach(func(k, v []byte) error {
+			if err := r.unmarshal(v); err != nil {
+				return nil // a damaged record is simply not known
+			}
+			if r.Raws != nil && r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
+				fn(k, r.Raws)
+			}
+			return nil
+		})
+	})
+}
+
 // InputFix records the Input of a product whose payload, as acknowledged
 // with Hash, turned out to be made from it.
 type InputFix struct {
 	ID    string
 	Hash  [32]byte
 	Input [16]byte
+	Raws  *Raws
 }
 
 // SetInputs records Inputs learnt by a run that found the products
@@ -590,7 +668,7 @@ func (db *DB) SetInputs(feed string, fixes []InputFix) error {
 			if err := r.unmarshal(v); err != nil || r.Hash != f.Hash || r.State != Live || r.Uncertain {
 				continue
 			}
-			r.Input = f.Input
+			r.Input, r.Raws = f.Input, f.Raws
 			if err := pb.Put(key, r.marshal()); err != nil {
 				return err
 			}

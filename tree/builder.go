@@ -310,10 +310,21 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		}
 	}
 
+	if len(p.reports) > 0 || len(p.warnings) > 0 {
+		rec.raw = [16]byte{} // reported: never recognised by its bytes (see Raws)
+	}
 	gid, sig := p.gid, p.sig
 	if gid != "" {
 		rec.group = b.groupOf(gid, p.gidKey)
 		b.checkVariant(it, id, rec.group, gid, sig)
+		g := b.groups.at(rec.group)
+		if rec.raw == ([16]byte{}) {
+			g.flags |= gNoRaws
+		}
+		g.raw = RawFold(g.raw, rec.raw)
+		if rec.saleNext != 0 && (g.expires == 0 || rec.saleNext < g.expires) {
+			g.expires = rec.saleNext
+		}
 	}
 	if rec.saleNext != 0 && (b.expires == 0 || rec.saleNext < b.expires) {
 		b.expires = rec.saleNext
@@ -487,7 +498,7 @@ func (b *Builder) findGroupFrom(gid string, key uint64) (gi int32, _ uint64, ok 
 // reads only the mapping and options, so Prepare may run it concurrently.
 func (b *Builder) record(it *feed.Item, id, pid string, report func(format string, args ...any)) *record {
 	m := b.m
-	rec := &record{group: -1, line: int32(it.Line), itemID: id, productID: pid}
+	rec := &record{group: -1, line: int32(it.Line), itemID: id, productID: pid, raw: it.Raw}
 	av, ok := feed.NormalizeAvailability(it.Get(m.availAttr))
 	rec.rank = rankOf(av, ok)
 	if ok {
@@ -546,6 +557,7 @@ func (b *Builder) checkVariant(it *feed.Item, id string, gi int32, gid string, s
 	if !dup {
 		return
 	}
+	b.groups.at(gi).flags |= gNoRaws
 	vals := ItemVariantValues(it)
 	what := "no " + VariantAttributeList()
 	if desc := vals.Describe(); desc != "" {
@@ -648,6 +660,9 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 				return nil
 			}
 			p.Input = in
+			if r.raw != ([16]byte{}) && len(p.Truncated) == 0 {
+				p.Raws = &Raws{Unit: RawFold(Input{}, r.raw), Items: [][16]byte{r.raw}, Expires: r.saleNext}
+			}
 			return emit(p)
 		}
 		g := b.groups.at(group)
@@ -670,6 +685,9 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 				return nil
 			}
 			p.Input = g.input
+			if b.recognisable(g, p) {
+				p.Raws = &Raws{Unit: g.raw, Items: b.rawsOf(g), Expires: g.expires}
+			}
 			return emit(p)
 		}
 		in := variantInput(g, b.recordInput(enc, ""))
@@ -686,6 +704,9 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			return err
 		}
 		p.Input = in
+		if b.recognisable(g, p) {
+			p.Raws = &Raws{Unit: g.raw, Items: [][16]byte{r.raw}, Expires: g.expires}
+		}
 		return emit(p)
 	})
 	return skipped, err

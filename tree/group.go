@@ -111,6 +111,8 @@ type group struct {
 	repRank uint8
 	flags   uint8
 	input   Input // of its records, in feed order (see input.go)
+	raw     Input // RawFold of its records' Raws, in feed order
+	expires int64 // the earliest saleNext of its records (0: none)
 }
 
 const (
@@ -120,6 +122,7 @@ const (
 	gEmitted                     // Finish emitted the parent
 	gHasCur1
 	gOverflow // priced variants of the best tier in a second currency: see Builder.overflow
+	gNoRaws   // a record cannot be recognised by its bytes: the group's products have no Raws
 )
 
 // priceAgg aggregates the prices of one currency in the best tier.
@@ -138,6 +141,7 @@ type variant struct {
 	next int32
 	mask uint32 // inheritable fields the item has
 	rank uint8
+	raw  [16]byte // the record's raw
 }
 
 // valueNode is one distinct value of a parent's colors, sizes… list.
@@ -204,7 +208,7 @@ func (b *Builder) addToGroup(gi int32, rec *record, off int64, gid string, sig u
 	}
 	g.mask |= mask
 	g.n++
-	vi := b.variants.add(variant{off: off, sig: sig, line: rec.line, next: g.head, mask: mask, rank: rec.rank})
+	vi := b.variants.add(variant{off: off, sig: sig, line: rec.line, next: g.head, mask: mask, rank: rec.rank, raw: rec.raw})
 	g.head = vi
 	if b.opts.Policy != PolicyParent {
 		return

@@ -60,10 +60,57 @@ func (g *group) addInput(in Input) { g.input = pair(g.input, in) }
 // group's (donors) and its own.
 func variantInput(g *group, own Input) Input { return pair(g.input, own) }
 
+// What a product's items were, byte for byte.
+//
+// When the reader hashes items (feed.WithItemHash), each record keeps its
+// item's Raw, and a product carries Raws: the Raw of its own items, and the
+// fold of the Raws of its unit — its group (a parent, or every variant of
+// it), or the standalone item itself — in feed order. A caller that kept
+// them beside the Input can recognise a whole feed as unchanged without
+// parsing it (feed.ScanItems): every item's Raw known, each unit's fold
+// the same, and no sale window's edge passed (Raws.Expires).
+//
+// A product that was reported (a problem or a warning on any of its items,
+// a duplicate variant, mixed currencies, a value cut to the catalog's
+// limit) has no Raws: a run that skipped it by its bytes would not report
+// it again.
+
+// Raws is what a product's items were (see above).
+type Raws struct {
+	Unit  Input      // fold (RawFold) of the Raws of the product's unit, in feed order
+	Items [][16]byte // the product's own items' Raws, in feed order
+	// Expires is when the product changes by the clock alone, its items
+	// being the same (a sale window's start or end in its unit; UnixNano,
+	// 0: never).
+	Expires int64
+}
+
+// RawFold folds the next item's Raw into a unit's fold, in feed order; the
+// fold of a unit starts at the zero Input.
+func RawFold(fold Input, raw [16]byte) Input { return pair(fold, raw) }
+
 // pair is the hash of a followed by b: order counts.
 func pair(a, b Input) Input {
 	var buf [32]byte
 	copy(buf[:16], a[:])
 	copy(buf[16:], b[:])
 	return xxh3.Hash128(buf[:]).Bytes()
+}
+
+// recognisable reports whether a product of group g can carry Raws.
+func (b *Builder) recognisable(g *group, p *Product) bool {
+	return g.flags&(gNoRaws|gMixed) == 0 && len(p.Truncated) == 0
+}
+
+// rawsOf is the Raws of a group's records, in feed order.
+func (b *Builder) rawsOf(g *group) [][16]byte {
+	out := make([][16]byte, g.n)
+	i := len(out)
+	for vi := g.head; vi >= 0 && i > 0; { // the list runs newest first
+		v := b.variants.at(vi)
+		i--
+		out[i] = v.raw
+		vi = v.next
+	}
+	return out[i:]
 }

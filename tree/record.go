@@ -26,12 +26,14 @@ type record struct {
 	sale      string // sale price amount, "" when none or unusable
 	saleState saleState
 	saleNote  string // why the sale is (not) in force
-	// saleNext is when saleState next changes (UnixNano; 0: never). It is
-	// not encoded: the Builder folds it into Expires as the item is added.
+	// saleNext is when saleState next changes (UnixNano; 0: never).
 	saleNext int64
-	title    string    // the name source, whitespace collapsed
-	plural   [4]string // values of the colors, sizes, materials, patterns sources
-	fields   []fieldValue
+	// raw is the item's feed.Item.Raw, or zero when the item cannot be
+	// recognised by its bytes (not hashed, or reported: see Raws).
+	raw    [16]byte
+	title  string    // the name source, whitespace collapsed
+	plural [4]string // values of the colors, sizes, materials, patterns sources
+	fields []fieldValue
 }
 
 // fieldValue is one shaped payload field: index into mapping.specs.
@@ -44,6 +46,8 @@ type fieldValue struct {
 func (r *record) encode(buf []byte) []byte {
 	buf = binary.AppendVarint(buf, int64(r.group))
 	buf = binary.AppendUvarint(buf, uint64(r.line))
+	buf = append(buf, r.raw[:]...)
+	buf = binary.AppendVarint(buf, r.saleNext)
 	for _, s := range []string{r.itemID, r.productID, r.avail, r.price, r.currency, r.sale, r.saleNote, r.title} {
 		buf = appendString(buf, s)
 	}
@@ -106,6 +110,16 @@ func (d *decoder) byte1() byte {
 	return c
 }
 
+func (d *decoder) raw16() (out [16]byte) {
+	if len(d.b) < 16 {
+		d.err = errCorrupt
+		return out
+	}
+	copy(out[:], d.b)
+	d.b = d.b[16:]
+	return out
+}
+
 func (d *decoder) str() string {
 	n := d.uvarint()
 	if d.err != nil || uint64(len(d.b)) < n {
@@ -129,6 +143,8 @@ func decodeRecord(b []byte) (*record, error) {
 	r := &record{}
 	r.group = int32(d.varint())
 	r.line = int32(d.uvarint())
+	r.raw = d.raw16()
+	r.saleNext = d.varint()
 	for _, p := range []*string{&r.itemID, &r.productID, &r.avail, &r.price, &r.currency, &r.sale, &r.saleNote, &r.title} {
 		*p = d.str()
 	}
@@ -295,7 +311,9 @@ func peekRecord(enc []byte) (group int32, productID string, err error) {
 	d := &decoder{b: enc}
 	group = int32(d.varint())
 	d.uvarint() // line
-	d.str()     // item id
+	d.raw16()
+	d.varint() // saleNext
+	d.str()    // item id
 	productID = d.str()
 	return group, productID, d.err
 }

@@ -72,6 +72,10 @@ type Product struct {
 	// Input identifies what a Builder made the product from (see input.go);
 	// zero for products made otherwise.
 	Input Input
+	// Raws says what the product's items were, byte for byte (see
+	// input.go); nil when they were not hashed, or the product was
+	// reported.
+	Raws *Raws
 
 	fields  []payloadField // sorted by key, keys unique; nil when made from a map
 	raw     []byte         // canonical JSON, when made by RawProduct

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/feedsync/feedsync/feed"
+	"github.com/feedsync/feedsync/store"
+	"github.com/feedsync/feedsync/tree"
+)
+
+// A feed recognised by its items' bytes.
+//
+// The state keeps, beside each settled product's Input, the hashes of the
+// bytes of the items it was made from (store.Raws, from tree.Raws): its own
+// items, and a fold of its unit's (its group, or the standalone item) in
+// feed order. Before a product feed is parsed, recognise reads it with
+// feed.ScanItems, which finds each item's bytes and hashes them without
+// parsing them. When
+//
+//   - every item of the feed is an item of a settled live product, no item
+//     twice,
+//   - each unit that has any item in the feed has all of them, in the same
+//     order (its fold is the one recorded), and
+//   - no sale window of those units started or ended since (Raws.Expires),
+//
+// the products of the feed are exactly those units' products, each with
+// the payload the catalog acknowledged: the run sends nothing for them. It
+// then goes on as any run does with the products it found — the guards,
+// the removals of the products the feed no longer has, the commit — without
+// parsing, shaping or diffing a single item. At the first item it does not
+// know, or a unit changed, it reads the feed again from its start, in full.
+//
+// The items' hashes are seeded like the Inputs (inputSeed: the settings
+// and the program), so a change of either recognises nothing. A product
+// that was reported when it was built (a problem, a warning, a value cut)
+// has no Raws (see tree.Raws), nor has any product the reader reported a
+// problem on: a run that recognised them would not report them again.
+//
+// Only a sync of a product feed whose body can be read twice (a file, or a
+// download kept while it was hashed) tries it; not a plan, a resync, a run
+// that needs every product (publish) or that keeps the feed's ids (orders
+// map their lines through them).
+
+// errUnrecognised stops the scan at an item that is not known.
+var errUnrecognised = errors.New("an item not known by its bytes")
+
+// unitMemo is what the state says of one unit, and what the scan found.
+type unitMemo struct {
+	fold     tree.Input // recorded: RawFold of its items, in feed order
+	want     int32      // items recorded
+	got      int32      // items the scan found
+	seen     tree.Input // RawFold of the items the scan found
+	expires  int64      // UnixNano; 0: never
+	products int32      // its products (records)
+	bad      bool       // an item is claimed twice: never recognised
+}
+
+// rawMemo is the state's Raws, indexed for the scan.
+type rawMemo struct {
+	units    []unitMemo
+	byFold   map[tree.Input]int32
+	byItem   map[[16]byte]int32 // item hash → unit
+	byID     map[uint64]int32   // XXH3 of a product's custom_id → unit
+	idClash  bool               // two custom_ids share a hash: give up
+	items    int                // items the scan recognised
+	products int                // products of the units found
+}
+
+// loadRawMemo reads the Raws of the feed's settled products.
+func (r *run) loadRawMemo() (*rawMemo, error) {
+	m := &rawMemo{byFold: map[tree.Input]int32{}, byItem: make(map[[16]byte]int32, r.meta.Items), byID: make(map[uint64]int32, r.meta.Products)}
+	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, x *store.Raws) {
+		u, ok := m.byFold[x.Unit]
+		if !ok {
+			u = int32(len(m.units))
+			m.units = append(m.units, unitMemo{fold: x.Unit})
+			m.byFold[x.Unit] = u
+		}
+		um := &m.units[u]
+		um.want += int32(len(x.Items))
+		um.products++
+		if x.Expires != 0 && (um.expires == 0 || x.Expires < um.expires) {
+			um.expires = x.Expires
+		}
+		for _, it := range x.Items {
+			if v, dup := m.byItem[it]; dup {
+				m.units[v].bad, um.bad = true, true
+				continue
+			}
+			m.byItem[it] = u
+		}
+		k := xxh3.Hash(id)
+		if _, dup := m.byID[k]; dup {
+			m.idClash = true
+		}
+		m.byID[k] = u
+	})
+	return m, err
+}
+
+// item takes the next item of the feed: false when it is not recognised.
+func (m *rawMemo) item(raw [16]byte) bool {
+	u, ok := m.byItem[raw]
+	if !ok || m.units[u].bad {
+		return false
+	}
+	um := &m.units[u]
+	um.seen = tree.RawFold(um.seen, raw)
+	um.got++
+	m.items++
+	return true
+}
+
+// complete checks the units found after the whole feed was scanned, at the
+// run's clock; it returns the earliest sale edge among them (0: none).
+func (m *rawMemo) complete(now time.Time) (expires int64, ok bool) {
+	for i := range m.units {
+		u := &m.units[i]
+		if u.got == 0 {
+			continue
+		}
+		if u.got != u.want || u.seen != u.fold || (u.expires != 0 && now.UnixNano() >= u.expires) {
+			return 0, false
+		}
+		m.products += int(u.products)
+		if u.expires != 0 && (expires == 0 || u.expires < expires) {
+			expires = u.expires
+		}
+	}
+	return expires, true
+}
+
+// recognise tries to end the run on a feed recognised by its items' bytes
+// (see above). done is false when the feed must be parsed: its body is
+// then at its start again.
+func (r *run) recognise(ctx context.Context) (done bool, err error) {
+	body := r.resp.Body
+	if r.orders != nil || r.opts.Mode != ModeSync || r.opts.EveryProduct || r.opts.KeepIDs ||
+		r.meta.ConfigSHA256 != r.fingerprint || !body.Rewindable() {
+		return false, nil
+	}
+	start := time.Now()
+	m, err := r.loadRawMemo()
+	if err != nil {
+		return false, fmt.Errorf("read state: %w", err)
+	}
+	if len(m.units) == 0 || m.idClash {
+		return false, nil
+	}
+	err = feed.ScanItems(body, r.fc.URL, r.fc.Format, r.inputSeed, func(_ int, raw [16]byte) error {
+		if !m.item(raw) {
+			return errUnrecognised
+		}
+		return ctx.Err()
+	}, feed.MaxDecompressedBytes(int64(r.fc.MaxSize)))
+	if err == nil {
+		_, err = io.Copy(io.Discard, body) // the hash covers every byte
+	}
+	expires, ok := m.complete(r.now())
+	if err != nil || !ok || m.items == 0 {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		r.log.Debug().Err(err).Int("recognised", m.items).Str("took", took(start)).Msg("the feed is read in full: not every item was recognised by its bytes")
+		if err := body.Rewind(); err != nil {
+			r.sum.Fetch = FetchFailed
+			return false, err
+		}
+		return false, nil
+	}
+	r.log.Debug().Int("items", m.items).Int("products", m.products).Str("took", took(start)).Msg("every item recognised by its bytes: no product changed")
+	h := body.Sum()
+	r.bodyHex = hex.EncodeToString(h[:])
+	r.sum.Fetch = FetchChanged
+	r.sum.Bytes = body.BytesRead()
+	r.sum.Items, r.sum.Recognised = m.items, m.items
+	r.expires = "never"
+	if expires != 0 {
+		r.expires = time.Unix(0, expires).UTC().Format(time.RFC3339Nano)
+	}
+	r.obs.Read(m.items)
+	src := &recognisedSource{m: m}
+	known := func() (knownInputs, error) { return nil, nil }
+	rm, err := r.guard(src)
+	if err != nil {
+		return true, err
+	}
+	return true, r.push(ctx, src, rm, known)
+}
+
+// recognisedSource is the source of a recognised feed: the products of the
+// units found, each unchanged.
+type recognisedSource struct{ m *rawMemo }
+
+func (s *recognisedSource) Items() int                             { return s.m.items }
+func (s *recognisedSource) Problems() []feed.Problem               { return nil }
+func (s *recognisedSource) Skipped() int                           { return 0 }
+func (s *recognisedSource) Warnings() []feed.Problem               { return nil }
+func (s *recognisedSource) WarningCount() int                      { return 0 }
+func (s *recognisedSource) ProductIDs() int                        { return s.m.products }
+func (s *recognisedSource) Close() error                           { return nil }
+func (s *recognisedSource) Finish(func(*tree.Product) error) error { return nil }
+
+// HasProduct reports whether id is a product of a unit the feed has.
+func (s *recognisedSource) HasProduct(id string) bool {
+	u, ok := s.m.byID[xxh3.HashString(id)]
+	return ok && s.m.units[u].got > 0
+}
+
+// problemLines are the lines of problems (see run.readProbLines).
+func problemLines(ps []feed.Problem) map[int]bool {
+	if len(ps) == 0 {
+		return nil
+	}
+	m := make(map[int]bool, len(ps))
+	for _, p := range ps {
+		m[p.Line] = true
+	}
+	return m
+}
+
+// readerReported reports whether the reader reported a problem on one of
+// p's items — or one without a line, which might be anyone's.
+func (r *run) readerReported(p *tree.Product) bool {
+	if r.readProbLines == nil {
+		return false
+	}
+	if r.readProbLines[0] {
+		return true
+	}
+	for _, l := range p.Lines {
+		if r.readProbLines[l] {
+			return true
+		}
+	}
+	return false
+}
+
+// storeRaws is a product's Raws as the state keeps them.
+func storeRaws(p *tree.Product) *store.Raws {
+	if p.Raws == nil {
+		return nil
+	}
+	return &store.Raws{Unit: p.Raws.Unit, Items: p.Raws.Items, Expires: p.Raws.Expires}
+}
