@@ -76,20 +76,21 @@ type rawMemo struct {
 // loadRawMemo reads the Raws of the feed's settled products.
 func (r *run) loadRawMemo() (*rawMemo, error) {
 	m := &rawMemo{byFold: map[tree.Input]int32{}, byItem: make(map[[16]byte]int32, r.meta.Items), byID: make(map[uint64]int32, r.meta.Products)}
-	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, x *store.Raws) {
-		u, ok := m.byFold[x.Unit]
+	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items []byte) {
+		u, ok := m.byFold[unit]
 		if !ok {
 			u = int32(len(m.units))
-			m.units = append(m.units, unitMemo{fold: x.Unit})
-			m.byFold[x.Unit] = u
+			m.units = append(m.units, unitMemo{fold: unit})
+			m.byFold[unit] = u
 		}
 		um := &m.units[u]
-		um.want += int32(len(x.Items))
+		um.want += int32(len(items) / 16)
 		um.products++
-		if x.Expires != 0 && (um.expires == 0 || x.Expires < um.expires) {
-			um.expires = x.Expires
+		if expires != 0 && (um.expires == 0 || expires < um.expires) {
+			um.expires = expires
 		}
-		for _, it := range x.Items {
+		for i := 0; i+16 <= len(items); i += 16 {
+			it := [16]byte(items[i : i+16])
 			if v, dup := m.byItem[it]; dup {
 				m.units[v].bad, um.bad = true, true
 				continue

@@ -78,7 +78,13 @@ func TestRecordRaws(t *testing.T) {
 	}
 	known := func() map[string]Raws {
 		m := map[string]Raws{}
-		if err := db.KnownRaws("shop", func(id []byte, r *Raws) { m[string(id)] = *r }); err != nil {
+		if err := db.KnownRaws("shop", func(id []byte, unit [16]byte, expires int64, items []byte) {
+			x := Raws{Unit: unit, Expires: expires}
+			for i := 0; i < len(items); i += 16 {
+				x.Items = append(x.Items, [16]byte(items[i:i+16]))
+			}
+			m[string(id)] = x
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return m

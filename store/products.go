@@ -134,8 +134,17 @@ func (r *Record) marshal() []byte {
 var errCorrupt = errors.New("corrupt product record")
 
 func (r *Record) unmarshal(b []byte) error {
+	tail, err := r.unmarshalHead(b)
+	if err == nil {
+		r.Raws = unmarshalRaws(tail)
+	}
+	return err
+}
+
+// unmarshalHead is unmarshal without the Raws: it returns their bytes.
+func (r *Record) unmarshalHead(b []byte) (rawTail []byte, err error) {
 	if len(b) < 1+32+8+8+1 || (b[0] != recordVersion && b[0] != recordV2) {
-		return errCorrupt
+		return nil, errCorrupt
 	}
 	v := b[0]
 	copy(r.Hash[:], b[1:33])
@@ -146,55 +155,62 @@ func (r *Record) unmarshal(b []byte) error {
 	r.Uncertain, r.seq = false, 0
 	if v == recordVersion {
 		if len(b) < 1 {
-			return errCorrupt
+			return nil, errCorrupt
 		}
 		r.Uncertain = b[0]&flagUncertain != 0
 		b = b[1:]
 		seq, k := binary.Uvarint(b)
 		if k <= 0 {
-			return errCorrupt
+			return nil, errCorrupt
 		}
 		r.seq = seq
 		b = b[k:]
 	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) < n {
-		return errCorrupt
+		return nil, errCorrupt
 	}
 	r.LastError = string(b[k : k+int(n)])
 	r.Input, r.Raws = [16]byte{}, nil
 	if rest := b[k+int(n):]; len(rest) >= 16 {
 		copy(r.Input[:], rest)
-		r.Raws = unmarshalRaws(rest[16:])
+		return rest[16:], nil
 	}
-	return nil
+	return nil, nil
 }
 
 // unmarshalRaws reads a record's Raws; nil for none, or for a tail it
 // cannot read (the product is then simply not recognised by its bytes).
 func unmarshalRaws(b []byte) *Raws {
+	unit, expires, items, ok := rawsView(b)
+	if !ok {
+		return nil
+	}
+	x := &Raws{Unit: unit, Expires: expires, Items: make([][16]byte, len(items)/16)}
+	for i := range x.Items {
+		copy(x.Items[i][:], items[16*i:])
+	}
+	return x
+}
+
+// rawsView reads a record's Raws in place: items holds the items' hashes,
+// 16 bytes each.
+func rawsView(b []byte) (unit [16]byte, expires int64, items []byte, ok bool) {
 	if len(b) < 16 {
-		return nil
+		return unit, 0, nil, false
 	}
-	x := &Raws{}
-	copy(x.Unit[:], b)
+	copy(unit[:], b)
 	b = b[16:]
-	e, k := binary.Varint(b)
+	expires, k := binary.Varint(b)
 	if k <= 0 {
-		return nil
+		return unit, 0, nil, false
 	}
-	x.Expires = e
 	b = b[k:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) != 16*n {
-		return nil
+		return unit, 0, nil, false
 	}
-	b = b[k:]
-	x.Items = make([][16]byte, n)
-	for i := range x.Items {
-		copy(x.Items[i][:], b[16*i:])
-	}
-	return x
+	return unit, expires, b[k:], true
 }
 
 // Lookup reads product records of one feed in short read transactions,
@@ -610,9 +626,9 @@ func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error
 
 // KnownRaws calls fn with the id and Raws of every product of feed that is
 // settled live in the catalog with known Raws and Input: acknowledged, live,
-// not uncertain (see KnownInputs). fn's arguments are its only during the
-// call.
-func (db *DB) KnownRaws(feed string, fn func(id []byte, raws *Raws)) error {
+// not uncertain (see KnownInputs). The Raws' items come as one slice of 16
+// bytes per item. fn's arguments are its only during the call.
+func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires int64, items []byte)) error {
 	return db.view(feed, func(fb *bolt.Bucket) error {
 		if fb == nil {
 			return nil
@@ -623,11 +639,12 @@ func (db *DB) KnownRaws(feed string, fn func(id []byte, raws *Raws)) error {
 		}
 		var r Record
 		return pb.ForEach(func(k, v []byte) error {
-			if err := r.unmarshal(v); err != nil {
+			tail, err := r.unmarshalHead(v)
+			if err != nil || tail == nil || r.Input == ([16]byte{}) || !r.Acknowledged() || r.State != Live || r.Uncertain {
 				return nil // a damaged record is simply not known
 			}
-			if r.Raws != nil && r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
-				fn(k, r.Raws)
+			if unit, expires, items, ok := rawsView(tail); ok {
+				fn(k, unit, expires, items)
 			}
 			return nil
 		})
