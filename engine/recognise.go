@@ -148,28 +148,72 @@ func (r *run) recognise(ctx context.Context) (done bool, err error) {
 		return false, nil
 	}
 	start := time.Now()
-	m, err := r.loadRawMemo()
+	// The first items must be among those the last parse began with
+	// before the state's Raws are read: a feed that changed near its start
+	// costs a few items' scan, not a read of every record.
+	sample, err := r.s.DB.RawSample(r.fc.Name)
 	if err != nil {
 		return false, fmt.Errorf("read state: %w", err)
 	}
-	if len(m.units) == 0 || m.idClash {
-		return false, nil
+	inSample := make(map[[16]byte]bool, len(sample)/16)
+	for i := 0; i+16 <= len(sample); i += 16 {
+		inSample[[16]byte(sample[i:i+16])] = true
+	}
+	var m *rawMemo
+	var first [][16]byte // the items scanned before m was read
+	load := func() error {
+		var err error
+		if m, err = r.loadRawMemo(); err != nil {
+			return fmt.Errorf("read state: %w", err)
+		}
+		if len(m.units) == 0 || m.idClash {
+			return errUnrecognised
+		}
+		for _, raw := range first {
+			if !m.item(raw) {
+				return errUnrecognised
+			}
+		}
+		return nil
 	}
 	err = feed.ScanItems(body, r.fc.URL, r.fc.Format, r.inputSeed, func(_ int, raw [16]byte) error {
+		if m == nil {
+			if len(first) < len(inSample) {
+				if !inSample[raw] {
+					return errUnrecognised
+				}
+				first = append(first, raw)
+				return ctx.Err()
+			}
+			if err := load(); err != nil {
+				return err
+			}
+		}
 		if !m.item(raw) {
 			return errUnrecognised
 		}
 		return ctx.Err()
 	}, feed.MaxDecompressedBytes(int64(r.fc.MaxSize)))
+	if err == nil && m == nil {
+		err = load() // fewer items than the sample
+	}
 	if err == nil {
 		_, err = io.Copy(io.Discard, body) // the hash covers every byte
 	}
-	expires, ok := m.complete(r.now())
-	if err != nil || !ok || m.items == 0 {
+	var expires int64
+	ok := false
+	if err == nil {
+		expires, ok = m.complete(r.now())
+	}
+	if !ok || m.items == 0 {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-		r.log.Debug().Err(err).Int("recognised", m.items).Str("took", took(start)).Msg("the feed is read in full: not every item was recognised by its bytes")
+		items := len(first)
+		if m != nil {
+			items = m.items
+		}
+		r.log.Debug().AnErr("why", err).Int("recognised", items).Str("took", took(start)).Msg("the feed is read in full: not every item was recognised by its bytes")
 		if err := body.Rewind(); err != nil {
 			r.sum.Fetch = FetchFailed
 			return false, err
@@ -250,4 +294,31 @@ func storeRaws(p *tree.Product) *store.Raws {
 		return nil
 	}
 	return &store.Raws{Unit: p.Raws.Unit, Items: p.Raws.Items, Expires: p.Raws.Expires}
+}
+
+// sampleItems is how many of a parse's first items' Raws are kept: a feed
+// with 1% of its products changed has one among them all but about once in
+// a thousand runs.
+const sampleItems = 1024
+
+// sampler keeps the Raws of the first items a reader hands out.
+type sampler struct {
+	feed.Reader
+	sample []byte
+	off    bool // an item was not hashed: the sample is empty
+}
+
+func (s *sampler) Next() (*feed.Item, error) {
+	it, err := s.Reader.Next()
+	if err == nil && len(s.sample) < 16*sampleItems && !s.off {
+		if s.sample == nil {
+			s.sample = make([]byte, 0, 16*sampleItems)
+		}
+		if it.Raw == ([16]byte{}) { // not hashed: nothing to keep
+			s.sample, s.off = s.sample[:0], true
+		} else {
+			s.sample = append(s.sample, it.Raw[:]...)
+		}
+	}
+	return it, err
 }

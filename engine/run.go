@@ -40,6 +40,7 @@ type run struct {
 	resp        *feed.Response
 	bodyHex     string         // hash of the whole body
 	expires     string         // store.Meta.Expires of the products built ("": none built)
+	sample      []byte         // the first items' Raws, to keep (see store.SetRawSample); nil: keep the old
 	readProbs   []feed.Problem // the reader's
 	// readProbLines are the lines of readProbs; nil for none, and holding
 	// line 0 for a problem without a line.
@@ -256,7 +257,8 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	}
 	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now(), InputSeed: r.inputSeed})
 	start := time.Now()
-	err = b.ReadAll(ctx, rd)
+	smp := &sampler{Reader: rd}
+	err = b.ReadAll(ctx, smp)
 	if err == nil {
 		// A body shorter than announced is an error, and the hash covers
 		// every byte.
@@ -271,6 +273,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 	r.sum.Bytes = body.BytesRead()
 	r.sum.Items = b.Items()
 	r.readProbs = rd.Problems()
+	r.sample = smp.sample
 	r.readProbLines = problemLines(r.readProbs)
 	r.sum.Skipped = feed.SkippedItems(r.readProbs) + b.Skipped()
 	r.log.Debug().Int("items", b.Items()).Str("took", took(start)).Msg("feed read and grouped")

@@ -68,6 +68,11 @@ func (r *run) succeed(bodyHex string) error {
 	if err != nil {
 		return fmt.Errorf("record fetch state: %w", err)
 	}
+	if r.sample != nil {
+		if err := r.s.DB.SetRawSample(fc.Name, r.sample); err != nil {
+			return fmt.Errorf("record fetch state: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -46,6 +46,7 @@ var (
 	bucketRuns     = []byte("runs")
 	keyVersion     = []byte("format_version")
 	keyFeedMeta    = []byte("meta")
+	keyRawSample   = []byte("raw_sample")
 )
 
 // MaxRuns is how many run summaries each feed keeps.
@@ -327,6 +328,32 @@ func (db *DB) SetMeta(feed string, m Meta) error {
 		return err
 	}
 	return db.update(feed, func(fb *bolt.Bucket) error { return fb.Put(keyFeedMeta, v) })
+}
+
+// RawSample returns the item hashes SetRawSample kept for feed (nil for
+// none), 16 bytes each.
+func (db *DB) RawSample(feed string) ([]byte, error) {
+	var out []byte
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb != nil {
+			out = bytes.Clone(fb.Get(keyRawSample))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetRawSample keeps the hashes of the first items of a feed's last parse
+// (feed.Item.Raw, 16 bytes each): a run that finds others at the start of
+// the feed need not look further for a feed it would recognise. It is a
+// hint: nothing else depends on it.
+func (db *DB) SetRawSample(feed string, sample []byte) error {
+	return db.update(feed, func(fb *bolt.Bucket) error {
+		if len(sample) == 0 {
+			return fb.Delete(keyRawSample)
+		}
+		return fb.Put(keyRawSample, sample)
+	})
 }
 
 // AddRun appends a run summary (any JSON value) and keeps the last MaxRuns.
