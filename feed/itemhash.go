@@ -190,6 +190,15 @@ func (s *xmlScanner) endHash() [16]byte {
 	return s.hasher.Sum128().Bytes()
 }
 
+// The ends of the nodes skipItem passes over whole.
+var (
+	commentStart = []byte("<!--")
+	cdataStart   = []byte("<![CDATA[")
+	commentEnd   = []byte("-->")
+	cdataEnd     = []byte("]]>")
+	piEnd        = []byte("?>")
+)
+
 // skipItem skips the content and end tag of the item whose start tag was
 // just read and closes the item, as the end tag would, without reading
 // anything inside: it counts start and end tags and passes over comments,
@@ -207,6 +216,9 @@ func (s *xmlScanner) skipItem() error {
 	depth := 1
 	var until []byte // the end of a comment, CDATA section or PI being skipped
 	for {
+		// Here s.pos is where scanning goes on; when the buffer runs out,
+		// s.pos is left at the start of the markup cut by its end (or at
+		// the end), and more input read.
 		if until != nil {
 			t := s.buf[s.pos:s.end]
 			if k := bytes.Index(t, until); k >= 0 {
@@ -223,84 +235,115 @@ func (s *xmlScanner) skipItem() error {
 			}
 			continue
 		}
-		t := s.buf[s.pos:s.end]
-		i := bytes.IndexByte(t, '<')
-		if i < 0 {
-			s.pos = s.end
-			if err := s.moreOrTruncated(); err != nil {
-				return err
-			}
-			continue
-		}
-		s.pos += i
-		t = t[i:]
-		if len(t) < 2 {
-			if err := s.moreOrTruncated(); err != nil {
-				return err
-			}
-			continue
-		}
-		switch t[1] {
-		case '/':
-			if depth > 1 {
-				// The rest of the end tag holds no '<': the next search
-				// passes over it.
-				depth--
-				s.pos += 2
-				continue
-			}
-			k := bytes.IndexByte(t, '>')
-			if k < 0 {
-				if err := s.moreOrTruncated(); err != nil {
-					return err
-				}
-				continue
-			}
-			s.pos += k + 1
-			s.pop()
-			return nil
-		case '!':
+		buf := s.buf[:s.end]
+		p := s.pos
+	scan:
+		for {
+			// Most markup follows markup or a line break: look there first.
 			switch {
-			case len(t) < 9 && (bytes.HasPrefix([]byte("<!--"), t) || bytes.HasPrefix([]byte("<![CDATA["), t)):
-				if err := s.moreOrTruncated(); err != nil {
-					return err
-				}
-			case bytes.HasPrefix(t, []byte("<!--")):
-				s.pos += 4
-				until = []byte("-->")
-			case bytes.HasPrefix(t, []byte("<![CDATA[")):
-				s.pos += 9
-				until = []byte("]]>")
+			case p < len(buf) && buf[p] == '<':
+			case p+1 < len(buf) && buf[p+1] == '<':
+				p++
 			default:
-				n := declEnd(t)
-				if n < 0 {
-					if err := s.moreOrTruncated(); err != nil {
-						return err
+				i := bytes.IndexByte(buf[p:], '<')
+				if i < 0 {
+					p = len(buf)
+					break scan
+				}
+				p += i
+			}
+			if p+1 >= len(buf) {
+				break
+			}
+			switch c := buf[p+1]; {
+			case c == '/':
+				if depth > 1 {
+					// The rest of the end tag holds no '<': the next
+					// search would pass over it, but it is short.
+					depth--
+					p += 2
+					for p < len(buf) && nameByte[buf[p]] {
+						p++
+					}
+					if p < len(buf) && buf[p] == '>' {
+						p++
 					}
 					continue
 				}
-				s.pos += n
-			}
-		case '?':
-			s.pos += 2
-			until = []byte("?>")
-		default:
-			n, selfClosing, err := s.skipStartTag(t)
-			if err != nil {
-				return err
-			}
-			if n < 0 {
-				if err := s.moreOrTruncated(); err != nil {
+				k := bytes.IndexByte(buf[p:], '>')
+				if k < 0 {
+					break scan
+				}
+				s.pos = p + k + 1
+				s.pop()
+				return nil
+			case c == '!' || c == '?':
+				s.pos = p
+				n, u := skipBang(buf[p:])
+				if n < 0 {
+					break scan
+				}
+				p += n
+				if u != nil {
+					s.pos, until = p, u
+					break scan
+				}
+			default:
+				// A start tag: most have no attributes.
+				j := p + 1
+				for j < len(buf) && nameByte[buf[j]] {
+					j++
+				}
+				if j < len(buf) && buf[j] == '>' {
+					depth++
+					p = j + 1
+					continue
+				}
+				if j+1 < len(buf) && buf[j] == '/' && buf[j+1] == '>' {
+					p = j + 2
+					continue
+				}
+				s.pos = p
+				n, selfClosing, err := s.skipStartTag(buf[p:])
+				if err != nil {
 					return err
 				}
-				continue
-			}
-			s.pos += n
-			if !selfClosing {
-				depth++
+				if n < 0 {
+					break scan
+				}
+				p += n
+				if !selfClosing {
+					depth++
+				}
 			}
 		}
+		s.pos = p
+		if until != nil {
+			continue
+		}
+		if err := s.moreOrTruncated(); err != nil {
+			return err
+		}
 	}
+}
+
+// skipBang returns the length of the "<!" or "<?" markup at the start of t,
+// or -1 when t ends inside it; for a comment, CDATA section or processing
+// instruction, whose end may be far, only the length of its opening, and the
+// end to look for.
+func skipBang(t []byte) (int, []byte) {
+	if t[1] == '?' {
+		return 2, piEnd
+	}
+	switch {
+	case len(t) < 9 && (bytes.HasPrefix(commentStart, t) || bytes.HasPrefix(cdataStart, t)):
+		return -1, nil
+	case bytes.HasPrefix(t, commentStart):
+		return len(commentStart), commentEnd
+	case bytes.HasPrefix(t, cdataStart):
+		return len(cdataStart), cdataEnd
+	}
+	return declEnd(t), nil
 }
 
 // skipStartTag returns the length of the start tag at the start of t and
