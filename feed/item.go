@@ -30,8 +30,15 @@ type Item struct {
 	// Shadowed holds plain attributes (RSS <title>, Atom <summary>…) that were
 	// dropped because the item also has the Google form; lint reports them.
 	Shadowed []Attr
-	// Raw is the XXH3-128 of the item's bytes as the feed has them, seeded
-	// (see WithItemHash); zero when the reader does not hash items.
+	// Raw is the XXH3-128 of the item's bytes as the feed has them (after
+	// decompression and transcoding to UTF-8), from the '<' of its start tag
+	// to the '>' of its end tag (or of its self-closing start tag), seeded
+	// with WithItemHash's seed mixed with the namespace bindings in effect at
+	// the item (prefix → kind: Google, Atom, other, none; not the URI text
+	// beyond that kind) and the format (rss/atom). Equal Raw means equal
+	// bytes read in the same way: ScanItems gives the same Raw without
+	// parsing the item. Zero when the reader was not given WithItemHash, and
+	// for CSV and TSV.
 	Raw [16]byte
 }
 

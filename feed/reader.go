@@ -114,6 +114,8 @@ type ReaderOption func(*readerOptions)
 
 type readerOptions struct {
 	maxDecompressed int64
+	itemHash        bool   // WithItemHash: fill Item.Raw
+	itemSeed        uint64 // its seed
 }
 
 // MaxDecompressedBytes caps the size of a compressed feed once decompressed
@@ -134,6 +136,25 @@ var ErrTruncated = errors.New("the compressed feed is truncated: the download or
 // and zip (its first file) are decompressed transparently, up to
 // MaxDecompressedBytes.
 func NewReader(r io.Reader, source string, format Format, opts ...ReaderOption) (Reader, error) {
+	br, source, format, o, err := openFeed(r, source, format, opts)
+	if err != nil {
+		return nil, err
+	}
+	switch format {
+	case FormatRSS, FormatAtom:
+		x := newXMLReader(br, source, format)
+		x.hash, x.hashSeed = o.itemHash, o.itemSeed
+		return x, nil
+	case FormatCSV, FormatTSV:
+		return newDelimitedReader(br, source, format)
+	}
+	return nil, fmt.Errorf("%s: unknown format %q", source, format)
+}
+
+// openFeed is the part of NewReader that ScanItems shares: options,
+// decompression and format detection. It returns the decompressed input, the
+// redacted source name and the format.
+func openFeed(r io.Reader, source string, format Format, opts []ReaderOption) (*bufio.Reader, string, Format, readerOptions, error) {
 	o := readerOptions{maxDecompressed: DefaultMaxBytes}
 	for _, opt := range opts {
 		opt(&o)
@@ -148,30 +169,24 @@ func NewReader(r io.Reader, source string, format Format, opts ...ReaderOption) 
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, &ParseError{Source: source, Err: fmt.Errorf("gzip: %w", decompressErr(err))}
+			return nil, source, format, o, &ParseError{Source: source, Err: fmt.Errorf("gzip: %w", decompressErr(err))}
 		}
 		br = bufio.NewReaderSize(&capReader{r: zr, max: o.maxDecompressed, kind: "gzip"}, 64<<10)
 	case bytes.HasPrefix(head, zipMagic):
 		zr, err := openZip(br, o)
 		if err != nil {
-			return nil, &ParseError{Source: source, Err: fmt.Errorf("zip: %w", err)}
+			return nil, source, format, o, &ParseError{Source: source, Err: fmt.Errorf("zip: %w", err)}
 		}
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
 	if format == FormatAuto || format == "" {
 		f, err := detect(br)
 		if err != nil {
-			return nil, &ParseError{Source: source, Err: err}
+			return nil, source, format, o, &ParseError{Source: source, Err: err}
 		}
 		format = f
 	}
-	switch format {
-	case FormatRSS, FormatAtom:
-		return newXMLReader(br, source, format), nil
-	case FormatCSV, FormatTSV:
-		return newDelimitedReader(br, source, format)
-	}
-	return nil, fmt.Errorf("%s: unknown format %q", source, format)
+	return br, source, format, o, nil
 }
 
 var (

@@ -82,6 +82,11 @@ type xmlReader struct {
 
 	vc       valueCap // the value being read, against MaxValueBytes
 	itemCuts []string // problems of the item being read: values cut
+
+	// WithItemHash: each item's Raw (see itemhash.go).
+	hash     bool
+	hashSeed uint64
+	seeds    itemSeeds
 }
 
 // pendingAttr is an attribute whose value lives in the arena at [off, off+n).
@@ -266,6 +271,7 @@ func newXMLBatch() *xmlBatch {
 // attributes and sub-attributes.
 type rawItem struct {
 	line                 int
+	raw                  [16]byte // Item.Raw
 	arenaStart, arenaEnd int
 	attrStart, attrEnd   int
 }
@@ -315,6 +321,9 @@ func (x *xmlReader) parseBatch(b *xmlBatch) {
 				continue
 			}
 			line, _ := x.s.lineAt(x.s.tokPos)
+			if x.hash {
+				x.s.beginHash(x.seeds.seed(x.s, x.hashSeed, x.format))
+			}
 			if err := x.readItem(b, line); err != nil {
 				b.err = x.fail(err)
 				return
@@ -362,6 +371,9 @@ func (x *xmlReader) readItem(b *xmlBatch, line int) error {
 		case tokEOF:
 			return x.s.truncated(x.s.end)
 		case tokEnd:
+			if x.hash {
+				r.raw = x.s.endHash()
+			}
 			r.arenaEnd, r.attrEnd = len(x.arena), len(x.attrs)
 			for _, msg := range x.itemCuts {
 				b.cuts = append(b.cuts, itemCut{item: len(b.raw), msg: msg})
@@ -453,7 +465,7 @@ func (b *xmlBatch) finishItem(r rawItem, cuts []itemCut) *Item {
 		b.donated = true
 	}
 	base := r.arenaStart
-	it := &Item{Line: r.line}
+	it := &Item{Line: r.line, Raw: r.raw}
 	nsub := 0
 	for _, a := range attrs {
 		nsub += a.subEnd - a.subStart

@@ -35,8 +35,8 @@ func benchFeed(b *testing.B, f feedgen.Format) []byte {
 }
 
 // countItems reads every item of data through the public API and returns how many.
-func countItems(b *testing.B, data []byte, format Format) int {
-	r, err := NewReader(bytes.NewReader(data), "bench", format)
+func countItems(b *testing.B, data []byte, format Format, opts ...ReaderOption) int {
+	r, err := NewReader(bytes.NewReader(data), "bench", format, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,6 +121,45 @@ func BenchmarkReadFile(b *testing.B) {
 					items++
 				}
 				f.Close()
+			}
+			b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// BenchmarkScanItems measures ScanItems (items skipped and hashed, not
+// parsed) over the synthetic feeds BenchmarkRead reads, and the Reader with
+// WithItemHash beside it: what recognising an unchanged feed costs against
+// reading it.
+func BenchmarkScanItems(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		f      feedgen.Format
+		format Format
+	}{{"RSS", feedgen.RSS, FormatRSS}, {"Atom", feedgen.Atom, FormatAtom}} {
+		b.Run(c.name, func(b *testing.B) {
+			data := benchFeed(b, c.f)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			items := 0
+			for b.Loop() {
+				err := ScanItems(bytes.NewReader(data), "bench", c.format, 1, func(int, [16]byte) error {
+					items++
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+		})
+		b.Run(c.name+"/ReaderWithItemHash", func(b *testing.B) {
+			data := benchFeed(b, c.f)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			items := 0
+			for b.Loop() {
+				items += countItems(b, data, c.format, WithItemHash(1))
 			}
 			b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 		})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/zeebo/xxh3"
 )
 
 // xmlScanner is a streaming tokenizer for the subset of XML that product feeds
@@ -56,7 +58,19 @@ type xmlScanner struct {
 	names    []byte
 	nameEnds []int
 	bindings []nsBinding
-	scratch  []byte
+	// bindVersion changes whenever bindings does, so that the seed an item
+	// hash mixes the bindings into is computed again only then.
+	bindVersion uint64
+	scratch     []byte
+
+	// The item being hashed (see itemhash.go): buf[hashFrom:] up to the
+	// item's end is still to be hashed; hashed says that the bytes before
+	// it, moved out of the buffer by fill, went to hasher.
+	hashing  bool
+	hashed   bool
+	hashFrom int
+	hashSeed uint64
+	hasher   *xxh3.Hasher128
 }
 
 type tokKind uint8
@@ -164,10 +178,14 @@ func (s *xmlScanner) fill() (bool, error) {
 	}
 	if s.pos > 0 {
 		s.lineAt(s.pos)
+		if s.hashing {
+			s.spillHash()
+		}
 		n := copy(s.buf, s.buf[s.pos:s.end])
 		s.off += int64(s.pos)
 		s.lineMark -= s.pos
 		s.tokPos -= s.pos
+		s.hashFrom -= s.pos
 		s.end = n
 		s.pos = 0
 	}
@@ -585,6 +603,7 @@ func (s *xmlScanner) push(prefix []byte) error {
 			kind = nsAtom
 		}
 		s.bindings = append(s.bindings, nsBinding{prefix: prefix, kind: kind, depth: depth})
+		s.bindVersion++
 	}
 	s.ns = s.resolve(prefix)
 	s.names = append(s.names, s.name...)
@@ -618,6 +637,7 @@ func (s *xmlScanner) pop() {
 	s.nameEnds = s.nameEnds[:n-1]
 	for len(s.bindings) > 0 && s.bindings[len(s.bindings)-1].depth >= n {
 		s.bindings = s.bindings[:len(s.bindings)-1]
+		s.bindVersion++
 	}
 }
 
@@ -760,19 +780,25 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 		s.text = t[9 : 9+k]
 		return tokCDATA, 9 + k + 3, nil
 	}
-	// A declaration: find its '>', skipping quoted strings, nested <…> and
-	// comments as encoding/xml does. The first byte after "<!" is taken as is.
+	return tokEOF, declEnd(t), nil
+}
+
+// declEnd returns the length of the declaration ("<!" but not a comment or
+// CDATA section) at the start of t, or -1 when t ends inside it: it finds
+// its '>', skipping quoted strings, nested <…> and comments as encoding/xml
+// does. The first byte after "<!" is taken as is.
+func declEnd(t []byte) int {
 	inquote := byte(0)
 	depth := 0
 	i := 3
 	for {
 		if i >= len(t) {
-			return tokEOF, -1, nil
+			return -1
 		}
 		b := t[i]
 		i++
 		if inquote == 0 && b == '>' && depth == 0 {
-			return tokEOF, i, nil
+			return i
 		}
 	handle:
 		switch {
@@ -787,7 +813,7 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 			const open = "!--"
 			for k := 0; k < len(open); k++ {
 				if i >= len(t) {
-					return tokEOF, -1, nil
+					return -1
 				}
 				b = t[i]
 				i++
@@ -798,7 +824,7 @@ func (s *xmlScanner) scanBang(t []byte) (tokKind, int, error) {
 			}
 			k := bytes.Index(t[i:], []byte("-->"))
 			if k < 0 {
-				return tokEOF, -1, nil
+				return -1
 			}
 			i += k + 3
 		}
