@@ -51,7 +51,7 @@ func TestRecognisedFeedHidesNoChange(t *testing.T) {
 			return []attrs{a[3], a[5], a[6], a[0], a[1], a[2], a[4]}
 		}), at: 3 * time.Minute, recognised: true},
 		{name: "a product gone", feed: edit(func(a []attrs) []attrs { return append(a[:3:3], a[4:]...) }), at: 4 * time.Minute, recognised: true, sent: 1},
-		{name: "a whole group gone", feed: edit(func(a []attrs) []attrs { return a[:5] }), at: 5 * time.Minute, recognised: true, sent: -1},
+		{name: "a whole group gone too", feed: edit(func(a []attrs) []attrs { return append(a[:3:3], a[4]) }), at: 5 * time.Minute, recognised: true, sent: -1},
 		{name: "the product back", feed: feedOf(base()), at: 6 * time.Minute, sent: -1},
 		{name: "same again", feed: feedOf(base()), at: 7 * time.Minute, fullScan: true, recognised: true},
 		{name: "a price changed", feed: edit(func(a []attrs) []attrs { a[1] = a[1].with("price", "13.00 EUR"); return a }), at: 8 * time.Minute, sent: -1},
