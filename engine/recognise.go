@@ -65,23 +65,28 @@ type unitMemo struct {
 // rawMemo is the state's Raws, indexed for the scan.
 type rawMemo struct {
 	units    []unitMemo
-	byFold   map[tree.Input]int32
-	byItem   map[[16]byte]int32 // item hash → unit
-	byID     map[uint64]int32   // XXH3 of a product's custom_id → unit
-	idClash  bool               // two custom_ids share a hash: give up
-	items    int                // items the scan recognised
-	products int                // products of the units found
+	byFold   *hashTable // unit fold → unit
+	byItem   *hashTable // item hash → unit
+	byID     *hashTable // XXH3-128 of a product's custom_id → unit
+	idClash  bool       // two custom_ids share a hash: give up
+	items    int        // items the scan recognised
+	products int        // products of the units found
 }
 
 // loadRawMemo reads the Raws of the feed's settled products.
 func (r *run) loadRawMemo() (*rawMemo, error) {
-	m := &rawMemo{byFold: map[tree.Input]int32{}, byItem: make(map[[16]byte]int32, r.meta.Items), byID: make(map[uint64]int32, r.meta.Products)}
+	m := &rawMemo{units: make([]unitMemo, 0, r.meta.Products), byFold: newHashTable(r.meta.Products),
+		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products)}
+	defer func() { m.byFold = nil }() // needed only here
 	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items []byte) {
-		u, ok := m.byFold[unit]
+		if unit == ([16]byte{}) {
+			return // not a fold any unit can have: never recognised
+		}
+		u, ok := m.byFold.get(unit)
 		if !ok {
 			u = int32(len(m.units))
 			m.units = append(m.units, unitMemo{fold: unit})
-			m.byFold[unit] = u
+			m.byFold.put(unit, u)
 		}
 		um := &m.units[u]
 		um.want += int32(len(items) / 16)
@@ -91,24 +96,24 @@ func (r *run) loadRawMemo() (*rawMemo, error) {
 		}
 		for i := 0; i+16 <= len(items); i += 16 {
 			it := [16]byte(items[i : i+16])
-			if v, dup := m.byItem[it]; dup {
-				m.units[v].bad, um.bad = true, true
+			if it == ([16]byte{}) {
+				um.bad = true
 				continue
 			}
-			m.byItem[it] = u
+			if v, dup := m.byItem.put(it, u); dup {
+				m.units[v].bad, um.bad = true, true
+			}
 		}
-		k := xxh3.Hash(id)
-		if _, dup := m.byID[k]; dup {
+		if _, dup := m.byID.put(xxh3.Hash128(id).Bytes(), u); dup {
 			m.idClash = true
 		}
-		m.byID[k] = u
 	})
 	return m, err
 }
 
 // item takes the next item of the feed: false when it is not recognised.
 func (m *rawMemo) item(raw [16]byte) bool {
-	u, ok := m.byItem[raw]
+	u, ok := m.byItem.get(raw)
 	if !ok || m.units[u].bad {
 		return false
 	}
@@ -255,7 +260,7 @@ func (s *recognisedSource) Finish(func(*tree.Product) error) error { return nil 
 
 // HasProduct reports whether id is a product of a unit the feed has.
 func (s *recognisedSource) HasProduct(id string) bool {
-	u, ok := s.m.byID[xxh3.HashString(id)]
+	u, ok := s.m.byID.get(xxh3.HashString128(id).Bytes())
 	return ok && s.m.units[u].got > 0
 }
 

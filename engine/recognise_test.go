@@ -25,7 +25,7 @@ func TestRecognisedFeedHidesNoChange(t *testing.T) {
 			fullItem("V1", "G1", "red", "M", "10.00 EUR"),
 			fullItem("V2", "G1", "blue", "M", "12.00 EUR"),
 			fullItem("V3", "G1", "red", "L", "11.00 EUR"),
-			fullItem("S1", "", "green", "", "5.00 EUR"),
+			fullItem("S1", "", "green", "", "5.00 EUR").with("description", strings.Repeat("Long. ", 2000)), // sent cut
 			fullItem("S2", "", "black", "", "6.00 EUR").with("sale_price_effective_date", sale),
 			fullItem("W1", "G2", "red", "S", "7.00 EUR"),
 			fullItem("W2", "G2", "red", "XL", "7.50 EUR"),

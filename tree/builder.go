@@ -660,7 +660,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 				return nil
 			}
 			p.Input = in
-			if r.raw != ([16]byte{}) && len(p.Truncated) == 0 {
+			if r.raw != ([16]byte{}) {
 				p.Raws = &Raws{Unit: RawFold(Input{}, r.raw), Items: [][16]byte{r.raw}, Expires: r.saleNext}
 			}
 			return emit(p)
@@ -685,7 +685,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 				return nil
 			}
 			p.Input = g.input
-			if b.recognisable(g, p) {
+			if b.recognisable(g) {
 				p.Raws = &Raws{Unit: g.raw, Items: b.rawsOf(g), Expires: g.expires}
 			}
 			return emit(p)
@@ -704,7 +704,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			return err
 		}
 		p.Input = in
-		if b.recognisable(g, p) {
+		if b.recognisable(g) {
 			p.Raws = &Raws{Unit: g.raw, Items: [][16]byte{r.raw}, Expires: g.expires}
 		}
 		return emit(p)

@@ -71,9 +71,8 @@ func variantInput(g *group, own Input) Input { return pair(g.input, own) }
 // the same, and no sale window's edge passed (Raws.Expires).
 //
 // A product that was reported (a problem or a warning on any of its items,
-// a duplicate variant, mixed currencies, a value cut to the catalog's
-// limit) has no Raws: a run that skipped it by its bytes would not report
-// it again.
+// a duplicate variant, mixed currencies) has no Raws: a run that skipped
+// it by its bytes would not report it again.
 
 // Raws is what a product's items were (see above).
 type Raws struct {
@@ -97,9 +96,11 @@ func pair(a, b Input) Input {
 	return xxh3.Hash128(buf[:]).Bytes()
 }
 
-// recognisable reports whether a product of group g can carry Raws.
-func (b *Builder) recognisable(g *group, p *Product) bool {
-	return g.flags&(gNoRaws|gMixed) == 0 && len(p.Truncated) == 0
+// recognisable reports whether a product of group g can carry Raws. A
+// field cut to the catalog's limit (Product.Truncated) is no report: a
+// sync sends the product cut, and only a plan lists such fields.
+func (b *Builder) recognisable(g *group) bool {
+	return g.flags&(gNoRaws|gMixed) == 0
 }
 
 // rawsOf is the Raws of a group's records, in feed order.
