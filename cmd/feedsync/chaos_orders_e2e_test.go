@@ -57,7 +57,7 @@ func TestChaosOrdersConvergence(t *testing.T) {
 		kill := step > 0 && rnd.Float64() < 0.5
 		delay := time.Duration(rnd.Int64N(int64(typical) + 1))
 		start := time.Now()
-		code, stderr, killed := runMaybeKilled(t, nil, delay, kill, "sync", "-c", cfg)
+		code, _, stderr, killed := runMaybeKilled(t, nil, delay, kill, "sync", "-c", cfg)
 		switch {
 		case killed:
 			kills++
