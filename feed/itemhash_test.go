@@ -349,6 +349,7 @@ var trickyItems = []string{
 	`<item><g:id>cdata</g:id><g:description><![CDATA[</item><item> ]] ]> <!-- -->]]></g:description></item>`,
 	`<item><g:id>comment</g:id><!-- </item><item> - -></item> --></item>`,
 	`<item><g:id>attr</g:id><g:image_link a='>' b="/>" c="'/item'" d='"'>x</g:image_link></item>`,
+	`<item><g:id>slash</g:id><g:x b="/>">v</g:x><g:y c='/>'/><g:z d="a>" e='/'/></item>`,
 	`<item><g:id>nested</g:id><g:item><g:item>i</g:item></g:item><item>plain</item><x:item xmlns:x="urn:x"><item/></x:item></item>`,
 	`<item><g:id>pi</g:id><?php echo "</item>"; ?><?x?></item>`,
 	`<item><g:id>entities</g:id><g:title>a &amp; b &lt;/item&gt; &#233; &#x3C;</g:title></item>`,
