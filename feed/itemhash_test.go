@@ -704,6 +704,8 @@ func FuzzScanItemsAgrees(f *testing.F) {
 	var gen bytes.Buffer
 	_ = feedgen.Write(&gen, feedgen.Options{Format: feedgen.RSS, Items: 3, Seed: 5})
 	f.Add(gen.Bytes())
+	f.Add([]byte("id,title,price\n1,a,1.00 EUR\n\n2,\"b\nc \"\"q\"\"\",2.00 EUR\r\n3,short\n"))
+	f.Add([]byte("id\ttitle\n1\t\"a\n2\tb\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 256<<10 {
 			return
@@ -716,6 +718,10 @@ func FuzzScanItemsAgrees(f *testing.F) {
 		small := scanHashed(data, FormatRSS, 3, 16, iotest.OneByteReader)
 		if ok, msg := agree(read, small); !ok {
 			t.Fatalf("small buffer: %s", msg)
+		}
+		// Any format, detected: CSV and TSV rows too.
+		if ok, msg := agree(readHashed(data, FormatAuto, 3, 0, nil), scanHashed(data, FormatAuto, 3, 0, nil)); !ok {
+			t.Fatalf("format detected: %s", msg)
 		}
 	})
 }
