@@ -27,8 +27,9 @@ func WithItemHash(seed uint64) ReaderOption {
 }
 
 // ErrNotScannable is returned (wrapped) by ScanItems for a format it cannot
-// read. Every format feed reads is scannable today; callers check for it so
-// that a format added later need not be.
+// read. Every format NewReader reads is scannable today; ScanItems wraps it
+// for a format NewReader does not know either, and callers check for it so
+// that a format added later need not be scannable.
 var ErrNotScannable = errors.New("ScanItems cannot read this format")
 
 // ScanItems reads a feed as NewReader(r, source, format, opts...) would
@@ -64,7 +65,7 @@ func ScanItems(r io.Reader, source string, format Format, seed uint64, fn func(l
 		}
 		return d.scanItems(seed, fn)
 	default:
-		return fmt.Errorf("%s: unknown format %q", source, format)
+		return fmt.Errorf("%s: unknown format %q: %w", source, format, ErrNotScannable)
 	}
 	x := newXMLReader(br, source, format)
 	if x.err != nil {

@@ -668,6 +668,9 @@ func TestScanItemsDelimited(t *testing.T) {
 	if err != stop || n != 1 {
 		t.Fatalf("err %v after %d rows, want the sentinel after 1", err, n)
 	}
+	if err := ScanItems(strings.NewReader(csv), "t", "json", 1, func(int, [16]byte) error { return nil }); !errors.Is(err, ErrNotScannable) {
+		t.Fatalf("an unknown format: %v, want ErrNotScannable", err)
+	}
 	err = ScanItems(strings.NewReader("id,title\n1,\"open"), "t.csv", FormatAuto, 1, func(int, [16]byte) error { return nil })
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.Line != 2 {
