@@ -121,6 +121,12 @@ type delimitedReader struct {
 	scratch []byte
 	offs    []int
 	subPool []Attr // room for the current item's sub-attributes
+
+	// Item hashes (see itemhash.go): the header row's bytes and the
+	// separator, which the seed of each row's hash mixes in.
+	headerKey []byte
+	hash      bool
+	hashSeed  uint64 // the caller's seed mixed with headerKey
 }
 
 func newDelimitedReader(r io.Reader, source string, format Format) (*delimitedReader, error) {
@@ -163,6 +169,7 @@ func newDelimitedReaderCharset(r io.Reader, source string, format Format, charse
 			return nil, &ParseError{Source: source, Line: startLine, Err: fmt.Errorf("the header has more than %d columns: is this a delimited feed?", maxHeaderColumns)}
 		}
 		d.header(startLine)
+		d.headerKey = append(append([]byte(nil), d.buf[d.rowStart:d.rowEnd]...), d.sep)
 		return d, nil
 	}
 }
@@ -669,7 +676,11 @@ func (d *delimitedReader) Next() (*Item, error) {
 		if !d.checkRow(start, d.fields[:n]) {
 			continue
 		}
-		return d.item(start, d.fields[:n]), nil
+		it := d.item(start, d.fields[:n])
+		if d.hash {
+			it.Raw = d.rowHash()
+		}
+		return it, nil
 	}
 	return nil, io.EOF
 }

@@ -37,8 +37,12 @@ type Item struct {
 	// the item (prefix → kind: Google, Atom, other, none; not the URI text
 	// beyond that kind) and the format (rss/atom). Equal Raw means equal
 	// bytes read in the same way: ScanItems gives the same Raw without
-	// parsing the item. Zero when the reader was not given WithItemHash, and
-	// for CSV and TSV.
+	// parsing the item. Zero when the reader was not given WithItemHash.
+	//
+	// For CSV and TSV an item is a row: Raw is the hash of its bytes, line
+	// end included (several lines for a quoted field that holds line
+	// breaks), seeded with WithItemHash's seed mixed with the header row's
+	// bytes, the separator and the format.
 	Raw [16]byte
 }
 

@@ -21,14 +21,16 @@ import (
 // seed (itemSeeds).
 
 // WithItemHash makes the Reader hash each RSS/Atom item's raw bytes into
-// Item.Raw, with the given seed.
+// Item.Raw, with the given seed; and each CSV/TSV row's (see rowHash).
 func WithItemHash(seed uint64) ReaderOption {
 	return func(o *readerOptions) { o.itemHash, o.itemSeed = true, seed }
 }
 
 // ErrNotScannable is returned (wrapped) by ScanItems for a format it cannot
-// read: CSV and TSV.
-var ErrNotScannable = errors.New("ScanItems reads only RSS and Atom feeds")
+// read. Every format NewReader reads is scannable today; ScanItems wraps it
+// for a format NewReader does not know either, and callers check for it so
+// that a format added later need not be scannable.
+var ErrNotScannable = errors.New("ScanItems cannot read this format")
 
 // ScanItems reads a feed as NewReader(r, source, format, opts...) would
 // (decompression, format detection, encoding) but does not parse items: for
@@ -44,8 +46,11 @@ var ErrNotScannable = errors.New("ScanItems reads only RSS and Atom feeds")
 // yields some hash or an error, never a split of the feed into items that
 // differs from the Reader's while every hash is one of items the Reader read.
 //
-// CSV and TSV are not scanned: ScanItems returns an error wrapping
-// ErrNotScannable for them.
+// For CSV and TSV an item is a row: ScanItems splits rows as the Reader does
+// (quoted fields over several lines included) and hashes each one's bytes,
+// but does not build items. A row the Reader skips (a wrong number of fields,
+// characters it does not allow, longer than a row may be) comes out as well,
+// with a hash no item has, as an XML item the Reader skips does.
 func ScanItems(r io.Reader, source string, format Format, seed uint64, fn func(line int, raw [16]byte) error, opts ...ReaderOption) error {
 	br, source, format, _, err := openFeed(r, source, format, opts)
 	if err != nil {
@@ -54,9 +59,13 @@ func ScanItems(r io.Reader, source string, format Format, seed uint64, fn func(l
 	switch format {
 	case FormatRSS, FormatAtom:
 	case FormatCSV, FormatTSV:
-		return fmt.Errorf("%s: %s: %w", source, format, ErrNotScannable)
+		d, err := newDelimitedReader(br, source, format)
+		if err != nil {
+			return err
+		}
+		return d.scanItems(seed, fn)
 	default:
-		return fmt.Errorf("%s: unknown format %q", source, format)
+		return fmt.Errorf("%s: unknown format %q: %w", source, format, ErrNotScannable)
 	}
 	x := newXMLReader(br, source, format)
 	if x.err != nil {
@@ -376,4 +385,50 @@ func (s *xmlScanner) skipStartTag(t []byte) (int, bool, error) {
 		}
 	}
 	return -1, false, nil
+}
+
+// setItemHash makes Next hash each row into Item.Raw: the seed is mixed with
+// the header row's bytes and the separator (headerKey), which decide what
+// the row's bytes mean, and with the format.
+func (d *delimitedReader) setItemHash(seed uint64) {
+	k := append([]byte("feedsync row\x00"), d.format...)
+	k = append(k, 0)
+	k = append(k, d.headerKey...)
+	d.hash, d.hashSeed = true, xxh3.HashSeed(k, seed)
+}
+
+// rowHash is the Raw of the row nextRecord read last: the hash of its bytes
+// as the feed has them (after transcoding to UTF-8), from its first byte to
+// its line end included; over several lines when a quoted field holds line
+// breaks.
+func (d *delimitedReader) rowHash() [16]byte {
+	return xxh3.Hash128Seed(d.buf[d.rowStart:d.rowEnd], d.hashSeed).Bytes()
+}
+
+// overlongRow is the Raw ScanItems gives a row longer than a row may be,
+// which the Reader skips without keeping its bytes: a hash of no row.
+var overlongRow = xxh3.HashString128("feedsync: a row longer than maxRowBytes").Bytes()
+
+// scanItems is Next with rows split and hashed, not made into items.
+func (d *delimitedReader) scanItems(seed uint64, fn func(line int, raw [16]byte) error) error {
+	d.setItemHash(seed)
+	for {
+		n, start, err := d.nextRecord(true)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		raw := overlongRow
+		switch {
+		case n == 0:
+			continue // a blank line
+		case n > 0:
+			raw = d.rowHash()
+		}
+		if err := fn(start, raw); err != nil {
+			return err
+		}
+	}
 }

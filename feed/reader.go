@@ -146,7 +146,14 @@ func NewReader(r io.Reader, source string, format Format, opts ...ReaderOption) 
 		x.hash, x.hashSeed = o.itemHash, o.itemSeed
 		return x, nil
 	case FormatCSV, FormatTSV:
-		return newDelimitedReader(br, source, format)
+		d, err := newDelimitedReader(br, source, format)
+		if err != nil {
+			return nil, err
+		}
+		if o.itemHash {
+			d.setItemHash(o.itemSeed)
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("%s: unknown format %q", source, format)
 }

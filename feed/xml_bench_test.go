@@ -136,7 +136,7 @@ func BenchmarkScanItems(b *testing.B) {
 		name   string
 		f      feedgen.Format
 		format Format
-	}{{"RSS", feedgen.RSS, FormatRSS}, {"Atom", feedgen.Atom, FormatAtom}} {
+	}{{"RSS", feedgen.RSS, FormatRSS}, {"Atom", feedgen.Atom, FormatAtom}, {"CSV", feedgen.CSV, FormatCSV}, {"TSV", feedgen.TSV, FormatTSV}} {
 		b.Run(c.name, func(b *testing.B) {
 			data := benchFeed(b, c.f)
 			b.SetBytes(int64(len(data)))
