@@ -131,3 +131,40 @@ func TestReportedProductIsNotRecognised(t *testing.T) {
 		}
 	}
 }
+
+// A TSV feed is recognised by its rows' bytes as an XML feed is by its
+// items': rows reordered are recognised, a row changed is not, and a new
+// header (the columns' meaning) recognises nothing.
+func TestRecognisedTextFeed(t *testing.T) {
+	h := newHarness(t)
+	h.fc.Format = "tsv"
+	h.fc.OnMissing = config.OnMissingDelete
+	header := "id\ttitle\tprice\titem_group_id\tsize\tavailability\n"
+	rows := []string{
+		"A\tShirt A\t10.00 EUR\t\t\tin stock\n",
+		"B1\tShirt B\t12.00 EUR\tB\tM\tin stock\n",
+		"B2\tShirt B\t12.00 EUR\tB\tL\tin stock\n",
+		"C\tShirt C\t9.00 EUR\t\t\tin stock\n",
+	}
+	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	steps := []struct {
+		name       string
+		feed       string
+		recognised bool
+	}{
+		{"first sync", header + strings.Join(rows, ""), false},
+		{"same rows, full scan", header + strings.Join(rows, ""), true},
+		{"rows reordered", header + rows[3] + rows[1] + rows[2] + rows[0], true},
+		{"a row changed", header + rows[0] + rows[1] + rows[2] + "C\tShirt C\t9.50 EUR\t\t\tin stock\n", false},
+		{"back", header + strings.Join(rows, ""), false},
+		{"another header", strings.Replace(header, "title", "Title", 1) + strings.Join(rows, ""), false},
+	}
+	for i, st := range steps {
+		h.write(st.feed)
+		s := h.fullScan(now.Add(time.Duration(i) * time.Minute))
+		if got := s.Recognised > 0; got != st.recognised || (got && s.Recognised != s.Items) {
+			t.Errorf("%s: recognised %d of %d rows, want recognised=%v", st.name, s.Recognised, s.Items, st.recognised)
+		}
+		h.checkCatalog(st.name, now.Add(time.Duration(i)*time.Minute))
+	}
+}
