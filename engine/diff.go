@@ -33,10 +33,18 @@ type differ struct {
 
 	// fixes: products unchanged by their payload's hash whose record
 	// lacks the Input they are made from (an older state, another
-	// program): recorded after the diff (store.SetInputs).
+	// program): recorded after the diff (store.SetInputs), or by learn
+	// on the way, a batch at a time, when it is set — a new build learns
+	// every product's, and holding them all would grow memory with the
+	// feed.
 	mu    sync.Mutex
 	fixes []store.InputFix
+	learn func([]store.InputFix)
 }
+
+// learnBatch is how many fixes a worker gathers before it hands them to
+// differ.learn (a variable for tests).
+var learnBatch = 8192
 
 // run feeds the products that produce emits to the workers and waits for them.
 func (d *differ) run(produce func(emit func(*tree.Product) error) error) error {
@@ -105,6 +113,14 @@ func (d *differ) work(work <-chan *tree.Product) error {
 			d.unchanged.Add(1)
 			if in := p.Input; in != (tree.Input{}) && (rec.Input != in || (rec.Raws == nil) != (p.Raws == nil)) {
 				fixes = append(fixes, store.InputFix{ID: p.ID, Hash: h, Input: in, Raws: storeRaws(p)})
+				if len(fixes) >= learnBatch && d.learn != nil {
+					// A fix holds for the hash it names whatever becomes
+					// of the run; no read transaction is held while the
+					// write waits for the commits.
+					lookup.Close()
+					d.learn(fixes)
+					fixes = fixes[:0]
+				}
 			}
 			continue
 		}

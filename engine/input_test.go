@@ -289,6 +289,17 @@ func (otherTarget) Target() string { return "memory-2" }
 // the first run shapes every product, sends nothing for unchanged ones and
 // learns their Inputs; the next shapes none.
 func TestInputsAreLearntFromUnchangedProducts(t *testing.T) {
+	t.Run("AfterTheDiff", testInputsAreLearnt)
+	t.Run("OnTheWay", func(t *testing.T) {
+		defer func(n int) { learnBatch = n }(learnBatch)
+		learnBatch = 4 // several batches of fixes during the diff
+		testInputsAreLearnt(t)
+	})
+}
+
+// testInputsAreLearnt: a state without Inputs learns them, and the items'
+// Raws beside them, from a run that finds its products unchanged.
+func testInputsAreLearnt(t *testing.T) {
 	h := newHarness(t)
 	h.write(rss(catalogOf(30)...))
 	h.fullScan(time.Now())
@@ -315,7 +326,7 @@ func TestInputsAreLearntFromUnchangedProducts(t *testing.T) {
 	if s := h.fullScan(time.Now()); s.Shaped != 30 || s.Unchanged != 30 || len(h.sink.takeOps()) != 0 {
 		t.Fatalf("without Inputs: %+v; want all 30 shaped, none sent", s)
 	}
-	if s := h.fullScan(time.Now()); s.Shaped != 0 || s.Unchanged != 30 {
-		t.Fatalf("after learning: %+v; want none shaped", s)
+	if s := h.fullScan(time.Now()); s.Shaped != 0 || s.Unchanged != 30 || s.Recognised != 30 {
+		t.Fatalf("after learning: %+v; want none shaped, every item recognised", s)
 	}
 }

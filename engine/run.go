@@ -447,7 +447,7 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 
 	diffStart := time.Now()
 	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync, deal: r.orders != nil,
-		unresolved: r.unresolved, send: st.send, try: st.trySend}
+		unresolved: r.unresolved, send: st.send, try: st.trySend, learn: r.recordInputs}
 	skipped := 0
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
 		shaped := func(p *tree.Product) error {
