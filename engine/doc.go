@@ -4,7 +4,9 @@
 //	fetch → build → guards → diff → intent journal → push → commit
 //
 // It fetches the feed (package feed; conditional GET and the unchanged-body
-// shortcut, unless Options.FullScan), builds the products by the feed's
+// shortcut, unless Options.FullScan or a sale window's edge passed), tries
+// to recognise it by its items' bytes without parsing it (recognise.go),
+// else builds the products by the feed's
 // policy (package tree), and refuses the run before anything is sent when a
 // guard says so (*RefusedError: the feed produced no products, or its
 // removals exceed max_delete, as a policy switch's usually do). Then it
