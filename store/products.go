@@ -256,9 +256,10 @@ func (a *Ack) writesPayload() bool { return a.Err == "" && !a.Delete && !a.Forge
 // must not change after.
 func Prepare(acks []Ack) {
 	inParallel(len(acks), func(lo, hi int) {
+		var arena payloadArena
 		for i := lo; i < hi; i++ {
 			if a := &acks[i]; a.writesPayload() && !a.prepared {
-				a.stored, a.prepared = encodePayload(a.Payload), true
+				a.stored, a.prepared = arena.store(a.Payload), true
 			}
 		}
 	})
@@ -344,12 +345,13 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 	// Prepare did it.
 	stored := make([][]byte, len(sorted))
 	inParallel(len(sorted), func(lo, hi int) {
+		var arena payloadArena
 		for i := lo; i < hi; i++ {
 			switch a := sorted[i]; {
 			case a.prepared:
 				stored[i] = a.stored
 			case a.writesPayload():
-				stored[i] = encodePayload(a.Payload)
+				stored[i] = arena.store(a.Payload)
 			}
 		}
 	})
