@@ -511,6 +511,22 @@ func (db *DB) Stored(feed string) (int, error) {
 	return n, err
 }
 
+// HasProducts reports whether a feed has any product record, at the cost
+// of one read.
+func (db *DB) HasProducts(feed string) (bool, error) {
+	has := false
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb != nil {
+			if pb := fb.Bucket(bucketProducts); pb != nil {
+				k, _ := pb.Cursor().First()
+				has = k != nil
+			}
+		}
+		return nil
+	})
+	return has, err
+}
+
 // Get returns one product's record with its last acknowledged payload.
 func (db *DB) Get(feed, id string) (Record, bool, error) {
 	var r Record

@@ -251,3 +251,23 @@ func TestOlderVersionFilesAreUpgraded(t *testing.T) {
 		}
 	}
 }
+
+func TestHasProducts(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	if has, err := db.HasProducts("shop"); err != nil || has {
+		t.Errorf("a new feed: %v, %v; want no products", has, err)
+	}
+	if err := db.SetMeta("shop", Meta{ETag: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := db.HasProducts("shop"); err != nil || has {
+		t.Errorf("a feed with metadata only: %v, %v; want no products", has, err)
+	}
+	p := []byte(`{"custom_id":"A"}`)
+	if err := db.Commit("shop", []Ack{{ID: "A", At: time.Now(), Hash: sha256.Sum256(p), Payload: p, State: Live}}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := db.HasProducts("shop"); err != nil || !has {
+		t.Errorf("after a commit: %v, %v; want products", has, err)
+	}
+}
