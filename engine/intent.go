@@ -104,9 +104,7 @@ func (st *intentStage) run() {
 	go func() {
 		defer close(forwarded)
 		if ferr = st.forward(ready, free); ferr != nil {
-			close(failed)
-			for range ready {
-			}
+			close(failed) // journal stops at its next step
 		}
 	}()
 	err := st.journal(ready, free, failed)

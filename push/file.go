@@ -163,10 +163,10 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 			err := s.writeBatch(f, b.buf)
 			s.mu.Unlock()
 			if err != nil {
+				// No batch is taken after this one: Apply's next
+				// hand-over sees stopped and returns the error.
 				writeErr <- fmt.Errorf("write catalog file %s: %w", s.path, err)
 				close(stopped)
-				for range batches {
-				}
 				return
 			}
 			for _, op := range b.ops {
