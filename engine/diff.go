@@ -25,6 +25,10 @@ type differ struct {
 	// unresolved: ids of unfinished journal entries (plan, which does not
 	// fold them into the records as a sync does).
 	unresolved map[string]bool
+	// fresh: the feed had no product record when the diff began (a first
+	// sync), so there is nothing to look up: the records this run
+	// commits meanwhile are those of products the diff saw already.
+	fresh bool
 	// send hands an operation on; it may block. try hands it on only if
 	// that needs no wait.
 	send      func(push.Op) error
@@ -99,10 +103,14 @@ func (d *differ) work(work <-chan *tree.Product) error {
 		}
 		buf = p.AppendJSON(buf[:0])
 		h := productHash(buf, d.target, d.policy)
-		rec, ok, err := lookup.Get(p.ID)
-		if err != nil {
-			failed = err
-			continue
+		var rec store.Record
+		var ok bool
+		if !d.fresh {
+			var err error
+			if rec, ok, err = lookup.Get(p.ID); err != nil {
+				failed = err
+				continue
+			}
 		}
 		kind := push.Update
 		switch {

@@ -81,23 +81,65 @@ func (st *intentStage) close() error {
 	return st.err
 }
 
+// intended is a batch whose journal entry is written: its operations may
+// be sent.
+type intended struct {
+	batch  []push.Op
+	owners []string
+	seq    uint64
+}
+
+// run journals the batches on its own goroutine and hands them to the sink
+// on another (forward): the next batch's journal entry is written while
+// the sink takes the one before, so that the sink never waits for the
+// transaction, which waits in turn for the commit that holds the file.
+// Nothing is sent before its entry is written.
 func (st *intentStage) run() {
 	defer close(st.done)
-	defer close(st.out)
-	batch := make([]push.Op, 0, intentBatch)
+	ready := make(chan intended, 1)
+	free := make(chan []push.Op, 2) // batches the forwarder is done with
+	failed := make(chan struct{})   // closed when the forwarder stopped on an error
+	var ferr error
+	forwarded := make(chan struct{})
+	go func() {
+		defer close(forwarded)
+		if ferr = st.forward(ready, free); ferr != nil {
+			close(failed) // journal stops at its next step
+		}
+	}()
+	err := st.journal(ready, free, failed)
+	close(ready)
+	<-forwarded
+	close(st.out)
+	if ferr != nil {
+		err = ferr
+	}
+	st.err = err
+}
+
+// journal gathers the operations into batches and journals each before it
+// hands it to the forwarder.
+func (st *intentStage) journal(ready chan<- intended, free <-chan []push.Op, failed <-chan struct{}) error {
 	for {
 		var op push.Op
 		var ok bool
 		select {
 		case op, ok = <-st.in:
 		case <-st.ctx.Done():
-			st.err = st.ctx.Err()
-			return
+			return st.ctx.Err()
+		case <-failed:
+			return nil
 		}
 		if !ok {
-			return
+			return nil
 		}
-		batch = append(batch[:0], op)
+		var batch []push.Op
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]push.Op, 0, intentBatch)
+		}
+		batch = append(batch, op)
 		open := true
 		// Each journal entry costs a transaction, two fsyncs and a
 		// freelist write: wait a moment for more operations, which a
@@ -117,39 +159,65 @@ func (st *intentStage) run() {
 				break fill
 			case <-st.ctx.Done():
 				break fill
+			case <-failed:
+				break fill
 			}
 		}
 		linger.Stop()
-		if err := st.flush(batch); err != nil {
-			st.err = err
-			return
+		select {
+		case <-failed:
+			return nil // nothing of it was journaled, nothing is sent
+		default:
+		}
+		owners, seq, err := st.intend(batch)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for i := range batch {
+			if owners[i] == "" {
+				n++
+			}
+		}
+		st.c.expect(seq, n)
+		select {
+		case ready <- intended{batch: batch, owners: owners, seq: seq}:
+		case <-failed:
+			return nil
+		case <-st.ctx.Done():
+			return st.ctx.Err()
 		}
 		if !open {
-			return
+			return nil
 		}
 	}
 }
 
-// flush journals a batch, then hands it to the sink.
-func (st *intentStage) flush(batch []push.Op) error {
-	owners, seq, err := st.intend(batch)
-	if err != nil {
-		return err
-	}
-	n := 0
-	for i := range batch {
-		if owners[i] == "" {
-			n++
+// forward hands each journaled batch to the sink, in order, and the batch
+// back to journal for reuse.
+func (st *intentStage) forward(ready <-chan intended, free chan<- []push.Op) error {
+	for b := range ready {
+		if err := st.flush(b); err != nil {
+			return err
+		}
+		clear(b.batch)
+		select {
+		case free <- b.batch[:0]:
+		default:
 		}
 	}
-	st.c.expect(seq, n)
-	for i, op := range batch {
-		if owners[i] != "" {
-			st.refuse(op, owners[i])
+	return nil
+}
+
+// flush hands a journaled batch to the sink.
+func (st *intentStage) flush(b intended) error {
+	for i, op := range b.batch {
+		if b.owners[i] != "" {
+			st.refuse(op, b.owners[i])
 			continue
 		}
 		ref, _ := op.Ref.(opRef)
-		ref.seq = seq
+		ref.seq = b.seq
 		op.Ref = ref
 		select {
 		case st.out <- op:

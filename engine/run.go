@@ -433,6 +433,11 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 		return fmt.Errorf("read state: %w", err)
 	}
 	r.log.Debug().Int("known", len(known)).Bool("shortcut", known != nil).Msg("products known by what they are made from")
+	stored, err := r.s.DB.HasProducts(r.fc.Name)
+	if err != nil {
+		r.report(b, nil)
+		return fmt.Errorf("read state: %w", err)
+	}
 	c := newCommitter(r.s.DB, r.fc.Name, r.write, r.now)
 	c.redact = r.s.redact
 	ops := make(chan push.Op, 256)
@@ -447,7 +452,7 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 
 	diffStart := time.Now()
 	d := &differ{db: r.s.DB, feed: r.fc.Name, target: r.target, policy: string(r.fc.Policy), resync: r.opts.Mode == ModeResync, deal: r.orders != nil,
-		unresolved: r.unresolved, send: st.send, try: st.trySend, learn: r.recordInputs}
+		unresolved: r.unresolved, fresh: !stored, send: st.send, try: st.trySend, learn: r.recordInputs}
 	skipped := 0
 	diffErr := d.run(func(emit func(*tree.Product) error) error {
 		shaped := func(p *tree.Product) error {

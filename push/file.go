@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,22 +145,70 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 	if err != nil {
 		return err
 	}
-	var buf []byte
-	var pending []Op
+	// A batch is written and fsynced, then acknowledged, on a goroutine
+	// of its own, while the next one is gathered: the fsync no longer
+	// holds up the operations behind it. One batch at a time, in order.
+	type fileBatch struct {
+		buf []byte
+		ops []Op
+	}
+	batches := make(chan fileBatch)
+	free := make(chan fileBatch, 1)
+	writeErr := make(chan error, 1)
+	stopped := make(chan struct{}) // the writer failed: nothing more is written
+	go func() {
+		defer close(writeErr)
+		for b := range batches {
+			s.mu.Lock()
+			err := s.writeBatch(f, b.buf)
+			s.mu.Unlock()
+			if err != nil {
+				// No batch is taken after this one: Apply's next
+				// hand-over sees stopped and returns the error.
+				writeErr <- fmt.Errorf("write catalog file %s: %w", s.path, err)
+				close(stopped)
+				return
+			}
+			for _, op := range b.ops {
+				ack(Result{Op: op})
+			}
+			clear(b.ops)
+			select {
+			case free <- fileBatch{buf: b.buf[:0], ops: b.ops[:0]}:
+			default:
+			}
+		}
+	}()
+	var cur fileBatch
+	// finish hands the last batch over and waits for the writer: no
+	// acknowledgement comes after Apply returns.
+	finish := func(handOver bool, err error) error {
+		if handOver && len(cur.ops) > 0 {
+			select {
+			case batches <- cur:
+			case <-stopped:
+			}
+		}
+		close(batches)
+		if werr := <-writeErr; werr != nil {
+			return werr
+		}
+		return err
+	}
 	flush := func() error {
-		if len(pending) == 0 {
+		if len(cur.ops) == 0 {
 			return nil
 		}
-		s.mu.Lock()
-		err := s.writeBatch(f, buf)
-		s.mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("write catalog file %s: %w", s.path, err)
+		select {
+		case batches <- cur:
+		case <-stopped:
+			return errors.New("stopped") // finish returns the writer's error
 		}
-		for _, op := range pending {
-			ack(Result{Op: op})
+		select {
+		case cur = <-free:
+		default:
+			cur = fileBatch{}
 		}
-		pending, buf = pending[:0], buf[:0]
 		return nil
 	}
 	timer := time.NewTimer(s.BatchDelay)
@@ -167,28 +216,25 @@ func (s *FileSink) Apply(ctx context.Context, ops <-chan Op, ack func(Result)) e
 	for {
 		select {
 		case <-ctx.Done():
-			if err := flush(); err != nil {
-				return err
-			}
-			return ctx.Err()
+			return finish(true, ctx.Err())
 		case op, ok := <-ops:
 			if !ok {
-				return flush()
+				return finish(true, nil)
 			}
-			b, err := AppendLine(buf, op)
+			b, err := AppendLine(cur.buf, op)
 			if err != nil {
-				return fmt.Errorf("product %q: %w", op.ID, err)
+				return finish(false, fmt.Errorf("product %q: %w", op.ID, err))
 			}
-			buf = append(b, '\n')
-			pending = append(pending, op)
-			if len(pending) >= s.BatchSize {
+			cur.buf = append(b, '\n')
+			cur.ops = append(cur.ops, op)
+			if len(cur.ops) >= s.BatchSize {
 				if err := flush(); err != nil {
-					return err
+					return finish(false, err)
 				}
 			}
 		case <-timer.C:
 			if err := flush(); err != nil {
-				return err
+				return finish(false, err)
 			}
 			timer.Reset(s.BatchDelay)
 		}

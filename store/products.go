@@ -323,9 +323,10 @@ func (a *Ack) writesPayload() bool { return a.Err == "" && !a.Delete && !a.Forge
 // must not change after.
 func Prepare(acks []Ack) {
 	inParallel(len(acks), func(lo, hi int) {
+		var arena payloadArena
 		for i := lo; i < hi; i++ {
 			if a := &acks[i]; a.writesPayload() && !a.prepared {
-				a.stored, a.prepared = encodePayload(a.Payload), true
+				a.stored, a.prepared = arena.store(a.Payload), true
 			}
 		}
 	})
@@ -411,12 +412,13 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 	// Prepare did it.
 	stored := make([][]byte, len(sorted))
 	inParallel(len(sorted), func(lo, hi int) {
+		var arena payloadArena
 		for i := lo; i < hi; i++ {
 			switch a := sorted[i]; {
 			case a.prepared:
 				stored[i] = a.stored
 			case a.writesPayload():
-				stored[i] = encodePayload(a.Payload)
+				stored[i] = arena.store(a.Payload)
 			}
 		}
 	})
@@ -574,6 +576,22 @@ func (db *DB) Stored(feed string) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// HasProducts reports whether a feed has any product record, at the cost
+// of one read.
+func (db *DB) HasProducts(feed string) (bool, error) {
+	has := false
+	err := db.view(feed, func(fb *bolt.Bucket) error {
+		if fb != nil {
+			if pb := fb.Bucket(bucketProducts); pb != nil {
+				k, _ := pb.Cursor().First()
+				has = k != nil
+			}
+		}
+		return nil
+	})
+	return has, err
 }
 
 // Get returns one product's record with its last acknowledged payload.

@@ -19,17 +19,19 @@ import (
 //
 // Version 3 added the intent journal, the uncertain flag of product records
 // (ownership was an index in early v3 files, dropped on open). Version 4
-// stores payloads zstd-compressed (payload.go). Files of versions 2 and 3
-// are upgraded in place when opened for writing: their records and raw
+// stores payloads zstd-compressed, version 5 S2-compressed against a
+// dictionary (payload.go). Files of versions 2, 3 and 4 are upgraded in
+// place when opened for writing: their records and their raw or zstd
 // payloads read as they are. A feedsync that reads an older version
 // refuses the upgraded file, saying so, instead of ignoring its journal or
 // taking its compressed payloads for damaged ones.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // Older layouts, upgraded on open.
 const (
 	formatV2 = 2 // before the journal
 	formatV3 = 3 // payloads stored as raw JSON
+	formatV4 = 4 // payloads stored as zstd frames
 )
 
 // ErrLocked means another process holds the state file.
@@ -123,9 +125,12 @@ func (db *DB) checkVersion() error {
 		if v == nil {
 			return nil
 		}
-		if len(v) == 4 && (binary.BigEndian.Uint32(v) == formatV2 || binary.BigEndian.Uint32(v) == formatV3) {
-			upgrade = true
-			return nil
+		if len(v) == 4 {
+			switch binary.BigEndian.Uint32(v) {
+			case formatV2, formatV3, formatV4:
+				upgrade = true
+				return nil
+			}
 		}
 		if len(v) != 4 || binary.BigEndian.Uint32(v) != FormatVersion {
 			return fmt.Errorf("state file %s has format version %v, this feedsync reads version %d: use the matching feedsync release, or move the file aside to start afresh", db.path, v, FormatVersion)

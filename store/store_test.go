@@ -206,45 +206,68 @@ func TestMetaRoundTripAndReset(t *testing.T) {
 	}
 }
 
-// A version 3 file (raw JSON payloads) is upgraded to version 4 when opened
-// for writing: its payloads read as before, new ones are compressed, and
-// the file says version 4, which a version 3 feedsync refuses by name.
-func TestVersion3FileIsUpgraded(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	open(t, path).Close()
+// A version 3 file (raw JSON payloads) or 4 (zstd frames) is upgraded to
+// version 5 when opened for writing: its payloads read as before, new ones
+// are stored S2-compressed, and the file says version 5, which an older
+// feedsync refuses by name.
+func TestOlderVersionFilesAreUpgraded(t *testing.T) {
 	p := []byte(`{"custom_id":"A","name":"Tee"}`)
-	b, _ := bolt.Open(path, 0o600, nil)
-	err := b.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketMeta).Put(keyVersion, []byte{0, 0, 0, 3}); err != nil {
-			return err
-		}
-		fb, err := tx.Bucket(bucketFeeds).CreateBucketIfNotExists([]byte("shop"))
+	for version, stored := range map[byte][]byte{3: p, 4: payloadEncoderV4().EncodeAll(p, nil)} {
+		path := filepath.Join(t.TempDir(), "s.db")
+		open(t, path).Close()
+		b, _ := bolt.Open(path, 0o600, nil)
+		err := b.Update(func(tx *bolt.Tx) error {
+			if err := tx.Bucket(bucketMeta).Put(keyVersion, []byte{0, 0, 0, version}); err != nil {
+				return err
+			}
+			fb, err := tx.Bucket(bucketFeeds).CreateBucketIfNotExists([]byte("shop"))
+			if err != nil {
+				return err
+			}
+			pb, _ := fb.CreateBucketIfNotExists(bucketProducts)
+			yb, _ := fb.CreateBucketIfNotExists(bucketPayloads)
+			r := Record{Hash: sha256.Sum256(p), State: Live, FirstSeen: time.Unix(1, 0), LastPushed: time.Unix(1, 0)}
+			if err := pb.Put([]byte("A"), r.marshal()); err != nil {
+				return err
+			}
+			return yb.Put([]byte("A"), stored) // as that version wrote it
+		})
+		b.Close()
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		pb, _ := fb.CreateBucketIfNotExists(bucketProducts)
-		yb, _ := fb.CreateBucketIfNotExists(bucketPayloads)
-		r := Record{Hash: sha256.Sum256(p), State: Live, FirstSeen: time.Unix(1, 0), LastPushed: time.Unix(1, 0)}
-		if err := pb.Put([]byte("A"), r.marshal()); err != nil {
-			return err
+		db := open(t, path)
+		r, ok, err := db.Get("shop", "A")
+		if err != nil || !ok || string(r.Payload) != string(p) {
+			t.Errorf("the v%d payload after the upgrade: %q %v %v", version, r.Payload, ok, err)
 		}
-		return yb.Put([]byte("A"), p) // raw, as version 3 wrote it
-	})
-	b.Close()
-	if err != nil {
+		db.Close()
+		b, _ = bolt.Open(path, 0o600, nil)
+		var v []byte
+		b.View(func(tx *bolt.Tx) error { v = append(v, tx.Bucket(bucketMeta).Get(keyVersion)...); return nil })
+		b.Close()
+		if string(v) != "\x00\x00\x00\x05" {
+			t.Errorf("version %d after the upgrade: %x, want 5", version, v)
+		}
+	}
+}
+
+func TestHasProducts(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	if has, err := db.HasProducts("shop"); err != nil || has {
+		t.Errorf("a new feed: %v, %v; want no products", has, err)
+	}
+	if err := db.SetMeta("shop", Meta{ETag: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	db := open(t, path)
-	r, ok, err := db.Get("shop", "A")
-	if err != nil || !ok || string(r.Payload) != string(p) {
-		t.Errorf("the v3 payload after the upgrade: %q %v %v", r.Payload, ok, err)
+	if has, err := db.HasProducts("shop"); err != nil || has {
+		t.Errorf("a feed with metadata only: %v, %v; want no products", has, err)
 	}
-	db.Close()
-	b, _ = bolt.Open(path, 0o600, nil)
-	var v []byte
-	b.View(func(tx *bolt.Tx) error { v = append(v, tx.Bucket(bucketMeta).Get(keyVersion)...); return nil })
-	b.Close()
-	if string(v) != "\x00\x00\x00\x04" {
-		t.Errorf("version after the upgrade: %x, want 4", v)
+	p := []byte(`{"custom_id":"A"}`)
+	if err := db.Commit("shop", []Ack{{ID: "A", At: time.Now(), Hash: sha256.Sum256(p), Payload: p, State: Live}}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := db.HasProducts("shop"); err != nil || !has {
+		t.Errorf("after a commit: %v, %v; want products", has, err)
 	}
 }
