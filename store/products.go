@@ -621,25 +621,7 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 // uncertain. A product of the feed with the same Input now needs nothing
 // sent. The id is fn's only during the call.
 func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error {
-	return db.view(feed, func(fb *bolt.Bucket) error {
-		if fb == nil {
-			return nil
-		}
-		pb := fb.Bucket(bucketProducts)
-		if pb == nil {
-			return nil
-		}
-		var r Record
-		return pb.ForEach(func(k, v []byte) error {
-			if err := r.unmarshal(v); err != nil {
-				return nil // a damaged record is simply not known
-			}
-			if r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
-				fn(k, r.Input)
-			}
-			return nil
-		})
-	})
+	return db.eachSettled(feed, func(id []byte, r *Record, _ []byte) { fn(id, r.Input) })
 }
 
 // KnownRaws calls fn with the id and Raws of every product of feed that is
@@ -647,6 +629,18 @@ func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error
 // not uncertain (see KnownInputs). The Raws' items come as one slice of 16
 // bytes per item. fn's arguments are its only during the call.
 func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires int64, items []byte)) error {
+	return db.eachSettled(feed, func(id []byte, _ *Record, tail []byte) {
+		if unit, expires, items, ok := rawsView(tail); ok {
+			fn(id, unit, expires, items)
+		}
+	})
+}
+
+// eachSettled calls fn with every product of feed that is settled live in
+// the catalog with a known Input, its record without the Raws, and the
+// bytes of its Raws (nil for none). A damaged record is simply not known.
+// The arguments are fn's only during the call.
+func (db *DB) eachSettled(feed string, fn func(id []byte, r *Record, rawTail []byte)) error {
 	return db.view(feed, func(fb *bolt.Bucket) error {
 		if fb == nil {
 			return nil
@@ -658,11 +652,8 @@ func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires i
 		var r Record
 		return pb.ForEach(func(k, v []byte) error {
 			tail, err := r.unmarshalHead(v)
-			if err != nil || tail == nil || r.Input == ([16]byte{}) || !r.Acknowledged() || r.State != Live || r.Uncertain {
-				return nil // a damaged record is simply not known
-			}
-			if unit, expires, items, ok := rawsView(tail); ok {
-				fn(k, unit, expires, items)
+			if err == nil && r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
+				fn(k, &r, tail)
 			}
 			return nil
 		})
