@@ -76,6 +76,3 @@ func (t *hashTable) grow() {
 		}
 	}
 }
-
-// len is the number of keys.
-func (t *hashTable) len() int { return t.n }

@@ -31,8 +31,8 @@ func TestHashTable(t *testing.T) {
 			ref[k] = int32(-i)
 		}
 	}
-	if tab.len() != len(ref) {
-		t.Fatalf("len %d, want %d", tab.len(), len(ref))
+	if tab.n != len(ref) {
+		t.Fatalf("len %d, want %d", tab.n, len(ref))
 	}
 	for k, v := range ref {
 		if got, ok := tab.get(k); !ok || got != v {

@@ -36,7 +36,7 @@ import (
 // shops' against 67%). S2 blocks carry no checksum, hence the CRC: a
 // damaged value reads as stored, as a damaged zstd frame did.
 //
-// Every payload written goes through encodePayload, every payload read
+// Every payload written goes through appendPayload, every payload read
 // through decodePayload.
 
 // payloadS2 starts a payload stored as an S2 block (see above).
@@ -80,14 +80,6 @@ var (
 		return dec
 	})
 )
-
-// encodePayload returns the value that stores payload p.
-func encodePayload(p []byte) []byte {
-	if len(p) == 0 {
-		return p
-	}
-	return appendPayload(nil, p)
-}
 
 // appendPayload appends the value that stores the non-empty payload p to
 // dst, in dst's spare capacity when it has room for the worst case

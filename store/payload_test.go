@@ -215,3 +215,11 @@ func TestPreparedAcksCommitAsOthers(t *testing.T) {
 		t.Error("C: deleted, still there")
 	}
 }
+
+// encodePayload returns the value that stores payload p.
+func encodePayload(p []byte) []byte {
+	if len(p) == 0 {
+		return p
+	}
+	return appendPayload(nil, p)
+}
