@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/rand"
 	"io"
+	"math/bits"
 	"os"
 	"sync"
 
@@ -84,11 +85,84 @@ func hashFile(path string) ([16]byte, error) {
 // of their custom_id. A collision of two ids' hashes can only make a
 // product look changed (the Inputs of two products differ, the custom_id
 // being part of what each is made from), never unchanged.
-type knownInputs map[uint64]tree.Input
+//
+// It is a flat open-addressing table, not a Go map: one lookup per product
+// of a run, at random over tens of megabytes, is one slot (a cache line or
+// two) here, where a map walks its directory, a table, a control word and
+// a slot. The slice's capacity is the table — slots at the hash's scaled
+// position (its high bits times the capacity), linear probing, a zero
+// Input marking a free slot (the state keeps no zero Input) — and its
+// length the number of Inputs it holds, so that len and nil read as they
+// did for a map: nil when the run shapes every product.
+type knownInputs []knownSlot
+
+type knownSlot struct {
+	key uint64 // xxh3 of the custom_id
+	in  tree.Input
+}
+
+// newKnownInputs returns a table for n Inputs that does not grow.
+func newKnownInputs(n int) knownInputs {
+	return make(knownInputs, 0, max(n+(n+2)/3, 16)) // ⌈4n/3⌉: three quarters full at n
+}
+
+// slot is where the probe for key starts in a table of n slots.
+func slot(key uint64, n int) int {
+	hi, _ := bits.Mul64(key, uint64(n))
+	return int(hi)
+}
 
 func (k knownInputs) has(id string, in tree.Input) bool {
-	v, ok := k[xxh3.HashString(id)]
-	return ok && v == in
+	if cap(k) == 0 {
+		return false // nil: nothing known, as a nil map
+	}
+	key := xxh3.HashString(id)
+	t := k[:cap(k)]
+	for i := slot(key, len(t)); ; {
+		s := &t[i]
+		if s.in == (tree.Input{}) {
+			return false
+		}
+		if s.key == key {
+			return s.in == in
+		}
+		if i++; i == len(t) {
+			i = 0
+		}
+	}
+}
+
+// put sets the Input of the custom_id whose hash is key (a second Input
+// under one key replaces the first, as a map's would; a zero one is not kept).
+// The table doubles when three quarters full.
+func (k knownInputs) put(key uint64, in tree.Input) knownInputs {
+	if in == (tree.Input{}) {
+		return k // no Input: not known (the state keeps none)
+	}
+	if (len(k)+1)*4 > cap(k)*3 {
+		bigger := make(knownInputs, 0, 2*cap(k))
+		for _, s := range k[:cap(k)] {
+			if s.in != (tree.Input{}) {
+				bigger = bigger.put(s.key, s.in)
+			}
+		}
+		k = bigger
+	}
+	t := k[:cap(k)]
+	for i := slot(key, len(t)); ; {
+		s := &t[i]
+		if s.in == (tree.Input{}) {
+			*s = knownSlot{key, in}
+			return k[:len(k)+1]
+		}
+		if s.key == key {
+			s.in = in
+			return k
+		}
+		if i++; i == len(t) {
+			i = 0
+		}
+	}
 }
 
 // loadKnown reads the known Inputs of the run's feed; nil when the run
@@ -97,12 +171,12 @@ func (r *run) loadKnown() (knownInputs, error) {
 	if r.orders != nil || r.opts.Mode == ModeResync || r.opts.EveryProduct {
 		return nil, nil
 	}
-	known := make(knownInputs, r.meta.Products) // the last run's count: no growth on the way
+	known := newKnownInputs(r.meta.Products) // the last run's count: no growth on the way
 	err := r.s.DB.KnownInputs(r.fc.Name, func(id []byte, in [16]byte) {
 		if r.unresolved[string(id)] {
 			return // plan: an unfinished operation's product is sent again
 		}
-		known[xxh3.Hash(id)] = in
+		known = known.put(xxh3.Hash(id), in)
 	})
 	if err != nil {
 		return nil, err

@@ -30,11 +30,15 @@ type Builder struct {
 	spill *spill
 	// Keys are hashes of lower-cased ids: no id is kept twice. A hit is
 	// confirmed against the record (or the group's id); a collision probes
-	// the next key.
+	// the next key. The tables are flat open-addressing arrays (flat.go),
+	// not Go maps: at millions of ids a probe is one cache miss.
 	seed   maphash.Seed
-	seen   map[uint64]int64 // item id → spill offset of its first item
-	seenID map[uint64]int64 // product id → spill offset (product_id other than id)
-	index  map[uint64]int32 // item_group_id → group
+	seen   *flatTable // item id → spill offset of its first item
+	seenID *flatTable // product id → spill offset (product_id other than id)
+	index  *flatTable // item_group_id → group
+	// keyMask is ANDed into every key (hash): all ones, but a test narrows
+	// it to make distinct ids collide.
+	keyMask uint64
 
 	// The custom_ids of the items that are products of their own:
 	// standalone items, and every item under the variant policy. A parent's
@@ -92,8 +96,9 @@ func NewBuilder(opts Options) *Builder {
 		m:            newMapping(opts.Fields, opts.Policy, opts.ProductID),
 		spill:        &spill{dir: opts.SpillDir},
 		seed:         maphash.MakeSeed(),
-		seen:         make(map[uint64]int64),
-		index:        make(map[uint64]int32),
+		seen:         newFlatTable(0),
+		index:        newFlatTable(0),
+		keyMask:      ^uint64(0),
 		products:     newIDSet(),
 		productIDsAt: -1,
 		curIdx:       map[string]uint16{},
@@ -102,7 +107,7 @@ func NewBuilder(opts Options) *Builder {
 	}
 	b.curIndex("")
 	if opts.ProductID != "id" {
-		b.seenID = make(map[uint64]int64)
+		b.seenID = newFlatTable(0)
 	}
 	runtime.AddCleanup(b, func(s *spill) { s.close() }, b.spill)
 	return b
@@ -167,7 +172,7 @@ type Prepared struct {
 	long     string    // the attribute longer than MaxIDBytes, if any
 	sig      uint64    // VariantValues.Hash of the item (grouped items)
 	// Hashes of the lower-cased id, product id and item_group_id: the
-	// first keys to probe in the seen maps and the group index.
+	// first keys to probe in the seen tables and the group index.
 	idKey, pidKey, gidKey uint64
 	// The products set's key of pid, when the item is a product of its own
 	// (standalone, or any item under the variant policy).
@@ -339,10 +344,10 @@ func (b *Builder) AddPrepared(p *Prepared) {
 		return
 	}
 	if id != "" && strings.TrimSpace(it.ID()) != "" {
-		b.seen[idKey] = off
+		b.seen.put(idKey, off)
 	}
 	if b.seenID != nil {
-		b.seenID[pidKey] = off
+		b.seenID.put(pidKey, off)
 	}
 	if rec.group < 0 || b.opts.Policy != PolicyParent {
 		b.products.add(p.pidSum) // the item is a product of its own, with custom_id pid
@@ -413,10 +418,12 @@ func (b *Builder) fail(err error) {
 	}
 }
 
-// hash is the key of an id in the seen maps and the group index: the hash
+// hash is the key of an id in the seen tables and the group index: the hash
 // of its lower-cased form. Short ASCII ids, nearly all of them, are
 // lower-cased on the stack.
-func (b *Builder) hash(s string) uint64 {
+func (b *Builder) hash(s string) uint64 { return b.lowerHash(s) & b.keyMask }
+
+func (b *Builder) lowerHash(s string) uint64 {
 	var buf [64]byte
 	if len(s) > len(buf) {
 		return maphash.String(b.seed, strings.ToLower(s))
@@ -434,13 +441,13 @@ func (b *Builder) hash(s string) uint64 {
 	return maphash.Bytes(b.seed, buf[:len(s)])
 }
 
-// lookupItem finds an id in one of the seen maps, probing from key (b.hash
+// lookupItem finds an id in one of the seen tables, probing from key (b.hash
 // of id): whether an earlier item had it and that item's line, or else the
 // free key to register it under.
-func (b *Builder) lookupItem(seen map[uint64]int64, id string, key uint64, idOf func(*record) string) (_ uint64, first int32, dup bool, err error) {
+func (b *Builder) lookupItem(seen *flatTable, id string, key uint64, idOf func(*record) string) (_ uint64, first int32, dup bool, err error) {
 	var lower string
 	for ; ; key++ {
-		off, ok := seen[key]
+		off, ok := seen.get(key)
 		if !ok {
 			return key, 0, false, nil
 		}
@@ -466,7 +473,7 @@ func (b *Builder) groupOf(gid string, key uint64) int32 {
 	gi, key, ok := b.findGroupFrom(gid, key)
 	if !ok {
 		gi = b.newGroup()
-		b.index[key] = gi
+		b.index.put(key, int64(gi))
 	}
 	return gi
 }
@@ -480,7 +487,8 @@ func (b *Builder) findGroup(gid string) (gi int32, key uint64, ok bool) {
 func (b *Builder) findGroupFrom(gid string, key uint64) (gi int32, _ uint64, ok bool) {
 	var lower string
 	for ; ; key++ {
-		gi, ok := b.index[key]
+		v, ok := b.index.get(key)
+		gi := int32(v)
 		if !ok {
 			return 0, key, false
 		}
