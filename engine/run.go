@@ -255,7 +255,7 @@ func (r *run) build(ctx context.Context) (*tree.Builder, error) {
 		r.sum.Fetch = FetchFailed
 		return nil, err
 	}
-	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now(), InputSeed: r.inputSeed})
+	b := tree.NewBuilder(tree.Options{Policy: r.fc.Policy, ProductID: r.fc.ProductID, Fields: r.fc.Fields, Now: r.now(), InputSeed: r.inputSeed, Items: r.meta.Items})
 	start := time.Now()
 	smp := &sampler{Reader: rd}
 	err = b.ReadAll(ctx, smp)

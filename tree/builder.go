@@ -96,8 +96,8 @@ func NewBuilder(opts Options) *Builder {
 		m:            newMapping(opts.Fields, opts.Policy, opts.ProductID),
 		spill:        &spill{dir: opts.SpillDir},
 		seed:         maphash.MakeSeed(),
-		seen:         newFlatTable(0),
-		index:        newFlatTable(0),
+		seen:         newFlatTable(opts.Items),
+		index:        newFlatTable(opts.Items / 2), // groups: fewer than items
 		keyMask:      ^uint64(0),
 		products:     newIDSet(),
 		productIDsAt: -1,
@@ -107,7 +107,7 @@ func NewBuilder(opts Options) *Builder {
 	}
 	b.curIndex("")
 	if opts.ProductID != "id" {
-		b.seenID = newFlatTable(0)
+		b.seenID = newFlatTable(opts.Items)
 	}
 	runtime.AddCleanup(b, func(s *spill) { s.close() }, b.spill)
 	return b

@@ -53,6 +53,10 @@ type Options struct {
 	// SpillDir is where the temporary spill file goes once the items'
 	// records outgrow memory ("": the system's temporary directory).
 	SpillDir string
+	// Items is how many items the feed is expected to have (the last
+	// run's count, say), 0 when unknown: the Builder's id tables start at
+	// that size instead of doubling their way to it. It is a hint only.
+	Items int
 	// InputSeed seeds every product's Input (see input.go): the caller
 	// derives it from what else shapes payloads, so that Inputs made under
 	// other settings, or by another program, never match.
