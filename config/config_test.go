@@ -279,3 +279,15 @@ func TestOrdersConfigErrorsNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+// memory_limit takes auto (the default), 0 and sizes.
+func TestMemoryLimitValues(t *testing.T) {
+	if d := Defaults(); d.MemoryLimit != "auto" {
+		t.Errorf("default memory_limit %q, want auto", d.MemoryLimit)
+	}
+	for _, v := range []string{"auto", "0", "512MiB"} {
+		if _, err := Parse([]byte("memory_limit: " + v + "\nfeeds:\n  - {name: shop, url: shop.xml}\n")); err != nil {
+			t.Errorf("memory_limit %s: %v", v, err)
+		}
+	}
+}

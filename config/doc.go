@@ -20,7 +20,7 @@
 // Config.
 //
 // Import rule: config imports feed (format names), tree (policies and field
-// mappings) and internal/redact only, so that it validates each value where
-// that value is defined. It must not import engine, daemon, publish, store,
+// mappings), internal/redact and internal/memlimit (memory_limit: auto)
+// only, so that it validates each value where that value is defined. It must not import engine, daemon, publish, store,
 // push, lint or cmd/feedsync: they sit above it.
 package config
