@@ -107,6 +107,7 @@ type summary struct {
 	Failed     int    `json:"failed"`
 	Fetch      string `json:"fetch"`
 	DurationMS *int64 `json:"duration_ms"`
+	Recognised int    `json:"recognised"`
 }
 
 func parseSummaries(t *testing.T, stdout string) map[string]summary {
@@ -197,6 +198,22 @@ func TestSyncTwiceSendsNothingTheSecondTime(t *testing.T) {
 	}
 	if n := len(sinkLines(t, filepath.Join(dir, "out", "catalog.jsonl"))); n != 12 {
 		t.Errorf("sink has %d lines after the second sync, want still 12", n)
+	}
+
+	// The whole feeds read again (--full-scan): each one, RSS, Atom, TSV
+	// and CSV, is recognised by its items' bytes, and says so.
+	r = runBinary(t, nil, "sync", "-c", cfg, "--json", "--full-scan")
+	if r.code != 0 {
+		t.Fatalf("full scan: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for name, s := range parseSummaries(t, r.stdout) {
+		if s.Recognised != want[name].Items || s.Unchanged != want[name].Products || s.Created+s.Updated != 0 {
+			t.Errorf("full scan of %s: got %+v, want all %d items recognised, nothing sent", name, s, want[name].Items)
+		}
+	}
+	r = runBinary(t, nil, "sync", "-c", cfg, "--full-scan", "shop")
+	if r.code != 0 || !strings.Contains(r.stdout, "shop: 5 items → 3 products; 0 created, 0 updated, 3 unchanged, 0 deleted, 0 marked unavailable, 0 failed (fetch changed, every item recognised by its bytes, ") {
+		t.Errorf("full scan, text: exit %d, stdout:\n%s", r.code, r.stdout)
 	}
 
 	// One changed price: exactly one update reaches the sink.

@@ -294,7 +294,11 @@ func printSummaryOf(w io.Writer, s engine.Summary, item, product string) {
 	if s.Unconfirmed > 0 {
 		fmt.Fprintf(w, ", %d unconfirmed (sent again next run)", s.Unconfirmed)
 	}
-	fmt.Fprintf(w, " (fetch %s, %d ms)\n", s.Fetch, s.DurationMS)
+	recognised := ""
+	if s.Recognised > 0 {
+		recognised = ", every " + item + " recognised by its bytes"
+	}
+	fmt.Fprintf(w, " (fetch %s%s, %d ms)\n", s.Fetch, recognised, s.DurationMS)
 	if s.PolicySwitch != "" {
 		fmt.Fprintf(w, "%s: policy switch %s: the products of the old shape leave the catalog as on_missing says, those of the new shape are created\n", s.Feed, s.PolicySwitch)
 	}
