@@ -83,9 +83,6 @@ func (t *flatTable) put(key uint64, val int64) {
 	}
 }
 
-// len is the number of keys held.
-func (t *flatTable) len() int { return t.n }
-
 func (t *flatTable) double() {
 	old := t.slots
 	t.alloc(2 * len(old))

@@ -28,8 +28,8 @@ func TestFlatTable(t *testing.T) {
 			tab.put(k, v)
 			ref[k] = v + 1
 		}
-		if tab.len() != len(ref) {
-			t.Fatalf("hint %d: len %d, want %d", hint, tab.len(), len(ref))
+		if tab.n != len(ref) {
+			t.Fatalf("hint %d: len %d, want %d", hint, tab.n, len(ref))
 		}
 		for k, v := range ref {
 			if got, ok := tab.get(k); !ok || got != v-1 {
