@@ -41,7 +41,11 @@ import (
 // and the program), so a change of either recognises nothing. A product
 // that was reported when it was built (a problem, a warning, a value cut)
 // has no Raws (see tree.Raws), nor has any product the reader reported a
-// problem on: a run that recognised them would not report them again.
+// problem on, nor any product of a run whose reader reported a problem on
+// no item: a run that recognised them would not report them again. Units
+// that share a key a parse compares case-insensitively (an id, a product
+// id, an item_group_id: tree.Raws.Keys) are never recognised: a parse of a
+// feed with both would merge them or skip one.
 //
 // Only a sync of a product feed whose body can be read twice (a file, or a
 // download kept while it was hashed) tries it; not a plan, a resync, a run
@@ -68,6 +72,7 @@ type rawMemo struct {
 	byFold   *hashTable // unit fold → unit
 	byItem   *hashTable // item hash → unit
 	byID     *hashTable // XXH3-128 of a product's custom_id → unit
+	byKey    *hashTable // a tree.Raws key → unit
 	idClash  bool       // two custom_ids share a hash: give up
 	items    int        // items the scan recognised
 	products int        // products of the units found
@@ -76,9 +81,9 @@ type rawMemo struct {
 // loadRawMemo reads the Raws of the feed's settled products.
 func (r *run) loadRawMemo() (*rawMemo, error) {
 	m := &rawMemo{units: make([]unitMemo, 0, r.meta.Products), byFold: newHashTable(r.meta.Products),
-		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products)}
+		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products), byKey: newHashTable(2 * r.meta.Items)}
 	defer func() { m.byFold = nil }() // needed only here
-	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items []byte) {
+	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items, keys []byte) {
 		if unit == ([16]byte{}) {
 			return // not a fold any unit can have: never recognised
 		}
@@ -106,6 +111,17 @@ func (r *run) loadRawMemo() (*rawMemo, error) {
 		}
 		if _, dup := m.byID.put(xxh3.Hash128(id).Bytes(), u); dup {
 			m.idClash = true
+		}
+		// Two units that share an id, a product id or an item_group_id, as
+		// a parse compares them (case-insensitively), would not be two
+		// units in a parse of a feed that has both: never recognised.
+		for i := 0; i+8 <= len(keys); i += 8 {
+			var k [16]byte
+			copy(k[:8], keys[i:i+8])
+			k[8] = 1 // never the zero key
+			if v, dup := m.byKey.put(k, u); dup && v != u {
+				m.units[v].bad, m.units[u].bad = true, true
+			}
 		}
 	})
 	return m, err
@@ -264,13 +280,18 @@ func (s *recognisedSource) HasProduct(id string) bool {
 	return ok && s.m.units[u].got > 0
 }
 
-// problemLines are the lines of problems (see run.readProbLines).
+// problemLines are the lines of problems (see run.readProbLines). A
+// problem that names no item and skipped none — a text feed's header, say —
+// might be anyone's: it counts as line 0.
 func problemLines(ps []feed.Problem) map[int]bool {
 	if len(ps) == 0 {
 		return nil
 	}
 	m := make(map[int]bool, len(ps))
 	for _, p := range ps {
+		if p.ItemID == "" && p.Kind != feed.ProblemSkippedItem {
+			m[0] = true
+		}
 		m[p.Line] = true
 	}
 	return m
@@ -298,7 +319,7 @@ func storeRaws(p *tree.Product) *store.Raws {
 	if p.Raws == nil {
 		return nil
 	}
-	return &store.Raws{Unit: p.Raws.Unit, Items: p.Raws.Items, Expires: p.Raws.Expires}
+	return &store.Raws{Unit: p.Raws.Unit, Items: p.Raws.Items, Expires: p.Raws.Expires, Keys: p.Raws.Keys}
 }
 
 // sampleItems is how many of a parse's first items' Raws are kept: a feed

@@ -67,7 +67,7 @@ func TestRecordRaws(t *testing.T) {
 	in := [16]byte{1, 2, 3}
 	h := sha256.Sum256([]byte("p"))
 	now := time.Now()
-	raws := &Raws{Unit: [16]byte{7}, Items: [][16]byte{{1}, {2}, {3}}, Expires: now.Add(time.Hour).UnixNano()}
+	raws := &Raws{Unit: [16]byte{7}, Items: [][16]byte{{1}, {2}, {3}}, Expires: now.Add(time.Hour).UnixNano(), Keys: []uint64{11, 12}}
 	if err := db.Commit("shop", []Ack{
 		{ID: "A", At: now, Hash: h, Input: in, Raws: raws, Payload: []byte(`{}`), State: Live},
 		{ID: "B", At: now, Hash: h, Input: in, Payload: []byte(`{}`), State: Live},
@@ -78,10 +78,13 @@ func TestRecordRaws(t *testing.T) {
 	}
 	known := func() map[string]Raws {
 		m := map[string]Raws{}
-		if err := db.KnownRaws("shop", func(id []byte, unit [16]byte, expires int64, items []byte) {
+		if err := db.KnownRaws("shop", func(id []byte, unit [16]byte, expires int64, items, keys []byte) {
 			x := Raws{Unit: unit, Expires: expires}
 			for i := 0; i < len(items); i += 16 {
 				x.Items = append(x.Items, [16]byte(items[i:i+16]))
+			}
+			for i := 0; i < len(keys); i += 8 {
+				x.Keys = append(x.Keys, binary.LittleEndian.Uint64(keys[i:]))
 			}
 			m[string(id)] = x
 		}); err != nil {
@@ -90,7 +93,8 @@ func TestRecordRaws(t *testing.T) {
 		return m
 	}
 	m := known()
-	if len(m) != 1 || m["A"].Unit != raws.Unit || len(m["A"].Items) != 3 || m["A"].Items[2] != raws.Items[2] || m["A"].Expires != raws.Expires {
+	if len(m) != 1 || m["A"].Unit != raws.Unit || len(m["A"].Items) != 3 || m["A"].Items[2] != raws.Items[2] || m["A"].Expires != raws.Expires ||
+		len(m["A"].Keys) != 2 || m["A"].Keys[1] != 12 {
 		t.Fatalf("known raws: %+v; want only A's %+v", m, raws)
 	}
 	inputs := map[string][16]byte{}
@@ -140,5 +144,6 @@ func binaryLen(x *Raws) int {
 	var b []byte
 	b = binary.AppendVarint(b, x.Expires)
 	b = binary.AppendUvarint(b, uint64(len(x.Items)))
-	return 16 + len(b) + 16*len(x.Items)
+	b = binary.AppendUvarint(b, uint64(len(x.Keys)))
+	return 16 + len(b) + 16*len(x.Items) + 8*len(x.Keys)
 }

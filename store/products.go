@@ -85,6 +85,7 @@ type Raws struct {
 	Unit    [16]byte   // the fold of its unit's items (its group, or itself)
 	Items   [][16]byte // its own items
 	Expires int64      // when it changes by the clock alone (UnixNano; 0: never)
+	Keys    []uint64   // what a parse compares case-insensitively (tree.Raws.Keys)
 }
 
 // Acknowledged reports whether the catalog ever accepted this product.
@@ -126,6 +127,10 @@ func (r *Record) marshal() []byte {
 		b = binary.AppendUvarint(b, uint64(len(x.Items)))
 		for _, it := range x.Items {
 			b = append(b, it[:]...)
+		}
+		b = binary.AppendUvarint(b, uint64(len(x.Keys)))
+		for _, k := range x.Keys {
+			b = binary.LittleEndian.AppendUint64(b, k)
 		}
 	}
 	return b
@@ -182,35 +187,43 @@ func (r *Record) unmarshalHead(b []byte) (rawTail []byte, err error) {
 // unmarshalRaws reads a record's Raws; nil for none, or for a tail it
 // cannot read (the product is then simply not recognised by its bytes).
 func unmarshalRaws(b []byte) *Raws {
-	unit, expires, items, ok := rawsView(b)
+	unit, expires, items, keys, ok := rawsView(b)
 	if !ok {
 		return nil
 	}
-	x := &Raws{Unit: unit, Expires: expires, Items: make([][16]byte, len(items)/16)}
+	x := &Raws{Unit: unit, Expires: expires, Items: make([][16]byte, len(items)/16), Keys: make([]uint64, len(keys)/8)}
 	for i := range x.Items {
 		copy(x.Items[i][:], items[16*i:])
+	}
+	for i := range x.Keys {
+		x.Keys[i] = binary.LittleEndian.Uint64(keys[8*i:])
 	}
 	return x
 }
 
 // rawsView reads a record's Raws in place: items holds the items' hashes,
-// 16 bytes each.
-func rawsView(b []byte) (unit [16]byte, expires int64, items []byte, ok bool) {
+// 16 bytes each, keys the Keys, 8 bytes each (little-endian).
+func rawsView(b []byte) (unit [16]byte, expires int64, items, keys []byte, ok bool) {
 	if len(b) < 16 {
-		return unit, 0, nil, false
+		return unit, 0, nil, nil, false
 	}
 	copy(unit[:], b)
 	b = b[16:]
 	expires, k := binary.Varint(b)
 	if k <= 0 {
-		return unit, 0, nil, false
+		return unit, 0, nil, nil, false
 	}
 	b = b[k:]
 	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) != 16*n {
-		return unit, 0, nil, false
+	if k <= 0 || uint64(len(b)-k) < 16*n {
+		return unit, 0, nil, nil, false
 	}
-	return unit, expires, b[k:], true
+	items, b = b[k:k+16*int(n)], b[k+16*int(n):]
+	m, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) != 8*m {
+		return unit, 0, nil, nil, false
+	}
+	return unit, expires, items, b[k:], true
 }
 
 // Lookup reads product records of one feed in short read transactions,
@@ -627,11 +640,12 @@ func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error
 // KnownRaws calls fn with the id and Raws of every product of feed that is
 // settled live in the catalog with known Raws and Input: acknowledged, live,
 // not uncertain (see KnownInputs). The Raws' items come as one slice of 16
-// bytes per item. fn's arguments are its only during the call.
-func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires int64, items []byte)) error {
+// bytes per item, their Keys as one of 8 bytes (little-endian) per key.
+// fn's arguments are its only during the call.
+func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires int64, items, keys []byte)) error {
 	return db.eachSettled(feed, func(id []byte, _ *Record, tail []byte) {
-		if unit, expires, items, ok := rawsView(tail); ok {
-			fn(id, unit, expires, items)
+		if unit, expires, items, keys, ok := rawsView(tail); ok {
+			fn(id, unit, expires, items, keys)
 		}
 	})
 }

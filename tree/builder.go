@@ -669,7 +669,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			}
 			p.Input = in
 			if r.raw != ([16]byte{}) {
-				p.Raws = &Raws{Unit: RawFold(Input{}, r.raw), Items: [][16]byte{r.raw}, Expires: r.saleNext}
+				p.Raws = &Raws{Unit: RawFold(Input{}, r.raw), Items: [][16]byte{r.raw}, Expires: r.saleNext, Keys: appendKeys(nil, itemKeys(r.itemID, r.productID))}
 			}
 			return emit(p)
 		}
@@ -694,7 +694,8 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			}
 			p.Input = g.input
 			if b.recognisable(g) {
-				p.Raws = &Raws{Unit: g.raw, Items: b.rawsOf(g), Expires: g.expires}
+				items, keys := b.rawsOf(g)
+				p.Raws = &Raws{Unit: g.raw, Items: items, Expires: g.expires, Keys: keys}
 			}
 			return emit(p)
 		}
@@ -713,7 +714,8 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 		}
 		p.Input = in
 		if b.recognisable(g) {
-			p.Raws = &Raws{Unit: g.raw, Items: [][16]byte{r.raw}, Expires: g.expires}
+			keys := appendKeys([]uint64{StableKey(b.groupID(g))}, itemKeys(r.itemID, r.productID))
+			p.Raws = &Raws{Unit: g.raw, Items: [][16]byte{r.raw}, Expires: g.expires, Keys: keys}
 		}
 		return emit(p)
 	})

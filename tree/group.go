@@ -141,7 +141,8 @@ type variant struct {
 	next int32
 	mask uint32 // inheritable fields the item has
 	rank uint8
-	raw  [16]byte // the record's raw
+	raw  [16]byte  // the record's raw
+	keys [2]uint64 // StableKeys of its id and product id (0: none)
 }
 
 // valueNode is one distinct value of a parent's colors, sizes… list.
@@ -208,7 +209,8 @@ func (b *Builder) addToGroup(gi int32, rec *record, off int64, gid string, sig u
 	}
 	g.mask |= mask
 	g.n++
-	vi := b.variants.add(variant{off: off, sig: sig, line: rec.line, next: g.head, mask: mask, rank: rec.rank, raw: rec.raw})
+	vi := b.variants.add(variant{off: off, sig: sig, line: rec.line, next: g.head, mask: mask, rank: rec.rank, raw: rec.raw,
+		keys: itemKeys(strings.TrimSpace(rec.itemID), rec.productID)})
 	g.head = vi
 	if b.opts.Policy != PolicyParent {
 		return

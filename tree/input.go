@@ -2,6 +2,8 @@ package tree
 
 import (
 	"encoding/binary"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/zeebo/xxh3"
 )
@@ -82,6 +84,44 @@ type Raws struct {
 	// being the same (a sale window's start or end in its unit; UnixNano,
 	// 0: never).
 	Expires int64
+	// Keys are StableKeys of what the Builder compares case-insensitively
+	// across the feed: its items' ids and product ids, and its group's
+	// item_group_id. A caller must not recognise two products of other
+	// units that share one: a parse would merge their groups or skip one
+	// as a duplicate.
+	Keys []uint64
+}
+
+// StableKey is an XXH3 hash of the lower-cased s, the same in every run
+// (never 0).
+func StableKey(s string) uint64 {
+	var buf [64]byte
+	var k uint64
+	if len(s) > len(buf) {
+		k = xxh3.HashString(strings.ToLower(s))
+	} else {
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			k = xxh3.Hash(buf[:len(s)])
+		} else {
+			k = xxh3.HashString(strings.ToLower(s))
+		}
+	}
+	if k == 0 {
+		k = 1
+	}
+	return k
 }
 
 // RawFold folds the next item's Raw into a unit's fold, in feed order; the
@@ -103,15 +143,42 @@ func (b *Builder) recognisable(g *group) bool {
 	return g.flags&(gNoRaws|gMixed) == 0
 }
 
-// rawsOf is the Raws of a group's records, in feed order.
-func (b *Builder) rawsOf(g *group) [][16]byte {
+// rawsOf is the Raws of a group's records, in feed order, and the Keys
+// of the group and its records.
+func (b *Builder) rawsOf(g *group) ([][16]byte, []uint64) {
 	out := make([][16]byte, g.n)
+	keys := make([]uint64, 0, 2*g.n+1)
+	keys = append(keys, StableKey(b.groupID(g)))
 	i := len(out)
 	for vi := g.head; vi >= 0 && i > 0; { // the list runs newest first
 		v := b.variants.at(vi)
 		i--
 		out[i] = v.raw
+		keys = appendKeys(keys, v.keys)
 		vi = v.next
 	}
-	return out[i:]
+	return out[i:], keys
+}
+
+// appendKeys appends an item's keys (id, product id), leaving out a second
+// equal one and zeros.
+func appendKeys(keys []uint64, k [2]uint64) []uint64 {
+	if k[0] != 0 {
+		keys = append(keys, k[0])
+	}
+	if k[1] != 0 && k[1] != k[0] {
+		keys = append(keys, k[1])
+	}
+	return keys
+}
+
+// itemKeys are the keys (id, product id) of an item.
+func itemKeys(id, pid string) (k [2]uint64) {
+	if id != "" {
+		k[0] = StableKey(id)
+	}
+	if pid != "" {
+		k[1] = StableKey(pid)
+	}
+	return k
 }
