@@ -81,7 +81,7 @@ type rawMemo struct {
 // loadRawMemo reads the Raws of the feed's settled products.
 func (r *run) loadRawMemo() (*rawMemo, error) {
 	m := &rawMemo{units: make([]unitMemo, 0, r.meta.Products), byFold: newHashTable(r.meta.Products),
-		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products), byKey: newHashTable(2 * r.meta.Items)}
+		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products), byKey: newHashTable(r.meta.Items + r.meta.Items/4)} // an item's id, and a group's
 	defer func() { m.byFold = nil }() // needed only here
 	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items, keys []byte) {
 		if unit == ([16]byte{}) {
