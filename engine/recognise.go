@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/zeebo/xxh3"
@@ -69,10 +72,8 @@ type unitMemo struct {
 // rawMemo is the state's Raws, indexed for the scan.
 type rawMemo struct {
 	units    []unitMemo
-	byFold   *hashTable // unit fold → unit
 	byItem   *hashTable // item hash → unit
 	byID     *hashTable // XXH3-128 of a product's custom_id → unit
-	byKey    *hashTable // a tree.Raws key → unit
 	idClash  bool       // two custom_ids share a hash: give up
 	items    int        // items the scan recognised
 	products int        // products of the units found
@@ -80,18 +81,32 @@ type rawMemo struct {
 
 // loadRawMemo reads the Raws of the feed's settled products.
 func (r *run) loadRawMemo() (*rawMemo, error) {
-	m := &rawMemo{units: make([]unitMemo, 0, r.meta.Products), byFold: newHashTable(r.meta.Products),
-		byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products), byKey: newHashTable(r.meta.Items + r.meta.Items/4)} // an item's id, and a group's
-	defer func() { m.byFold = nil }() // needed only here
+	m := &rawMemo{units: make([]unitMemo, 0, r.meta.Products), byItem: newHashTable(r.meta.Items), byID: newHashTable(r.meta.Products)}
+	// Under the parent policy a unit is one product; under the variant
+	// policy the variants of a group share their unit's fold.
+	var byFold *hashTable
+	if r.fc.Policy != tree.PolicyParent {
+		byFold = newHashTable(r.meta.Products)
+	}
+	type unitKey struct {
+		key  uint64
+		unit int32
+	}
+	keyed := make([]unitKey, 0, r.meta.Items+r.meta.Items/4) // an item's id, and a group's
 	err := r.s.DB.KnownRaws(r.fc.Name, func(id []byte, unit [16]byte, expires int64, items, keys []byte) {
 		if unit == ([16]byte{}) {
 			return // not a fold any unit can have: never recognised
 		}
-		u, ok := m.byFold.get(unit)
+		u, ok := int32(0), false
+		if byFold != nil {
+			u, ok = byFold.get(unit)
+		}
 		if !ok {
 			u = int32(len(m.units))
 			m.units = append(m.units, unitMemo{fold: unit})
-			m.byFold.put(unit, u)
+			if byFold != nil {
+				byFold.put(unit, u)
+			}
 		}
 		um := &m.units[u]
 		um.want += int32(len(items) / 16)
@@ -112,18 +127,20 @@ func (r *run) loadRawMemo() (*rawMemo, error) {
 		if _, dup := m.byID.put(xxh3.Hash128(id).Bytes(), u); dup {
 			m.idClash = true
 		}
-		// Two units that share an id, a product id or an item_group_id, as
-		// a parse compares them (case-insensitively), would not be two
-		// units in a parse of a feed that has both: never recognised.
 		for i := 0; i+8 <= len(keys); i += 8 {
-			var k [16]byte
-			copy(k[:8], keys[i:i+8])
-			k[8] = 1 // never the zero key
-			if v, dup := m.byKey.put(k, u); dup && v != u {
-				m.units[v].bad, m.units[u].bad = true, true
-			}
+			keyed = append(keyed, unitKey{binary.LittleEndian.Uint64(keys[i:]), u})
 		}
 	})
+	// Two units that share an id, a product id or an item_group_id, as a
+	// parse compares them (case-insensitively), would not be two units in
+	// a parse of a feed that has both: never recognised. (Sorted, the keys
+	// take a third of the memory a table of them would.)
+	slices.SortFunc(keyed, func(a, b unitKey) int { return cmp.Compare(a.key, b.key) })
+	for i := 1; i < len(keyed); i++ {
+		if a, b := keyed[i-1], keyed[i]; a.key == b.key && a.unit != b.unit {
+			m.units[a.unit].bad, m.units[b.unit].bad = true, true
+		}
+	}
 	return m, err
 }
 
