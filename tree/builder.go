@@ -425,20 +425,10 @@ func (b *Builder) hash(s string) uint64 { return b.lowerHash(s) & b.keyMask }
 
 func (b *Builder) lowerHash(s string) uint64 {
 	var buf [64]byte
-	if len(s) > len(buf) {
-		return maphash.String(b.seed, strings.ToLower(s))
+	if lower, ok := lowerASCII(&buf, s); ok {
+		return maphash.Bytes(b.seed, lower)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return maphash.String(b.seed, strings.ToLower(s))
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return maphash.Bytes(b.seed, buf[:len(s)])
+	return maphash.String(b.seed, strings.ToLower(s))
 }
 
 // lookupItem finds an id in one of the seen tables, probing from key (b.hash

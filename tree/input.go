@@ -97,31 +97,34 @@ type Raws struct {
 func StableKey(s string) uint64 {
 	var buf [64]byte
 	var k uint64
-	if len(s) > len(buf) {
-		k = xxh3.HashString(strings.ToLower(s))
+	if lower, ok := lowerASCII(&buf, s); ok {
+		k = xxh3.Hash(lower)
 	} else {
-		ascii := true
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c >= utf8.RuneSelf {
-				ascii = false
-				break
-			}
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[i] = c
-		}
-		if ascii {
-			k = xxh3.Hash(buf[:len(s)])
-		} else {
-			k = xxh3.HashString(strings.ToLower(s))
-		}
+		k = xxh3.HashString(strings.ToLower(s))
 	}
 	if k == 0 {
 		k = 1
 	}
 	return k
+}
+
+// lowerASCII lower-cases s into buf when s is ASCII and fits: the common
+// id costs no allocation. ok is false otherwise.
+func lowerASCII(buf *[64]byte, s string) (lower []byte, ok bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return nil, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(s)], true
 }
 
 // RawFold folds the next item's Raw into a unit's fold, in feed order; the
