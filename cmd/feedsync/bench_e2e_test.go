@@ -64,13 +64,11 @@ func TestBenchE2E(t *testing.T) {
 
 	var rows []benchRow
 	scenario := func(name string, feedPath string, args []string, fresh bool, target float64, rssTarget int64, check func(benchSummary)) {
-		var walls, cpus []float64
-		var rss int64
+		var tm timings
 		url := mustAbs(feedPath)
 		if strings.HasPrefix(name, "http-") {
 			url = srv.URL + "/feed.xml"
 		}
-		var last benchSummary
 		for i := 0; i < runs; i++ {
 			work := filepath.Join(dir, name)
 			if fresh {
@@ -89,20 +87,12 @@ func TestBenchE2E(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("%s: %v\n%s", name, r.err, r.stderr)
 			}
-			walls = append(walls, r.wall.Seconds())
-			cpus = append(cpus, r.cpu.Seconds())
-			rss = max(rss, r.maxRSS)
-			last = r.sum
+			tm.add(r)
 			if check != nil {
 				check(r.sum)
 			}
 		}
-		sort.Float64s(walls)
-		sort.Float64s(cpus)
-		med := walls[len(walls)/2]
-		st, _ := os.Stat(feedPath)
-		rows = append(rows, benchRow{name: name, wall: med, cpu: cpus[len(cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024,
-			target: target, rssTarget: rssTarget, sum: last})
+		rows = append(rows, tm.row(name, feedPath, target, rssTarget))
 	}
 
 	scenario("xml-first-sync", xmlFeed, []string{"--json"}, true, 20, 0, func(s benchSummary) {
@@ -197,9 +187,7 @@ func benchParsed(t *testing.T, dir, feedPath, spacedPath string, runs int, rows 
 	if r := runTimed(t, cfg, "sync"); r.err != nil {
 		t.Fatalf("priming: %v", r.err)
 	}
-	var walls, cpus []float64
-	var rss int64
-	var last benchSummary
+	var tm timings
 	for i := 0; i < runs; i++ {
 		if i%2 == 0 {
 			write(spacedPath)
@@ -213,17 +201,9 @@ func benchParsed(t *testing.T, dir, feedPath, spacedPath string, runs int, rows 
 		if r.sum.Created+r.sum.Updated != 0 || r.sum.Recognised != 0 || r.sum.Unchanged != r.sum.Products {
 			t.Errorf("parsed no-change: %+v; want nothing sent and nothing recognised", r.sum)
 		}
-		walls = append(walls, r.wall.Seconds())
-		cpus = append(cpus, r.cpu.Seconds())
-		rss = max(rss, r.maxRSS)
-		last = r.sum
+		tm.add(r)
 	}
-	sort.Float64s(walls)
-	sort.Float64s(cpus)
-	med := walls[len(walls)/2]
-	st, _ := os.Stat(feedPath)
-	*rows = append(*rows, benchRow{name: "xml-parsed", wall: med, cpu: cpus[len(cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024,
-		target: 12, rssTarget: 512, sum: last})
+	*rows = append(*rows, tm.row("xml-parsed", feedPath, 12, 512))
 }
 
 // spaceFirstItem copies an RSS feed with a line break added before the end
@@ -302,9 +282,7 @@ func sideBySide(feedPath string, noChange map[string]float64) {
 // benchChanged times a sync of a feed where 1% of the products changed,
 // from the state of the unchanged feed each time: exactly that many updates.
 func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs int, rows *[]benchRow) {
-	var walls, cpus []float64
-	var rss int64
-	var last benchSummary
+	var tm timings
 	work := filepath.Join(dir, "xml-1pct")
 	for i := 0; i < runs; i++ {
 		os.RemoveAll(work)
@@ -325,16 +303,33 @@ func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs in
 		if r.sum.Updated != want || r.sum.Created != 0 {
 			t.Errorf("1%% changed: %+v; want exactly %d updates", r.sum, want)
 		}
-		walls = append(walls, r.wall.Seconds())
-		cpus = append(cpus, r.cpu.Seconds())
-		rss = max(rss, r.maxRSS)
-		last = r.sum
+		tm.add(r)
 	}
-	sort.Float64s(walls)
-	sort.Float64s(cpus)
-	med := walls[len(walls)/2]
-	st, _ := os.Stat(changedPath)
-	*rows = append(*rows, benchRow{name: "xml-1pct-changed", wall: med, cpu: cpus[len(cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(last.Items) / med, rssMB: rss / 1024, sum: last})
+	*rows = append(*rows, tm.row("xml-1pct-changed", changedPath, 0, 0))
+}
+
+// timings gathers the timed runs of one scenario.
+type timings struct {
+	walls, cpus []float64
+	rss         int64 // KiB, the highest
+	last        benchSummary
+}
+
+func (tm *timings) add(r timedRun) {
+	tm.walls = append(tm.walls, r.wall.Seconds())
+	tm.cpus = append(tm.cpus, r.cpu.Seconds())
+	tm.rss = max(tm.rss, r.maxRSS)
+	tm.last = r.sum
+}
+
+// row is the scenario's line: medians, and rates over the feed's size.
+func (tm *timings) row(name, feedPath string, target float64, rssTarget int64) benchRow {
+	sort.Float64s(tm.walls)
+	sort.Float64s(tm.cpus)
+	med := tm.walls[len(tm.walls)/2]
+	st, _ := os.Stat(feedPath)
+	return benchRow{name: name, wall: med, cpu: tm.cpus[len(tm.cpus)/2], mbs: float64(st.Size()) / 1e6 / med, items: float64(tm.last.Items) / med,
+		rssMB: tm.rss / 1024, target: target, rssTarget: rssTarget, sum: tm.last}
 }
 
 type benchRow struct {
