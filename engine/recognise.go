@@ -264,9 +264,9 @@ func (r *run) recognise(ctx context.Context) (done bool, err error) {
 	r.sum.Fetch = FetchChanged
 	r.sum.Bytes = body.BytesRead()
 	r.sum.Items, r.sum.Recognised = m.items, m.items
-	r.expires = "never"
+	r.expires = expiresAt(time.Time{})
 	if expires != 0 {
-		r.expires = time.Unix(0, expires).UTC().Format(time.RFC3339Nano)
+		r.expires = expiresAt(time.Unix(0, expires))
 	}
 	r.obs.Read(m.items)
 	src := &recognisedSource{m: m}

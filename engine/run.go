@@ -218,11 +218,17 @@ func (r *run) current() bool {
 // clock alone changes them (tree.Builder.Expires), or "never".
 func expiry(b source) string {
 	if e, ok := b.(interface{ Expires() time.Time }); ok {
-		if t := e.Expires(); !t.IsZero() {
-			return t.UTC().Format(time.RFC3339Nano)
-		}
+		return expiresAt(e.Expires())
 	}
 	return "never"
+}
+
+// expiresAt is store.Meta.Expires for the moment t (zero: "never").
+func expiresAt(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // fetch gets the feed, conditionally when the shortcuts hold.

@@ -210,7 +210,7 @@ func (b *Builder) addToGroup(gi int32, rec *record, off int64, gid string, sig u
 	g.mask |= mask
 	g.n++
 	vi := b.variants.add(variant{off: off, sig: sig, line: rec.line, next: g.head, mask: mask, rank: rec.rank, raw: rec.raw,
-		keys: itemKeys(strings.TrimSpace(rec.itemID), rec.productID)})
+		keys: itemKeys(rec.itemID, rec.productID)})
 	g.head = vi
 	if b.opts.Policy != PolicyParent {
 		return
