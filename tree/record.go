@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -182,7 +183,17 @@ type spill struct {
 	w    *bufio.Writer
 	size int64  // bytes written, buffered ones included
 	name string // file still to remove on close (systems that cannot unlink an open file)
+	// win holds the file's bytes from winOff on, as eachRaw last read
+	// them: at serves a record in it without a read of its own (a group's
+	// records mostly follow the first, which eachRaw is at). The file is
+	// append-only, so the bytes stay true.
+	win    []byte
+	winOff int64
 }
+
+// spillWindow is how many bytes of the file eachRaw reads at a time (a
+// variable so tests can make records straddle windows, or outgrow them).
+var spillWindow = 4 << 20
 
 // append stores one record and returns its offset.
 func (s *spill) append(rec []byte) (int64, error) {
@@ -261,6 +272,11 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // at reads the record stored at off.
 func (s *spill) at(off int64) (*record, error) {
+	if s.f != nil && off >= s.winOff && off < s.winOff+int64(len(s.win)) {
+		if enc, ok := recordIn(s.win[off-s.winOff:]); ok {
+			return decodeRecord(bytes.Clone(enc)) // decodeRecord keeps its bytes
+		}
+	}
 	ra := s.readerAt()
 	var hdr [binary.MaxVarintLen64]byte
 	n, err := ra.ReadAt(hdr[:], off)
@@ -282,27 +298,77 @@ func (s *spill) at(off int64) (*record, error) {
 // appended. The bytes are fn's only during the call: a record decoded from
 // them must be decoded from a copy.
 func (s *spill) eachRaw(fn func(off int64, enc []byte) error) error {
-	br := bufio.NewReaderSize(io.NewSectionReader(s.readerAt(), 0, s.size), 1<<16)
-	var off int64
+	if s.f == nil {
+		for off := int64(0); off < s.size; {
+			enc, ok := recordIn(s.mem[off:])
+			if !ok {
+				return fmt.Errorf("read spill: %w", errCorrupt)
+			}
+			if err := fn(off, enc); err != nil {
+				return err
+			}
+			off += int64(uvarintLen(uint64(len(enc))) + len(enc))
+		}
+		return nil
+	}
+	// The file is read a window at a time, each window starting at the
+	// first record the last one did not hold whole.
+	defer func() { s.win, s.winOff = nil, 0 }()
 	var buf []byte
-	for off < s.size {
-		l, err := binary.ReadUvarint(br)
-		if err != nil {
-			return fmt.Errorf("read spill: %w", err)
+	for off := int64(0); off < s.size; {
+		enc, ok := recordIn(s.win[min(off-s.winOff, int64(len(s.win))):])
+		if !ok {
+			var err error
+			if enc, buf, err = s.fill(off, buf); err != nil {
+				return err
+			}
 		}
-		if uint64(cap(buf)) < l {
-			buf = make([]byte, l, max(l, 4<<10))
-		}
-		buf = buf[:l]
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return fmt.Errorf("read spill: %w", err)
-		}
-		if err := fn(off, buf); err != nil {
+		if err := fn(off, enc); err != nil {
 			return err
 		}
-		off += int64(uvarintLen(l)) + int64(l)
+		off += int64(uvarintLen(uint64(len(enc))) + len(enc))
 	}
 	return nil
+}
+
+// fill reads the window at off into buf (grown when a record outgrows a
+// window) and returns the record it starts with.
+func (s *spill) fill(off int64, buf []byte) (enc, _ []byte, err error) {
+	need := int64(spillWindow)
+	for {
+		need = min(need, s.size-off)
+		if int64(cap(buf)) < need {
+			buf = make([]byte, need)
+		}
+		// The buffer is reused: fn is done with the last record, and at()
+		// decodes a copy, never the window itself.
+		buf = buf[:need]
+		if _, err := s.f.ReadAt(buf, off); err != nil && err != io.EOF {
+			return nil, buf, fmt.Errorf("read spill: %w", err)
+		}
+		s.win, s.winOff = buf, off
+		if enc, ok := recordIn(buf); ok {
+			return enc, buf, nil
+		}
+		l, k := binary.Uvarint(buf)
+		if k <= 0 && need < int64(binary.MaxVarintLen64) && need < s.size-off {
+			need = binary.MaxVarintLen64
+			continue
+		}
+		if k <= 0 || int64(k)+int64(l) <= need {
+			return nil, buf, fmt.Errorf("read spill at %d: %w", off, errCorrupt)
+		}
+		need = int64(k) + int64(l)
+	}
+}
+
+// recordIn returns the record that b starts with, if b holds it whole.
+func recordIn(b []byte) ([]byte, bool) {
+	l, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < l {
+		return nil, false
+	}
+	return b[k : k+int(l)], true
 }
 
 // peekRecord reads a record's group index and product id without decoding

@@ -103,15 +103,20 @@ func TestShuffledItemsGiveIdenticalPayloads(t *testing.T) {
 
 func TestSpillFileGivesTheSameProducts(t *testing.T) {
 	items := randomFeed(rand.New(rand.NewPCG(3, 4)), 200)
+	oldLimit, oldWindow := spillMemLimit, spillWindow
+	defer func() { spillMemLimit, spillWindow = oldLimit, oldWindow }()
 	for _, pol := range []Policy{PolicyParent, PolicyVariant} {
 		opts := Options{Policy: pol, SpillDir: t.TempDir()}
+		spillMemLimit, spillWindow = oldLimit, oldWindow
 		want := products(t, opts, items)
-		old := spillMemLimit
-		spillMemLimit = 1 << 10
-		got := products(t, opts, items)
-		spillMemLimit = old
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: products from the spill file differ from the in-memory ones", pol)
+		// Windows smaller than a record, records straddling windows, and
+		// one window for the whole file.
+		for _, window := range []int{16, 300, 1 << 10, oldWindow} {
+			spillMemLimit, spillWindow = 1<<10, window
+			got := products(t, opts, items)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, window %d: products from the spill file differ from the in-memory ones", pol, window)
+			}
 		}
 	}
 }
