@@ -533,6 +533,7 @@ func (b *Builder) record(it *feed.Item, id, pid string, report func(format strin
 			rec.plural[i] = collapse(it.Get(a))
 		}
 	}
+	rec.fields = make([]fieldValue, 0, m.shaped)
 	for i := range m.specs {
 		s := &m.specs[i]
 		switch s.kind {

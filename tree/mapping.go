@@ -138,6 +138,9 @@ type mapping struct {
 	// inheritBit is the reverse. At most 32.
 	inheritSpecs []int
 	inheritBit   map[int]uint32
+	// shaped is how many specs a record holds values of (text, URL,
+	// lower): the capacity its fields start with.
+	shaped int
 }
 
 // CheckFields reports the first problem of a `fields:` mapping, naming the
@@ -250,6 +253,10 @@ func newMapping(fields map[string]string, policy Policy, productID string) *mapp
 	}
 	m.inheritBit = map[int]uint32{}
 	for i, s := range m.specs {
+		switch s.kind {
+		case kindText, kindURL, kindLower:
+			m.shaped++
+		}
 		if s.inherit && len(m.inheritSpecs) < 32 {
 			m.inheritBit[i] = uint32(1) << len(m.inheritSpecs)
 			m.inheritSpecs = append(m.inheritSpecs, i)
