@@ -52,9 +52,15 @@ var ErrNotScannable = errors.New("ScanItems cannot read this format")
 // characters it does not allow, longer than a row may be) comes out as well,
 // with a hash no item has, as an XML item the Reader skips does.
 func ScanItems(r io.Reader, source string, format Format, seed uint64, fn func(line int, raw [16]byte) error, opts ...ReaderOption) error {
-	br, source, format, _, err := openFeed(r, source, format, opts)
+	br, source, format, o, err := openFeed(r, source, format, opts)
 	if err != nil {
 		return err
+	}
+	// A scan that stops early (fn's error: most do, at the first item not
+	// known) leaves the stream unread: what it holds goes now, not when the
+	// collector gets to it.
+	if o.release != nil {
+		defer o.release()
 	}
 	switch format {
 	case FormatRSS, FormatAtom:

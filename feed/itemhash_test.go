@@ -589,6 +589,49 @@ func TestScanItemsStops(t *testing.T) {
 	}
 }
 
+// TestScanItemsStopsZip: a scan of a zip feed that stops early closes the
+// archive's temporary file at once (the engine's recognition stops at the
+// first item it does not know, on every run after a change). Linux only: it
+// looks for the file among the process's open descriptors.
+func TestScanItemsStopsZip(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc/self/fd")
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	openSpools := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		n := 0
+		for _, e := range ents {
+			if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.Contains(l, "feedsync-") && strings.Contains(l, ".zip") {
+				n++
+			}
+		}
+		return n
+	}
+	// Larger than the reader's buffers, so that a stop leaves some unread.
+	var feed bytes.Buffer
+	if err := feedgen.Write(&feed, feedgen.Options{Format: feedgen.RSS, Items: 500, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	z := zipBytes(t, [2]string{"feed.xml", feed.String()})
+	stop := errors.New("unknown item")
+	for _, tc := range []struct {
+		name string
+		fn   func(int, [16]byte) error
+		want error
+	}{
+		{"stops at the first item", func(int, [16]byte) error { return stop }, stop},
+		{"reads to the end", func(int, [16]byte) error { return nil }, nil},
+	} {
+		if err := ScanItems(bytes.NewReader(z), "t.zip", FormatAuto, 1, tc.fn); err != tc.want {
+			t.Fatalf("%s: err %v, want %v", tc.name, err, tc.want)
+		}
+		if n := openSpools(); n != 0 {
+			t.Errorf("%s: %d temporary zip files still open after ScanItems returned", tc.name, n)
+		}
+	}
+}
+
 // TestScanItemsErrors: outside items ScanItems fails where and as the Reader
 // does.
 func TestScanItemsErrors(t *testing.T) {

@@ -116,6 +116,9 @@ type readerOptions struct {
 	maxDecompressed int64
 	itemHash        bool   // WithItemHash: fill Item.Raw
 	itemSeed        uint64 // its seed
+	// release ends what openFeed opened for the stream (a zip feed's
+	// temporary file) before its end is read; nil when there is nothing.
+	release func()
 }
 
 // MaxDecompressedBytes caps the size of a compressed feed once decompressed
@@ -148,12 +151,18 @@ func NewReader(r io.Reader, source string, format Format, opts ...ReaderOption) 
 	case FormatCSV, FormatTSV:
 		d, err := newDelimitedReader(br, source, format)
 		if err != nil {
+			if o.release != nil {
+				o.release()
+			}
 			return nil, err
 		}
 		if o.itemHash {
 			d.setItemHash(o.itemSeed)
 		}
 		return d, nil
+	}
+	if o.release != nil {
+		o.release()
 	}
 	return nil, fmt.Errorf("%s: unknown format %q", source, format)
 }
@@ -184,6 +193,7 @@ func openFeed(r io.Reader, source string, format Format, opts []ReaderOption) (*
 		if err != nil {
 			return nil, source, format, o, &ParseError{Source: source, Err: fmt.Errorf("zip: %w", err)}
 		}
+		o.release = zr.release
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
 	if format == FormatAuto || format == "" {
@@ -239,18 +249,26 @@ func (c *capReader) Read(p []byte) (int, error) {
 	} else if err != nil && err != io.EOF {
 		err = fmt.Errorf("%s: %w", c.kind, decompressErr(err))
 	}
-	if err != nil && c.done != nil {
+	if err != nil {
+		c.release()
+	}
+	return n, err
+}
+
+// release calls done, once: at the end of the stream, or when its reader
+// stops early.
+func (c *capReader) release() {
+	if c.done != nil {
 		c.done()
 		c.done = nil
 	}
-	return n, err
 }
 
 // openZip spools a zip archive to a temporary file (zip keeps its directory at
 // the end, so it needs random access; a file keeps memory flat however large
 // the feed) and opens its first file. The temporary file is removed at once
 // where the system allows it, and closed when the entry has been read.
-func openZip(r io.Reader, o readerOptions) (io.Reader, error) {
+func openZip(r io.Reader, o readerOptions) (*capReader, error) {
 	f, err := os.CreateTemp("", "feedsync-*.zip") // zip needs random access to its central directory at the end
 	if err != nil {
 		return nil, fmt.Errorf("spool to a temporary file: %w", err)
