@@ -58,9 +58,71 @@ const minNameLen = 3
 
 // joinNatural sorts values in natural order and joins them with ", ".
 func joinNatural(vals []string) string {
-	s := append([]string(nil), vals...)
-	sort.Slice(s, func(i, j int) bool { return naturalLess(s[i], s[j]) })
-	return strings.Join(s, ", ")
+	switch len(vals) {
+	case 0:
+		return ""
+	case 1:
+		return vals[0]
+	}
+	// Each value's sort key is worked out once, not at every comparison.
+	keys := make([]naturalKey, len(vals))
+	for i, v := range vals {
+		keys[i] = keyOf(v)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(&keys[j]) })
+	n := 2 * (len(keys) - 1)
+	for _, k := range keys {
+		n += len(k.v)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for i, k := range keys {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(k.v)
+	}
+	return sb.String()
+}
+
+// naturalKey is a value with what naturalLess compares it by.
+type naturalKey struct {
+	v     string
+	class int
+	size  int
+	num   string // class 1
+	lower string // class 2
+}
+
+func keyOf(v string) naturalKey {
+	k := naturalKey{v: v}
+	k.class, k.size, k.num = valueClass(v)
+	if k.class == 2 {
+		k.lower = strings.ToLower(v)
+	}
+	return k
+}
+
+// less is naturalLess(a.v, b.v).
+func (a *naturalKey) less(b *naturalKey) bool {
+	if a.class != b.class {
+		return a.class < b.class
+	}
+	switch a.class {
+	case 0:
+		if a.size != b.size {
+			return a.size < b.size
+		}
+	case 1:
+		if a.num != b.num {
+			return decLess(a.num, b.num)
+		}
+	default:
+		if c := naturalCompare(a.lower, b.lower); c != 0 {
+			return c < 0
+		}
+	}
+	return a.v < b.v
 }
 
 // sizeOrder ranks letter sizes.
@@ -85,26 +147,8 @@ func valueClass(s string) (class int, size int, num string) {
 // text case-insensitively with digit runs compared by value ("128 GB" <
 // "1024 GB"); exact ties fall back to bytes, so the order is total.
 func naturalLess(a, b string) bool {
-	ca, sa, na := valueClass(a)
-	cb, sb, nb := valueClass(b)
-	if ca != cb {
-		return ca < cb
-	}
-	switch ca {
-	case 0:
-		if sa != sb {
-			return sa < sb
-		}
-	case 1:
-		if na != nb {
-			return decLess(na, nb)
-		}
-	default:
-		if c := naturalCompare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
-			return c < 0
-		}
-	}
-	return a < b
+	ka, kb := keyOf(a), keyOf(b)
+	return ka.less(&kb)
 }
 
 // number reads a plain decimal ("36", "38.5", "38,5") as a canonical decimal.
