@@ -120,6 +120,10 @@ type Options struct {
 	Observer Observer
 	// WrapBody wraps the feed's bytes before parsing (progress bars).
 	WrapBody func(io.Reader) io.Reader
+	// WrapScan wraps them before the scan that may recognise the feed by
+	// its items' bytes (see recognise.go), which comes first; when the
+	// scan does not recognise it, WrapBody wraps them for the parse.
+	WrapScan func(io.Reader) io.Reader
 	// KeepIDs keeps the feed's product ids in the state (store.PutIDs):
 	// set it for a feed an orders export maps its lines through.
 	KeepIDs bool

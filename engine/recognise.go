@@ -214,7 +214,11 @@ func (r *run) recognise(ctx context.Context) (done bool, err error) {
 		}
 		return nil
 	}
-	err = feed.ScanItems(body, r.fc.URL, r.fc.Format, r.inputSeed, func(_ int, raw [16]byte) error {
+	var in io.Reader = body
+	if r.opts.WrapScan != nil {
+		in = r.opts.WrapScan(body)
+	}
+	err = feed.ScanItems(in, r.fc.URL, r.fc.Format, r.inputSeed, func(_ int, raw [16]byte) error {
 		if m == nil {
 			if len(first) < len(inSample) {
 				if !inSample[raw] {

@@ -24,6 +24,8 @@ type progress interface {
 	Reader(r io.Reader) io.Reader
 	// Done ends the stage, leaving its last state on its own line.
 	Done()
+	// Stop ends a stage cut short where it stands (a bar is not filled).
+	Stop()
 }
 
 // Progress units.
@@ -109,6 +111,10 @@ func (p *barProgress) Done() {
 	})
 }
 
+func (p *barProgress) Stop() {
+	p.once.Do(func() { _ = p.bar.Exit() })
+}
+
 type countingReader struct {
 	r io.Reader
 	p progress
@@ -128,3 +134,4 @@ type noProgress struct{}
 func (noProgress) Add(int)                      {}
 func (noProgress) Reader(r io.Reader) io.Reader { return r }
 func (noProgress) Done()                        {}
+func (noProgress) Stop()                        {}

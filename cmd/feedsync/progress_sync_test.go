@@ -55,6 +55,39 @@ func TestSyncShowsProgressOnlyOnATerminal(t *testing.T) {
 		t.Errorf("stdout holds progress codes:\n%q", stdout)
 	}
 
+	// The same feed again, past the unchanged-body shortcut: recognised by
+	// its items' bytes, it is scanned and never read; the scan has a bar.
+	screen, stdout = onTerminal(t, "sync", "-c", cfg, "--full-scan")
+	if !strings.Contains(screen, "shop: recognising feed") || !strings.Contains(screen, "100%") || strings.Contains(screen, "shop: reading feed") {
+		t.Errorf("a recognised feed's terminal shows no scan bar, or a reading one:\n%q", screen)
+	}
+	if !strings.Contains(stdout, "recognised") {
+		t.Errorf("the second sync was not recognised:\n%s", stdout)
+	}
+	// A price changed in the last item: the scan stops there (the bar
+	// shows the bytes read, which for so small a file are all of them),
+	// and the feed is read.
+	feedPath := filepath.Join(dir, "shop.xml")
+	data, err := os.ReadFile(feedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(data), "USD 12.00", "USD 12.50", 1)
+	if changed == string(data) {
+		t.Fatal("the fixture lacks the price the test changes")
+	}
+	if err := os.WriteFile(feedPath, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	screen, stdout = onTerminal(t, "sync", "-c", cfg)
+	scan, read := strings.Index(screen, "shop: recognising feed"), strings.Index(screen, "shop: reading feed")
+	if scan < 0 || read < scan {
+		t.Errorf("a changed feed's terminal does not show the scan, then the read:\n%q", screen)
+	}
+	if strings.Contains(stdout, "recognised") {
+		t.Errorf("a changed feed was recognised:\n%s", stdout)
+	}
+
 	// Piped: no bar at all.
 	os.Remove(filepath.Join(dir, "state", "feedsync.db"))
 	r := runBinary(t, nil, "sync", "-c", cfg)

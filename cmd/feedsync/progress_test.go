@@ -85,3 +85,4 @@ type countingProgress struct{ n int }
 func (c *countingProgress) Add(n int)                    { c.n += n }
 func (c *countingProgress) Reader(r io.Reader) io.Reader { return r }
 func (c *countingProgress) Done()                        {}
+func (c *countingProgress) Stop()                        {}

@@ -167,7 +167,14 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 		obs.truncated = map[string][]string{}
 	}
 	opts := engine.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(), Observer: obs, KeepIDs: t.keepIDs}
+	// A feed recognised by its items' bytes is only scanned; one that is
+	// not is scanned, then read: two bars, one after the other.
+	opts.WrapScan = func(r io.Reader) io.Reader {
+		obs.reading = newProgress(cmd, localSize(t.url), name+": recognising feed", unitBytes)
+		return obs.reading.Reader(r)
+	}
 	opts.WrapBody = func(r io.Reader) io.Reader {
+		obs.reading.Stop() // the scan's, which stopped at an item it did not know
 		obs.reading = newProgress(cmd, localSize(t.url), name+": reading feed", unitBytes)
 		return obs.reading.Reader(r)
 	}
