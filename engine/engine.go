@@ -111,7 +111,11 @@ type Options struct {
 	AllowMassDelete bool
 	// FullScan skips the fetch shortcuts (conditional GET, unchanged body)
 	// but still sends only changes: the whole pipeline runs.
-	FullScan  bool
+	FullScan bool
+	// Parse parses, builds and diffs every item even when the scan would
+	// recognise the feed by its items' bytes (recognise.go); it implies
+	// FullScan.
+	Parse     bool
 	Now       func() time.Time
 	Log       zerolog.Logger
 	UserAgent string

@@ -181,7 +181,7 @@ func (m *rawMemo) complete(now time.Time) (expires int64, ok bool) {
 // then at its start again.
 func (r *run) recognise(ctx context.Context) (done bool, err error) {
 	body := r.resp.Body
-	if r.orders != nil || r.opts.Mode != ModeSync || r.opts.EveryProduct || r.opts.KeepIDs ||
+	if r.orders != nil || r.opts.Mode != ModeSync || r.opts.Parse || r.opts.EveryProduct || r.opts.KeepIDs ||
 		r.meta.ConfigSHA256 != r.fingerprint || !body.Rewindable() {
 		return false, nil
 	}

@@ -176,7 +176,7 @@ func (r *run) settle() error {
 		r.fingerprint = ordersFingerprint(r.fingerprint, r.orders)
 	}
 	r.inputSeed = inputSeed(r.fingerprint)
-	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && r.meta.ConfigSHA256 == r.fingerprint
+	r.shortcuts = r.opts.Mode != ModeResync && !r.opts.FullScan && !r.opts.Parse && r.meta.ConfigSHA256 == r.fingerprint
 	if r.shortcuts && !r.current() {
 		r.shortcuts = false
 	}

@@ -216,6 +216,18 @@ func TestSyncTwiceSendsNothingTheSecondTime(t *testing.T) {
 		t.Errorf("full scan, text: exit %d, stdout:\n%s", r.code, r.stdout)
 	}
 
+	// --parse: the same feeds parsed, built and diffed in full; nothing
+	// recognised, nothing sent.
+	r = runBinary(t, nil, "sync", "-c", cfg, "--json", "--parse")
+	if r.code != 0 {
+		t.Fatalf("--parse: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for name, s := range parseSummaries(t, r.stdout) {
+		if s.Recognised != 0 || s.Items != want[name].Items || s.Unchanged != want[name].Products || s.Created+s.Updated != 0 || s.Fetch != "changed" {
+			t.Errorf("--parse of %s: got %+v, want %d items parsed, nothing recognised or sent", name, s, want[name].Items)
+		}
+	}
+
 	// One changed price: exactly one update reaches the sink.
 	feedPath := filepath.Join(dir, "books.csv")
 	data, _ := os.ReadFile(feedPath)

@@ -23,7 +23,8 @@ import (
 var syncExamples = map[engine.Mode]string{
 	engine.ModeSync: `  feedsync sync -c feedsync.yaml              every feed once
   feedsync sync -c feedsync.yaml shop --json  one feed, a JSON summary on stdout
-  feedsync sync --full-scan shop              read and diff the whole feed even if unchanged`,
+  feedsync sync --full-scan shop              read and diff the whole feed even if unchanged
+  feedsync sync --parse shop                  the same, parsing every item even if recognised`,
 	engine.ModeResync: `  feedsync resync -c feedsync.yaml shop       send every product of shop again`,
 	engine.ModePlan: `  feedsync plan -c feedsync.yaml              what a sync would send, per product and field
   feedsync plan --exit-code                   exit 1 when a sync would change anything (CI)
@@ -37,7 +38,7 @@ var syncHelp = map[engine.Mode][2]string{
 }
 
 func newSyncCmd(mode engine.Mode) *cobra.Command {
-	var jsonOut, quiet, allowMassDelete, fullScan, exitCode bool
+	var jsonOut, quiet, allowMassDelete, fullScan, parse, exitCode bool
 	var explain string
 	c := &cobra.Command{
 		Use:               syncHelp[mode][0],
@@ -45,7 +46,7 @@ func newSyncCmd(mode engine.Mode) *cobra.Command {
 		Example:           syncExamples[mode],
 		ValidArgsFunction: completeFeeds(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan, exitCode, explain})
+			return runSync(cmd, mode, args, syncFlags{jsonOut, quiet, allowMassDelete, fullScan, parse, exitCode, explain})
 		},
 	}
 	addConfigFlag(c)
@@ -61,12 +62,15 @@ func newSyncCmd(mode engine.Mode) *cobra.Command {
 	if mode != engine.ModeResync {
 		c.Flags().BoolVar(&fullScan, "full-scan", false, "read and diff the whole feed even when the server says 304 or the body is unchanged")
 	}
+	if mode == engine.ModeSync {
+		c.Flags().BoolVar(&parse, "parse", false, "parse, build and diff every item even when each is recognised by its bytes (implies --full-scan)")
+	}
 	return c
 }
 
 type syncFlags struct {
-	jsonOut, quiet, allowMassDelete, fullScan, exitCode bool
-	explain                                             string
+	jsonOut, quiet, allowMassDelete, fullScan, parse, exitCode bool
+	explain                                                    string
 }
 
 func runSync(cmd *cobra.Command, mode engine.Mode, names []string, f syncFlags) error {
@@ -166,7 +170,7 @@ func syncFeed(ctx context.Context, cmd *cobra.Command, s *engine.Syncer, rec *pu
 	if obs.plan {
 		obs.truncated = map[string][]string{}
 	}
-	opts := engine.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.explain != "", Log: flog, UserAgent: userAgent(), Observer: obs, KeepIDs: t.keepIDs}
+	opts := engine.Options{Mode: mode, AllowMassDelete: f.allowMassDelete, FullScan: f.fullScan || f.parse || f.explain != "", Parse: f.parse, Log: flog, UserAgent: userAgent(), Observer: obs, KeepIDs: t.keepIDs}
 	// A feed recognised by its items' bytes is only scanned; one that is
 	// not is scanned, then read: two bars, one after the other.
 	opts.WrapScan = func(r io.Reader) io.Reader {
