@@ -97,9 +97,14 @@ func hashFile(path string) ([16]byte, error) {
 type knownInputs []knownSlot
 
 type knownSlot struct {
-	key uint64 // xxh3 of the custom_id
+	// key is the xxh3 of the custom_id, its lowest bit replaced by
+	// whether the record holds Raws (keyRaws).
+	key uint64
 	in  tree.Input
 }
+
+// keyRaws is the bit of a slot's key that says its record holds Raws.
+const keyRaws = 1
 
 // newKnownInputs returns a table for n Inputs that does not grow.
 func newKnownInputs(n int) knownInputs {
@@ -112,19 +117,23 @@ func slot(key uint64, n int) int {
 	return int(hi)
 }
 
-func (k knownInputs) has(id string, in tree.Input) bool {
+// has reports whether the product id is known made from in. A product
+// that carries Raws (raws) whose record holds none is not: built once
+// more, its Raws are learnt (see differ.fixes), or the feed could never be
+// recognised by its items' bytes while it is unchanged.
+func (k knownInputs) has(id string, in tree.Input, raws bool) bool {
 	if cap(k) == 0 {
 		return false // nil: nothing known, as a nil map
 	}
-	key := xxh3.HashString(id)
+	key := xxh3.HashString(id) | keyRaws
 	t := k[:cap(k)]
 	for i := slot(key, len(t)); ; {
 		s := &t[i]
 		if s.in == (tree.Input{}) {
 			return false
 		}
-		if s.key == key {
-			return s.in == in
+		if s.key|keyRaws == key {
+			return s.in == in && (!raws || s.key&keyRaws != 0)
 		}
 		if i++; i == len(t) {
 			i = 0
@@ -132,31 +141,36 @@ func (k knownInputs) has(id string, in tree.Input) bool {
 	}
 }
 
-// put sets the Input of the custom_id whose hash is key (a second Input
-// under one key replaces the first, as a map's would; a zero one is not kept).
-// The table doubles when three quarters full.
-func (k knownInputs) put(key uint64, in tree.Input) knownInputs {
+// put sets the Input of the custom_id whose hash is key, and whether its
+// record holds Raws (a second Input under one key replaces the first, as a
+// map's would; a zero one is not kept). The table doubles when three
+// quarters full.
+func (k knownInputs) put(key uint64, in tree.Input, raws bool) knownInputs {
 	if in == (tree.Input{}) {
 		return k // no Input: not known (the state keeps none)
+	}
+	key |= keyRaws
+	if !raws {
+		key &^= keyRaws
 	}
 	if (len(k)+1)*4 > cap(k)*3 {
 		bigger := make(knownInputs, 0, 2*cap(k))
 		for _, s := range k[:cap(k)] {
 			if s.in != (tree.Input{}) {
-				bigger = bigger.put(s.key, s.in)
+				bigger = bigger.put(s.key, s.in, s.key&keyRaws != 0)
 			}
 		}
 		k = bigger
 	}
 	t := k[:cap(k)]
-	for i := slot(key, len(t)); ; {
+	for i := slot(key|keyRaws, len(t)); ; { // where has looks, whatever the bit
 		s := &t[i]
 		if s.in == (tree.Input{}) {
 			*s = knownSlot{key, in}
 			return k[:len(k)+1]
 		}
-		if s.key == key {
-			s.in = in
+		if s.key|keyRaws == key|keyRaws {
+			*s = knownSlot{key, in}
 			return k
 		}
 		if i++; i == len(t) {
@@ -172,11 +186,11 @@ func (r *run) loadKnown() (knownInputs, error) {
 		return nil, nil
 	}
 	known := newKnownInputs(r.meta.Products) // the last run's count: no growth on the way
-	err := r.s.DB.KnownInputs(r.fc.Name, func(id []byte, in [16]byte) {
+	err := r.s.DB.KnownInputs(r.fc.Name, func(id []byte, in [16]byte, raws bool) {
 		if r.unresolved[string(id)] {
 			return // plan: an unfinished operation's product is sent again
 		}
-		known = known.put(xxh3.Hash(id), in)
+		known = known.put(xxh3.Hash(id), in, raws)
 	})
 	if err != nil {
 		return nil, err

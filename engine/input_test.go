@@ -289,17 +289,20 @@ func (otherTarget) Target() string { return "memory-2" }
 // the first run shapes every product, sends nothing for unchanged ones and
 // learns their Inputs; the next shapes none.
 func TestInputsAreLearntFromUnchangedProducts(t *testing.T) {
-	t.Run("AfterTheDiff", testInputsAreLearnt)
+	t.Run("AfterTheDiff", func(t *testing.T) { testInputsAreLearnt(t, false) })
 	t.Run("OnTheWay", func(t *testing.T) {
 		defer func(n int) { learnBatch = n }(learnBatch)
 		learnBatch = 4 // several batches of fixes during the diff
-		testInputsAreLearnt(t)
+		testInputsAreLearnt(t, false)
 	})
+	// A state with Inputs but without Raws (written before recognition):
+	// the products known by their Input must still learn their Raws.
+	t.Run("RawsBesideKnownInputs", func(t *testing.T) { testInputsAreLearnt(t, true) })
 }
 
 // testInputsAreLearnt: a state without Inputs learns them, and the items'
 // Raws beside them, from a run that finds its products unchanged.
-func testInputsAreLearnt(t *testing.T) {
+func testInputsAreLearnt(t *testing.T, keepInputs bool) {
 	h := newHarness(t)
 	h.write(rss(catalogOf(30)...))
 	h.fullScan(time.Now())
@@ -316,8 +319,12 @@ func testInputsAreLearnt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The same acknowledgement, without an Input.
-		acks = append(acks, store.Ack{ID: id, At: r.LastPushed, Hash: r.Hash, Payload: r.Payload, State: r.State})
+		// The same acknowledgement, without an Input (or only without Raws).
+		a := store.Ack{ID: id, At: r.LastPushed, Hash: r.Hash, Payload: r.Payload, State: r.State}
+		if keepInputs {
+			a.Input = r.Input
+		}
+		acks = append(acks, a)
 	}
 	if err := h.db.CommitBatch("shop", acks, nil); err != nil {
 		t.Fatal(err)

@@ -12,12 +12,17 @@ import (
 )
 
 // knownInputs answers as the map it replaced: the same keys, the last Input
-// put under a key, growth past its hint, probes that wrap around the end.
+// put under a key, growth past its hint, probes that wrap around the end;
+// and a product that carries Raws is known only if its record holds some.
 func TestKnownInputsTable(t *testing.T) {
+	type entry struct {
+		in   tree.Input
+		raws bool
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, hint := range []int{0, 100, 5000} {
 		k := newKnownInputs(hint)
-		ref := map[uint64]tree.Input{}
+		ref := map[uint64]entry{} // by key, its Raws bit set
 		for i := 0; i < 3000; i++ {
 			// Keys are hashes: spread over 64 bits (a table places keys by
 			// their high bits), some repeated.
@@ -30,33 +35,37 @@ func TestKnownInputsTable(t *testing.T) {
 			}
 			var in tree.Input
 			in[i%16] = byte(1 + r.IntN(255))
-			k = k.put(key, in)
-			ref[key] = in
+			raws := r.IntN(2) == 0
+			k = k.put(key, in, raws)
+			ref[key|keyRaws] = entry{in, raws}
 		}
-		k = k.put(7, tree.Input{}) // no Input: not kept
+		k = k.put(7, tree.Input{}, true) // no Input: not kept
 		if len(k) != len(ref) || k == nil {
 			t.Fatalf("hint %d: len %d, want %d", hint, len(k), len(ref))
 		}
-		for key, in := range ref {
+		for key, e := range ref {
 			tab := k[:cap(k)]
 			found := false
 			for _, s := range tab {
-				if s.key == key && s.in == in {
+				if s.key|keyRaws == key && s.in == e.in && (s.key&keyRaws != 0) == e.raws {
 					found = true
 				}
 			}
 			if !found {
-				t.Fatalf("hint %d: key %d not held with its last Input", hint, key)
+				t.Fatalf("hint %d: key %d not held with its last Input and Raws bit", hint, key)
 			}
 		}
 		for i := 0; i < 4000; i++ {
 			id := fmt.Sprint("id-", i)
-			in, ok := ref[xxh3.HashString(id)]
-			if got := k.has(id, in); got != ok {
-				t.Fatalf("hint %d: has(%q, its Input) = %v, want %v", hint, id, got, ok)
+			e, ok := ref[xxh3.HashString(id)|keyRaws]
+			if got := k.has(id, e.in, false); got != ok {
+				t.Fatalf("hint %d: has(%q, its Input, no Raws) = %v, want %v", hint, id, got, ok)
 			}
-			in[0]++
-			if k.has(id, in) {
+			if got := k.has(id, e.in, true); got != (ok && e.raws) {
+				t.Fatalf("hint %d: has(%q, its Input, Raws) = %v, want %v (record's Raws %v)", hint, id, got, ok && e.raws, e.raws)
+			}
+			e.in[0]++
+			if k.has(id, e.in, false) {
 				t.Fatalf("hint %d: has(%q) true for another Input", hint, id)
 			}
 		}
@@ -65,16 +74,16 @@ func TestKnownInputsTable(t *testing.T) {
 		k := newKnownInputs(n)
 		c := cap(k)
 		for i := 0; i < n; i++ {
-			k = k.put(uint64(i+1)*0x9E3779B97F4A7C15, tree.Input{1})
+			k = k.put(uint64(i+1)*0x9E3779B97F4A7C15, tree.Input{1}, true)
 		}
 		if cap(k) != c || len(k) != n {
 			t.Fatalf("newKnownInputs(%d) grew to hold %d Inputs", n, n)
 		}
 	}
-	if (knownInputs)(nil).has("x", tree.Input{1}) {
+	if (knownInputs)(nil).has("x", tree.Input{1}, false) {
 		t.Fatal("a nil table knows an Input")
 	}
-	if k := newKnownInputs(0); k == nil || len(k) != 0 || k.has("x", tree.Input{}) {
+	if k := newKnownInputs(0); k == nil || len(k) != 0 || k.has("x", tree.Input{}, false) {
 		t.Fatal("an empty table is not nil, has length 0 and knows nothing")
 	}
 }
@@ -112,7 +121,7 @@ func BenchmarkKnownInputs(b *testing.B) {
 			for b.Loop() {
 				k := newKnownInputs(n)
 				for i, id := range ids {
-					k = k.put(xxh3.HashString(id), ins[i])
+					k = k.put(xxh3.HashString(id), ins[i], true)
 				}
 			}
 			perKey(b)
@@ -121,7 +130,7 @@ func BenchmarkKnownInputs(b *testing.B) {
 		k := newKnownInputs(n)
 		for i, id := range ids {
 			m[xxh3.HashString(id)] = ins[i]
-			k = k.put(xxh3.HashString(id), ins[i])
+			k = k.put(xxh3.HashString(id), ins[i], true)
 		}
 		hits := 0
 		b.Run(name+"/has/map", func(b *testing.B) {
@@ -137,7 +146,7 @@ func BenchmarkKnownInputs(b *testing.B) {
 		b.Run(name+"/has/flat", func(b *testing.B) {
 			for b.Loop() {
 				for _, i := range order {
-					if k.has(ids[i], ins[i]) {
+					if k.has(ids[i], ins[i], true) {
 						hits++
 					}
 				}

@@ -111,3 +111,32 @@ func TestRecognitionHeaderProblemReportedAgain(t *testing.T) {
 		t.Errorf("problems: first run %d, second %d (recognised %d)", s1.Problems, s2.Problems, s2.Recognised)
 	}
 }
+
+// TestReportedFeedKeepsTheInputShortcut: while the reader reports a problem
+// on no item (a text feed's header), no product is stored with Raws, and
+// none is recognised; the products are still known by their Input, not
+// shaped on every run for want of Raws.
+func TestReportedFeedKeepsTheInputShortcut(t *testing.T) {
+	h := newHarness(t)
+	h.fc.Format = "tsv"
+	feed := "id\ttitle\tprice\t\tavailability\n" + // column 4 has no name
+		"A\tShirt A\t10.00 EUR\tx\tin stock\n" +
+		"B\tShirt B\t12.00 EUR\ty\tin stock\n"
+	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	h.write(feed)
+	if s := h.fullScan(now); s.Created != 2 || s.Problems == 0 {
+		t.Fatalf("first run: %+v; want 2 created and the header's problem", s)
+	}
+	for i := 1; i <= 2; i++ {
+		if s := h.fullScan(now.Add(time.Duration(i) * time.Minute)); s.Shaped != 0 || s.Unchanged != 2 || s.Recognised != 0 {
+			t.Errorf("run %d: %+v; want both known by their Input (none shaped), none recognised", i+1, s)
+		}
+	}
+	// The header mended: the products carry Raws, their records learn them
+	// in one run, and the next is recognised.
+	h.write(strings.Replace(feed, "price\t\tavailability", "price\tcolor\tavailability", 1))
+	h.fullScan(now.Add(3 * time.Minute))
+	if s := h.fullScan(now.Add(4 * time.Minute)); s.Recognised != 2 || s.Unchanged != 2 {
+		t.Errorf("after the header was mended: %+v; want both recognised", s)
+	}
+}

@@ -478,8 +478,16 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 			return nil
 		}
 		if kf, ok := b.(knownFinisher); ok && known != nil {
+			has := known.has
+			if r.readProbLines != nil {
+				// The reader reported problems: the products it reported
+				// lose their Raws (above), and a feed with reports is not
+				// recognised, so a record without Raws is no reason to
+				// shape its product.
+				has = func(id string, in tree.Input, _ bool) bool { return known.has(id, in, false) }
+			}
 			var err error
-			skipped, err = kf.FinishKnown(known.has, shaped)
+			skipped, err = kf.FinishKnown(has, shaped)
 			return err
 		}
 		return b.Finish(shaped)
@@ -531,7 +539,7 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 // knownFinisher is a source that can skip the products known unchanged by
 // what they are made from (tree.Builder).
 type knownFinisher interface {
-	FinishKnown(known func(id string, in tree.Input) bool, emit func(*tree.Product) error) (int, error)
+	FinishKnown(known func(id string, in tree.Input, raws bool) bool, emit func(*tree.Product) error) (int, error)
 }
 
 // report counts the run's problems — the reader's, the builder's and the

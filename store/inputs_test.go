@@ -29,7 +29,7 @@ func TestRecordInputs(t *testing.T) {
 	}
 	known := func() map[string][16]byte {
 		m := map[string][16]byte{}
-		if err := db.KnownInputs("shop", func(id []byte, v [16]byte) { m[string(id)] = v }); err != nil {
+		if err := db.KnownInputs("shop", func(id []byte, v [16]byte, _ bool) { m[string(id)] = v }); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -97,12 +97,12 @@ func TestRecordRaws(t *testing.T) {
 		len(m["A"].Keys) != 2 || m["A"].Keys[1] != 12 {
 		t.Fatalf("known raws: %+v; want only A's %+v", m, raws)
 	}
-	inputs := map[string][16]byte{}
-	if err := db.KnownInputs("shop", func(id []byte, v [16]byte) { inputs[string(id)] = v }); err != nil {
+	inputs, withRaws := map[string][16]byte{}, map[string]bool{}
+	if err := db.KnownInputs("shop", func(id []byte, v [16]byte, raws bool) { inputs[string(id)], withRaws[string(id)] = v, raws }); err != nil {
 		t.Fatal(err)
 	}
-	if inputs["A"] != in || inputs["B"] != in {
-		t.Fatalf("known inputs beside raws: %v", inputs)
+	if inputs["A"] != in || inputs["B"] != in || !withRaws["A"] || withRaws["B"] {
+		t.Fatalf("known inputs beside raws: %v, with Raws %v; want A's and B's, A with Raws", inputs, withRaws)
 	}
 	// The layout before Raws: the Input is the tail's first 16 bytes.
 	var r Record

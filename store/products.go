@@ -631,10 +631,14 @@ func (db *DB) Get(feed, id string) (Record, bool, error) {
 
 // KnownInputs calls fn with the id and Input of every product of feed that
 // is settled live in the catalog with a known Input: acknowledged, live, not
-// uncertain. A product of the feed with the same Input now needs nothing
-// sent. The id is fn's only during the call.
-func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte)) error {
-	return db.eachSettled(feed, func(id []byte, r *Record, _ []byte) { fn(id, r.Input) })
+// uncertain; raws says whether its record holds Raws too. A product of the
+// feed with the same Input now needs nothing sent. The id is fn's only
+// during the call.
+func (db *DB) KnownInputs(feed string, fn func(id []byte, input [16]byte, raws bool)) error {
+	return db.eachSettled(feed, func(id []byte, r *Record, tail []byte) {
+		_, _, _, _, raws := rawsView(tail) // as Get reads them: unreadable Raws are none
+		fn(id, r.Input, raws)
+	})
 }
 
 // KnownRaws calls fn with the id and Raws of every product of feed that is
@@ -652,7 +656,7 @@ func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires i
 
 // eachSettled calls fn with every product of feed that is settled live in
 // the catalog with a known Input, its record without the Raws, and the
-// bytes of its Raws (nil for none). A damaged record is simply not known.
+// bytes of its Raws (empty for none). A damaged record is simply not known.
 // The arguments are fn's only during the call.
 func (db *DB) eachSettled(feed string, fn func(id []byte, r *Record, rawTail []byte)) error {
 	return db.view(feed, func(fb *bolt.Bucket) error {

@@ -615,11 +615,13 @@ func (b *Builder) Finish(emit func(*Product) error) error {
 }
 
 // FinishKnown is Finish that first asks known, when it is not nil, about
-// each product, with its custom_id and Input (see input.go): a product
-// known is neither shaped nor emitted, only counted in the number returned.
-// Every product emitted carries its Input. Which products exist, and which
-// are skipped for a custom_id taken, is decided as by Finish.
-func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*Product) error) (int, error) {
+// each product, with its custom_id, its Input (see input.go) and whether it
+// carries Raws: a product known is neither shaped nor emitted, only counted
+// in the number returned. (A caller that holds the Input but not the Raws
+// does better to say unknown: the product emitted brings its Raws.) Every
+// product emitted carries its Input. Which products exist, and which are
+// skipped for a custom_id taken, is decided as by Finish.
+func (b *Builder) FinishKnown(known func(id string, in Input, raws bool) bool, emit func(*Product) error) (int, error) {
 	b.finalize()
 	if b.err != nil {
 		return 0, b.err
@@ -635,14 +637,14 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 	skipped := 0
 	decode := func(enc []byte) (*record, error) { return decodeRecord(bytes.Clone(enc)) }
 	err := b.spill.eachRaw(func(_ int64, enc []byte) error {
-		group, id, err := peekRecord(enc)
+		group, id, raw, err := peekRecord(enc)
 		if err != nil {
 			return err
 		}
 		if group < 0 {
 			taken := b.standaloneTaken(id)
 			in := b.recordInput(enc, "")
-			if !taken && known != nil && known(id, in) {
+			if !taken && known != nil && known(id, in, raw != ([16]byte{})) {
 				skipped++
 				return nil
 			}
@@ -671,7 +673,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			}
 			g.flags |= gEmitted
 			taken := g.flags&gTaken != 0
-			if !taken && known != nil && known(b.groupID(g), g.input) {
+			if !taken && known != nil && known(b.groupID(g), g.input, b.recognisable(g)) {
 				skipped++
 				return nil
 			}
@@ -691,7 +693,7 @@ func (b *Builder) FinishKnown(known func(id string, in Input) bool, emit func(*P
 			return emit(p)
 		}
 		in := variantInput(g, b.recordInput(enc, ""))
-		if known != nil && known(id, in) {
+		if known != nil && known(id, in, b.recognisable(g)) {
 			skipped++
 			return nil
 		}

@@ -373,15 +373,15 @@ func recordIn(b []byte) ([]byte, bool) {
 
 // peekRecord reads a record's group index and product id without decoding
 // the rest; the id shares enc's memory.
-func peekRecord(enc []byte) (group int32, productID string, err error) {
+func peekRecord(enc []byte) (group int32, productID string, raw [16]byte, err error) {
 	d := &decoder{b: enc}
 	group = int32(d.varint())
 	d.uvarint() // line
-	d.raw16()
+	raw = d.raw16()
 	d.varint() // saleNext
 	d.str()    // item id
 	productID = d.str()
-	return group, productID, d.err
+	return group, productID, raw, d.err
 }
 
 // each calls fn for every record in the order they were appended.
