@@ -371,8 +371,8 @@ func recordIn(b []byte) ([]byte, bool) {
 	return b[k : k+int(l)], true
 }
 
-// peekRecord reads a record's group index and product id without decoding
-// the rest; the id shares enc's memory.
+// peekRecord reads a record's group index, product id and item Raw without
+// decoding the rest; the id shares enc's memory.
 func peekRecord(enc []byte) (group int32, productID string, raw [16]byte, err error) {
 	d := &decoder{b: enc}
 	group = int32(d.varint())
