@@ -444,7 +444,7 @@ func (r *run) push(ctx context.Context, b source, rm removals, loaded func() (kn
 		r.report(b, nil)
 		return fmt.Errorf("read state: %w", err)
 	}
-	c := newCommitter(r.s.DB, r.fc.Name, r.write, r.now)
+	c := newCommitter(r.s.DB, r.fc.Name, r.write, !stored, r.now)
 	c.redact = r.s.redact
 	ops := make(chan push.Op, 256)
 	sinkCtx, cancelSink := context.WithCancel(ctx)

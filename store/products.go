@@ -237,9 +237,15 @@ type Lookup struct {
 	tx    *bolt.Tx
 	b     *bolt.Bucket
 	reads int
+	// mapped counts the reads since the pages were last released.
+	mapped int
 }
 
 const lookupRenew = 4096
+
+// lookupRelease is after how many of a Lookup's reads the state file's
+// pages leave the mapping: at most 32 MB mapped by each Lookup.
+const lookupRelease = 512
 
 // Lookup starts reading a feed's product records.
 func (db *DB) Lookup(feed string) *Lookup { return &Lookup{db: db, feed: []byte(feed)} }
@@ -284,6 +290,13 @@ func (l *Lookup) get(id string) (Record, bool, error) {
 		}
 	}
 	l.reads++
+	// Lookups land all over the file, and each maps 64 KiB around the
+	// page it reads (see release): now and then, and at Close, they leave
+	// the mapping.
+	if l.mapped++; l.mapped == lookupRelease {
+		releaseMapped(l.db.bolt, l.tx)
+		l.mapped = 0
+	}
 	if l.b == nil {
 		return Record{}, false, nil
 	}
@@ -305,7 +318,13 @@ func (l *Lookup) Close() {
 	if l.tx != nil {
 		tx := l.tx
 		l.tx, l.b = nil, nil
-		l.db.within(func() { _ = tx.Rollback() })
+		l.db.within(func() {
+			if l.mapped > 0 {
+				releaseMapped(l.db.bolt, tx)
+				l.mapped = 0
+			}
+			_ = tx.Rollback()
+		})
 	}
 }
 
@@ -435,6 +454,9 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 			}
 		}
 	})
+	// A batch of updates lands all over the file: its pages leave the
+	// mapping once written (releaseMapped).
+	defer db.release()
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
 		if dense(pb, sorted) {
@@ -502,12 +524,13 @@ type Entry struct {
 // their payloads. It reads in one short transaction and holds no lock after.
 func (db *DB) Missing(feed string, seen func(id string) bool) ([]Entry, error) {
 	var out []Entry
-	err := db.view(feed, func(fb *bolt.Bucket) error {
+	err := db.scan(feed, func(fb *bolt.Bucket, counted func()) error {
 		if fb == nil {
 			return nil
 		}
 		yb := fb.Bucket(bucketPayloads)
 		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
+			counted()
 			if seen(string(k)) {
 				return nil
 			}
@@ -565,11 +588,12 @@ func (db *DB) Count(feed string) (Counts, error) {
 
 // Each calls fn for every product record of a feed, in id order, without payloads.
 func (db *DB) Each(feed string, fn func(Entry) error) error {
-	return db.view(feed, func(fb *bolt.Bucket) error {
+	return db.scan(feed, func(fb *bolt.Bucket, counted func()) error {
 		if fb == nil {
 			return nil
 		}
 		return fb.Bucket(bucketProducts).ForEach(func(k, v []byte) error {
+			counted()
 			e := Entry{ID: string(k)}
 			if err := e.unmarshal(v); err != nil {
 				return fmt.Errorf("product %q: %w", k, err)
@@ -582,11 +606,18 @@ func (db *DB) Each(feed string, fn func(Entry) error) error {
 // Stored is the number of product records a feed has.
 func (db *DB) Stored(feed string) (int, error) {
 	n := 0
-	err := db.view(feed, func(fb *bolt.Bucket) error {
-		if fb != nil {
-			n = fb.Bucket(bucketProducts).Stats().KeyN
+	// Counted one by one rather than with Bucket.Stats, which reads every
+	// page as well, but all of them in one go: the scan releases the pages
+	// it read as it goes (releaseMapped).
+	err := db.scan(feed, func(fb *bolt.Bucket, counted func()) error {
+		if fb == nil {
+			return nil
 		}
-		return nil
+		return fb.Bucket(bucketProducts).ForEach(func(_, _ []byte) error {
+			counted()
+			n++
+			return nil
+		})
 	})
 	return n, err
 }
@@ -659,7 +690,7 @@ func (db *DB) KnownRaws(feed string, fn func(id []byte, unit [16]byte, expires i
 // bytes of its Raws (empty for none). A damaged record is simply not known.
 // The arguments are fn's only during the call.
 func (db *DB) eachSettled(feed string, fn func(id []byte, r *Record, rawTail []byte)) error {
-	return db.view(feed, func(fb *bolt.Bucket) error {
+	return db.scan(feed, func(fb *bolt.Bucket, counted func()) error {
 		if fb == nil {
 			return nil
 		}
@@ -669,6 +700,7 @@ func (db *DB) eachSettled(feed string, fn func(id []byte, r *Record, rawTail []b
 		}
 		var r Record
 		return pb.ForEach(func(k, v []byte) error {
+			counted()
 			tail, err := r.unmarshalHead(v)
 			if err == nil && r.Input != ([16]byte{}) && r.Acknowledged() && r.State == Live && !r.Uncertain {
 				fn(k, &r, tail)
@@ -697,6 +729,7 @@ func (db *DB) SetInputs(feed string, fixes []InputFix) error {
 		return nil
 	}
 	sort.Slice(fixes, func(i, j int) bool { return fixes[i].ID < fixes[j].ID })
+	defer db.release() // as CommitBatch
 	return db.update(feed, func(fb *bolt.Bucket) error {
 		pb := fb.Bucket(bucketProducts)
 		if pb == nil {

@@ -201,6 +201,47 @@ func (db *DB) view(feed string, fn func(fb *bolt.Bucket) error) error {
 	})
 }
 
+// scan is view for a read of every record of a feed: the pages it read
+// leave the process's mapping (releaseMapped) as it goes — fn calls
+// counted once per record — and at its end.
+func (db *DB) scan(feed string, fn func(fb *bolt.Bucket, counted func()) error) error {
+	if db.bolt == nil {
+		return fn(nil, func() {})
+	}
+	return db.guarded(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			defer releaseMapped(db.bolt, tx)
+			n := 0
+			return fn(feedBucket(tx, feed), func() {
+				if n++; n%scanRelease == 0 {
+					releaseMapped(db.bolt, tx)
+				}
+			})
+		})
+	})
+}
+
+// scanRelease is after how many records a scan releases the pages it read.
+const scanRelease = 65536
+
+// release drops the state file's pages from the mapping (releaseMapped)
+// after a write: its page reads (a search for each key, then the commit's
+// copy of each page it rewrites) map 64 KiB of the file around each page
+// they touch (the kernel's fault-around), so 6,000 updates spread over a
+// 1M-product state kept some 400 MB of it mapped. A read transaction holds
+// the mapping still.
+func (db *DB) release() {
+	if db.bolt == nil || db.readOnly {
+		return
+	}
+	_ = db.guarded(func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			releaseMapped(db.bolt, tx)
+			return nil
+		})
+	})
+}
+
 func feedBucket(tx *bolt.Tx, feed string) *bolt.Bucket {
 	fs := tx.Bucket(bucketFeeds)
 	if fs == nil {
