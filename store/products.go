@@ -455,11 +455,19 @@ func (db *DB) CommitBatch(feed string, acks []Ack, resolved []uint64) error {
 		}
 	})
 	// A batch of updates lands all over the file: its pages leave the
-	// mapping once written (releaseMapped).
-	defer db.release()
+	// mapping once written (releaseMapped). A dense batch (a first sync's
+	// appends) reads a few pages at the file's end: one in denseRelease
+	// releases what they add up to.
+	appends := false
+	defer func() {
+		if !appends || db.denseCommits.Add(1)%denseRelease == 0 {
+			db.release()
+		}
+	}()
 	return db.updateTx(feed, func(tx *bolt.Tx, fb *bolt.Bucket) error {
 		pb, yb := fb.Bucket(bucketProducts), fb.Bucket(bucketPayloads)
 		if dense(pb, sorted) {
+			appends = true
 			pb.FillPercent, yb.FillPercent = denseFill, denseFill
 		} else {
 			yb.FillPercent = sparsePayloadFill

@@ -61,6 +61,8 @@ type DB struct {
 	readOnly bool
 	// broken is the ErrDamaged error that broke the DB (see guard).
 	broken atomic.Pointer[error]
+	// denseCommits counts the dense batches CommitBatch wrote (denseRelease).
+	denseCommits atomic.Int64
 }
 
 // Options for Open.
@@ -223,6 +225,10 @@ func (db *DB) scan(feed string, fn func(fb *bolt.Bucket, counted func()) error) 
 
 // scanRelease is after how many records a scan releases the pages it read.
 const scanRelease = 65536
+
+// denseRelease is after how many dense batches CommitBatch releases the
+// pages they read.
+const denseRelease = 16
 
 // release drops the state file's pages from the mapping (releaseMapped)
 // after a write: its page reads (a search for each key, then the commit's
