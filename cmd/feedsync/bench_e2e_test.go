@@ -210,6 +210,25 @@ func benchParsed(t *testing.T, dir, feedPath, spacedPath string, runs int, rows 
 // tag of its first item: other bytes, the same products.
 func spaceFirstItem(t *testing.T, src, dst string) {
 	t.Helper()
+	copyFeed(t, src, dst, func(in io.Reader, out io.Writer) error {
+		head := make([]byte, 1<<20)
+		n, _ := io.ReadFull(in, head)
+		head = head[:n]
+		i := bytes.Index(head, []byte("</item>"))
+		if i < 0 {
+			return fmt.Errorf("%s: no </item> in its first MiB", src)
+		}
+		if _, err := out.Write(append(append(append([]byte(nil), head[:i]...), '\n'), head[i:]...)); err != nil {
+			return err
+		}
+		_, err := io.Copy(out, in)
+		return err
+	})
+}
+
+// copyFeed writes dst from src through edit, which reads in and writes out.
+func copyFeed(t *testing.T, src, dst string, edit func(in io.Reader, out io.Writer) error) {
+	t.Helper()
 	in, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)
@@ -219,18 +238,15 @@ func spaceFirstItem(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
-	head := make([]byte, 1<<20)
-	n, _ := io.ReadFull(in, head)
-	head = head[:n]
-	i := bytes.Index(head, []byte("</item>"))
-	if i < 0 {
-		t.Fatalf("%s: no </item> in its first MiB", src)
+	w := bufio.NewWriterSize(out, 1<<20)
+	err = edit(in, w)
+	if err == nil {
+		err = w.Flush()
 	}
-	if _, err := out.Write(append(append(append([]byte(nil), head[:i]...), '\n'), head[i:]...)); err != nil {
-		t.Fatal(err)
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -382,36 +398,27 @@ func runTimed(t *testing.T, cfg string, args ...string) timedRun {
 // changes), and returns how many products changed.
 func changeOnePercent(t *testing.T, src, dst string) int {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	w := bufio.NewWriterSize(out, 1<<20)
-	defer w.Flush()
-	sc := bufio.NewScanner(bufio.NewReaderSize(in, 1<<20))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	sc.Split(splitAfter([]byte("</item>")))
-	standalone, changed := 0, 0
-	for sc.Scan() {
-		chunk := sc.Bytes()
-		if bytes.Contains(chunk, []byte("</item>")) && !bytes.Contains(chunk, []byte("<g:item_group_id>")) {
-			if standalone%100 == 0 {
-				chunk = bytes.Replace(chunk, []byte("<g:mpn>"), []byte("<g:mpn>X"), 1)
-				changed++
+	changed := 0
+	copyFeed(t, src, dst, func(in io.Reader, out io.Writer) error {
+		sc := bufio.NewScanner(bufio.NewReaderSize(in, 1<<20))
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		sc.Split(splitAfter([]byte("</item>")))
+		standalone := 0
+		for sc.Scan() {
+			chunk := sc.Bytes()
+			if bytes.Contains(chunk, []byte("</item>")) && !bytes.Contains(chunk, []byte("<g:item_group_id>")) {
+				if standalone%100 == 0 {
+					chunk = bytes.Replace(chunk, []byte("<g:mpn>"), []byte("<g:mpn>X"), 1)
+					changed++
+				}
+				standalone++
 			}
-			standalone++
+			if _, err := out.Write(chunk); err != nil {
+				return err
+			}
 		}
-		w.Write(chunk)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+		return sc.Err()
+	})
 	return changed
 }
 
