@@ -12,11 +12,7 @@ import (
 // only settled live products; SetInputs fills in a missing Input only
 // while the record still has the hash it was learnt with.
 func TestRecordInputs(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
 	in := [16]byte{1, 2, 3}
 	h := sha256.Sum256([]byte("p"))
 	now := time.Now()
@@ -59,11 +55,7 @@ func TestRecordInputs(t *testing.T) {
 // or an Input learnt replaces them; an uncertain product is not known; a
 // reader of the layout before Raws still finds the Input.
 func TestRecordRaws(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
 	in := [16]byte{1, 2, 3}
 	h := sha256.Sum256([]byte("p"))
 	now := time.Now()
