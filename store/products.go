@@ -236,9 +236,7 @@ type Lookup struct {
 	feed  []byte
 	tx    *bolt.Tx
 	b     *bolt.Bucket
-	reads int
-	// mapped counts the reads since the pages were last released.
-	mapped int
+	reads int // in this transaction
 }
 
 const lookupRenew = 4096
@@ -293,9 +291,8 @@ func (l *Lookup) get(id string) (Record, bool, error) {
 	// Lookups land all over the file, and each maps 64 KiB around the
 	// page it reads (see release): now and then, and at Close, they leave
 	// the mapping.
-	if l.mapped++; l.mapped == lookupRelease {
+	if l.reads%lookupRelease == 0 {
 		releaseMapped(l.db.bolt, l.tx)
-		l.mapped = 0
 	}
 	if l.b == nil {
 		return Record{}, false, nil
@@ -319,9 +316,8 @@ func (l *Lookup) Close() {
 		tx := l.tx
 		l.tx, l.b = nil, nil
 		l.db.within(func() {
-			if l.mapped > 0 {
+			if l.reads%lookupRelease != 0 { // read since the last release
 				releaseMapped(l.db.bolt, tx)
-				l.mapped = 0
 			}
 			_ = tx.Rollback()
 		})
