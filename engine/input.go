@@ -149,9 +149,9 @@ func (k knownInputs) put(key uint64, in tree.Input, raws bool) knownInputs {
 	if in == (tree.Input{}) {
 		return k // no Input: not known (the state keeps none)
 	}
-	key |= keyRaws
-	if !raws {
-		key &^= keyRaws
+	key &^= keyRaws
+	if raws {
+		key |= keyRaws
 	}
 	if (len(k)+1)*4 > cap(k)*3 {
 		bigger := make(knownInputs, 0, 2*cap(k))
