@@ -76,7 +76,7 @@ func TestBenchE2E(t *testing.T) {
 			}
 			os.MkdirAll(work, 0o755)
 			cfg := filepath.Join(work, "feedsync.yaml")
-			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", url)), 0o644)
+			writeBenchConfig(t, cfg, url)
 			if !fresh && i == 0 {
 				// The state a no-change run starts from: one full sync.
 				if r := runTimed(t, cfg, "sync"); r.err != nil {
@@ -180,9 +180,7 @@ func benchParsed(t *testing.T, dir, feedPath, spacedPath string, runs int, rows 
 	os.RemoveAll(work)
 	os.MkdirAll(work, 0o755)
 	cfg := filepath.Join(work, "feedsync.yaml")
-	write := func(p string) {
-		os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", mustAbs(p))), 0o644)
-	}
+	write := func(p string) { writeBenchConfig(t, cfg, mustAbs(p)) }
 	write(feedPath)
 	if r := runTimed(t, cfg, "sync"); r.err != nil {
 		t.Fatalf("priming: %v", r.err)
@@ -224,6 +222,16 @@ func spaceFirstItem(t *testing.T, src, dst string) {
 		_, err := io.Copy(out, in)
 		return err
 	})
+}
+
+// writeBenchConfig writes the config of a bench run: one feed, big, at url
+// under the parent policy, into the JSONL sink, state beside the config.
+func writeBenchConfig(t *testing.T, cfg, url string) {
+	t.Helper()
+	body := fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", url)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // copyFeed writes dst from src through edit, which reads in and writes out.
@@ -304,9 +312,7 @@ func benchChanged(t *testing.T, dir, feedPath, changedPath string, want, runs in
 		os.RemoveAll(work)
 		os.MkdirAll(work, 0o755)
 		cfg := filepath.Join(work, "feedsync.yaml")
-		write := func(p string) {
-			os.WriteFile(cfg, []byte(fmt.Sprintf("state: state.db\nlog: {level: warn, format: json}\ncatalog: {kind: file, path: catalog.jsonl}\nfeeds:\n  - {name: big, url: %q, policy: parent}\n", mustAbs(p))), 0o644)
-		}
+		write := func(p string) { writeBenchConfig(t, cfg, mustAbs(p)) }
 		write(feedPath)
 		if r := runTimed(t, cfg, "sync"); r.err != nil {
 			t.Fatalf("priming: %v", r.err)
